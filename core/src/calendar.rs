@@ -106,7 +106,11 @@ impl HourMinute {
 impl std::fmt::Display for HourMinute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (h, m, s) = (self.secs / 3600, self.secs / 60 % 60, self.secs % 60);
-        if s == 0 { write!(f, "{h:02}:{m:02}") } else { write!(f, "{h:02}:{m:02}:{s:02}") }
+        if s == 0 {
+            write!(f, "{h:02}:{m:02}")
+        } else {
+            write!(f, "{h:02}:{m:02}:{s:02}")
+        }
     }
 }
 
@@ -156,7 +160,10 @@ pub fn parse_hours(input: &str) -> Result<Vec<TimeRange>, CalendarError> {
             });
         }
         let Some((start_text, end_text)) = part.split_once('-') else {
-            return Err(bad(offset + part.len(), "'-' between opening and closing time"));
+            return Err(bad(
+                offset + part.len(),
+                "'-' between opening and closing time",
+            ));
         };
         let start = parse_time(start_text, offset).map_err(|(o, e)| bad(o, e))?;
         let end =
@@ -213,7 +220,9 @@ fn parse_time(text: &str, base: usize) -> Result<HourMinute, (usize, &'static st
     if h > 24 || m > 59 || s > 59 || (h == 24 && (m, s) != (0, 0)) {
         return Err((at(0), "a time from 00:00 to 24:00"));
     }
-    Ok(HourMinute { secs: h * 3600 + m * 60 + s })
+    Ok(HourMinute {
+        secs: h * 3600 + m * 60 + s,
+    })
 }
 
 fn truncate(s: &str) -> String {
@@ -270,8 +279,9 @@ pub struct OfficeHours {
 impl OfficeHours {
     /// An always-closed calendar in `zone` (an IANA name such as `Asia/Jakarta`).
     pub fn new(zone: &str) -> Result<Self, CalendarError> {
-        let tz = TimeZone::get(zone)
-            .map_err(|_| CalendarError::UnknownZone { zone: truncate(zone) })?;
+        let tz = TimeZone::get(zone).map_err(|_| CalendarError::UnknownZone {
+            zone: truncate(zone),
+        })?;
         Ok(Self {
             zone_name: zone.to_owned(),
             zone: tz,
@@ -340,21 +350,31 @@ impl OfficeHours {
     pub fn is_open(&self, t: Timestamp) -> bool {
         let local = t.to_zoned(self.zone.clone());
         let secs = seconds_of_day(&local);
-        self.hours_on(local.date()).0.iter().any(|r| r.contains(secs))
+        self.hours_on(local.date())
+            .0
+            .iter()
+            .any(|r| r.contains(secs))
     }
 
     /// Open or closed at `t`, why, and until when.
     pub fn status(&self, t: Timestamp) -> Status {
         if self.is_open(t) {
-            return Status::Open { closes_at: self.next_close(t) };
+            return Status::Open {
+                closes_at: self.next_close(t),
+            };
         }
         let local = t.to_zoned(self.zone.clone());
         let reason = match self.hours_on(local.date()) {
-            (_, Some(name)) => ClosedReason::Holiday { name: name.to_owned() },
+            (_, Some(name)) => ClosedReason::Holiday {
+                name: name.to_owned(),
+            },
             ([], None) => ClosedReason::ClosedDay,
             _ => ClosedReason::OutsideHours,
         };
-        Status::Closed { reason, opens_at: self.next_open(t) }
+        Status::Closed {
+            reason,
+            opens_at: self.next_open(t),
+        }
     }
 
     /// The first instant at or after `t` when the office is open; `t` itself if open now;
@@ -371,8 +391,10 @@ impl OfficeHours {
         } else {
             None
         };
-        let from_special =
-            self.special.range(today..).find_map(|(d, _)| self.first_start_after(*d, t));
+        let from_special = self
+            .special
+            .range(today..)
+            .find_map(|(d, _)| self.first_start_after(*d, t));
         match (from_weekly, from_special) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -384,7 +406,11 @@ impl OfficeHours {
     pub fn next_close(&self, t: Timestamp) -> Option<Timestamp> {
         let local = t.to_zoned(self.zone.clone());
         let secs = seconds_of_day(&local);
-        let range = self.hours_on(local.date()).0.iter().find(|r| r.contains(secs))?;
+        let range = self
+            .hours_on(local.date())
+            .0
+            .iter()
+            .find(|r| r.contains(secs))?;
         if range.end.secs < DAY {
             return self.local_instant(local.date(), range.end.secs);
         }
@@ -410,8 +436,15 @@ impl OfficeHours {
     /// The instant of a local date and time of day in this zone (the earlier one in a
     /// repeated hour, the later one in a skipped hour). `None` outside jiff's range.
     fn local_instant(&self, date: Date, secs: u32) -> Option<Timestamp> {
-        let (date, secs) = if secs >= DAY { (date.tomorrow().ok()?, secs - DAY) } else { (date, secs) };
-        let secs = i8::try_from(secs % 60).ok().zip(i8::try_from(secs / 60 % 60).ok()).zip(i8::try_from(secs / 3600).ok());
+        let (date, secs) = if secs >= DAY {
+            (date.tomorrow().ok()?, secs - DAY)
+        } else {
+            (date, secs)
+        };
+        let secs = i8::try_from(secs % 60)
+            .ok()
+            .zip(i8::try_from(secs / 60 % 60).ok())
+            .zip(i8::try_from(secs / 3600).ok());
         let ((s, m), h) = secs?;
         let time = jiff::civil::time(h, m, s, 0);
         let zoned = date.to_datetime(time).to_zoned(self.zone.clone()).ok()?;
@@ -447,7 +480,12 @@ impl OfficeHours {
 }
 
 fn parse_date(input: &str) -> Result<Date, CalendarError> {
-    input.trim().parse::<Date>().map_err(|_| CalendarError::BadDate { input: truncate(input) })
+    input
+        .trim()
+        .parse::<Date>()
+        .map_err(|_| CalendarError::BadDate {
+            input: truncate(input),
+        })
 }
 
 fn weekday_index(weekday: Weekday) -> usize {

@@ -55,14 +55,24 @@ impl SimulatedClock {
 
     /// A clock whose first monotonic instant is `base` and wall time is `wall`.
     pub fn with_base(base: Instant, wall: Timestamp) -> Self {
-        Self { base, state: Mutex::new(SimState { elapsed: Duration::ZERO, wall }) }
+        Self {
+            base,
+            state: Mutex::new(SimState {
+                elapsed: Duration::ZERO,
+                wall,
+            }),
+        }
     }
 
     /// Moves both clocks forward by `by`. The wall clock saturates at the end of its range;
     /// the monotonic clock cannot go past what `Instant` can hold and stops there.
     pub fn advance(&self, by: Duration) {
         let mut state = self.lock();
-        if self.base.checked_add(state.elapsed.saturating_add(by)).is_some() {
+        if self
+            .base
+            .checked_add(state.elapsed.saturating_add(by))
+            .is_some()
+        {
             state.elapsed = state.elapsed.saturating_add(by);
         }
         let signed = SignedDuration::try_from(by).unwrap_or(SignedDuration::MAX);
@@ -77,7 +87,9 @@ impl SimulatedClock {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SimState> {
         // The state is two plain values, valid after any panic, so a poisoned lock is safe.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -105,7 +117,10 @@ mod tests {
         assert_eq!(clock.now(), t0);
         clock.advance(Duration::from_secs(90));
         assert_eq!(clock.now() - t0, Duration::from_secs(90));
-        assert_eq!(clock.wall(), "2026-11-30T01:01:30Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            clock.wall(),
+            "2026-11-30T01:01:30Z".parse::<Timestamp>().unwrap()
+        );
         clock.set_wall(start);
         assert_eq!(clock.wall(), start);
         assert_eq!(clock.now() - t0, Duration::from_secs(90));

@@ -405,7 +405,12 @@ impl EventLog for MemoryEventLog {
         if seq.0 == u64::MAX {
             return Err(EventLogError::Full);
         }
-        self.events.push(Event { seq, at, wall, kind });
+        self.events.push(Event {
+            seq,
+            at,
+            wall,
+            kind,
+        });
         Ok(seq)
     }
 
@@ -416,6 +421,10 @@ impl EventLog for MemoryEventLog {
     }
 
     fn next_seq(&self) -> EventSeq {
-        EventSeq(u64::try_from(self.events.len()).unwrap_or(u64::MAX).saturating_add(1))
+        EventSeq(
+            u64::try_from(self.events.len())
+                .unwrap_or(u64::MAX)
+                .saturating_add(1),
+        )
     }
 }

@@ -130,7 +130,11 @@ fn parse_u64(digits: &str, base: usize, kind: IdKind) -> Result<u64, IdError> {
         return Err(IdError::Empty { kind });
     }
     if digits.len() > MAX_DIGITS {
-        return Err(IdError::TooLong { kind, len: digits.len(), max: MAX_DIGITS });
+        return Err(IdError::TooLong {
+            kind,
+            len: digits.len(),
+            max: MAX_DIGITS,
+        });
     }
     let mut value: u64 = 0;
     for (offset, ch) in digits.char_indices() {
@@ -183,7 +187,11 @@ fn validate_name(s: &str, rule: &NameRule) -> Result<(), IdError> {
         return Err(IdError::Empty { kind: rule.kind });
     }
     if s.len() > rule.max {
-        return Err(IdError::TooLong { kind: rule.kind, len: s.len(), max: rule.max });
+        return Err(IdError::TooLong {
+            kind: rule.kind,
+            len: s.len(),
+            max: rule.max,
+        });
     }
     for (offset, ch) in s.char_indices() {
         let (ok, expected) = if offset == 0 {
@@ -192,7 +200,12 @@ fn validate_name(s: &str, rule: &NameRule) -> Result<(), IdError> {
             ((rule.rest)(ch), rule.expected_rest)
         };
         if !ok {
-            return Err(IdError::InvalidCharacter { kind: rule.kind, found: ch, offset, expected });
+            return Err(IdError::InvalidCharacter {
+                kind: rule.kind,
+                found: ch,
+                offset,
+                expected,
+            });
         }
     }
     Ok(())
@@ -320,30 +333,51 @@ mod tests {
 
     #[test]
     fn numeric_id_errors_say_where() {
-        assert_eq!("call-".parse::<CallId>(), Err(IdError::Empty { kind: IdKind::Call }));
+        assert_eq!(
+            "call-".parse::<CallId>(),
+            Err(IdError::Empty { kind: IdKind::Call })
+        );
         assert!(matches!(
             "call-4x".parse::<CallId>(),
-            Err(IdError::InvalidCharacter { found: 'x', offset: 6, .. })
+            Err(IdError::InvalidCharacter {
+                found: 'x',
+                offset: 6,
+                ..
+            })
         ));
         // One past u64::MAX overflows on its last digit.
         assert!(matches!(
             "18446744073709551616".parse::<LegId>(),
             Err(IdError::InvalidCharacter { offset: 19, .. })
         ));
-        assert!(matches!("leg-٣".parse::<LegId>(), Err(IdError::InvalidCharacter { .. })));
+        assert!(matches!(
+            "leg-٣".parse::<LegId>(),
+            Err(IdError::InvalidCharacter { .. })
+        ));
     }
 
     #[test]
     fn named_ids_validate() {
-        assert_eq!(AgentId::new("1001").map(|a| a.to_string()), Ok("1001".to_owned()));
+        assert_eq!(
+            AgentId::new("1001").map(|a| a.to_string()),
+            Ok("1001".to_owned())
+        );
         assert!(matches!(
             AgentId::new("10a1"),
-            Err(IdError::InvalidCharacter { found: 'a', offset: 2, .. })
+            Err(IdError::InvalidCharacter {
+                found: 'a',
+                offset: 2,
+                ..
+            })
         ));
         assert!(matches!(AgentId::new(""), Err(IdError::Empty { .. })));
         assert!(matches!(
             AgentId::new("12345678901234567"),
-            Err(IdError::TooLong { len: 17, max: 16, .. })
+            Err(IdError::TooLong {
+                len: 17,
+                max: 16,
+                ..
+            })
         ));
         assert!(QueueId::new("pengaduan").is_ok());
         assert!(QueueId::new("Pengaduan").is_err());

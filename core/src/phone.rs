@@ -122,7 +122,10 @@ impl MobileOperator {
     /// The operator for an Indonesian national number (without the leading 0) that starts
     /// with `8`.
     fn from_national(national: &str) -> Self {
-        let prefix = national.get(..3).and_then(|p| p.parse::<u16>().ok()).unwrap_or(0);
+        let prefix = national
+            .get(..3)
+            .and_then(|p| p.parse::<u16>().ok())
+            .unwrap_or(0);
         match prefix {
             811..=813 | 821..=823 | 851..=853 => Self::Telkomsel,
             814..=816 | 855..=858 => Self::Indosat,
@@ -201,7 +204,10 @@ impl AreaCode {
 
     /// The main city of the area, where known.
     pub fn city(self) -> Option<&'static str> {
-        AREA_NAMES.iter().find(|(code, _)| *code == self.0).map(|(_, name)| *name)
+        AREA_NAMES
+            .iter()
+            .find(|(code, _)| *code == self.0)
+            .map(|(_, name)| *name)
     }
 }
 
@@ -339,7 +345,9 @@ impl PhoneNumber {
                 return indonesian(national.strip_prefix('0').unwrap_or(national));
             }
         }
-        Err(PhoneNumberError::NoPrefix { digits: digits.len() })
+        Err(PhoneNumberError::NoPrefix {
+            digits: digits.len(),
+        })
     }
 
     /// The class of the number.
@@ -355,7 +363,9 @@ impl PhoneNumber {
 
     /// The E.164 form (`+6281234567890`), or `None` for a short code.
     pub fn e164(&self) -> Option<String> {
-        self.canonical.starts_with('+').then(|| self.canonical.to_string())
+        self.canonical
+            .starts_with('+')
+            .then(|| self.canonical.to_string())
     }
 
     /// The short code's digits, or `None` for an E.164 number.
@@ -439,7 +449,11 @@ struct Cleaned {
 
 fn clean(input: &str) -> Result<Cleaned, PhoneNumberError> {
     if input.len() > MAX_INPUT_LEN {
-        return Err(PhoneNumberError::TooLong { len: input.len(), max: MAX_INPUT_LEN, unit: "bytes" });
+        return Err(PhoneNumberError::TooLong {
+            len: input.len(),
+            max: MAX_INPUT_LEN,
+            unit: "bytes",
+        });
     }
     let mut plus = false;
     let mut digits = String::with_capacity(16);
@@ -457,13 +471,19 @@ fn clean(input: &str) -> Result<Cleaned, PhoneNumberError> {
         }
     }
     if open_paren.is_some() {
-        return Err(PhoneNumberError::UnbalancedParenthesis { offset: input.len() });
+        return Err(PhoneNumberError::UnbalancedParenthesis {
+            offset: input.len(),
+        });
     }
     if digits.is_empty() {
         return Err(PhoneNumberError::Empty);
     }
     if digits.len() > MAX_DIGITS {
-        return Err(PhoneNumberError::TooLong { len: digits.len(), max: MAX_DIGITS, unit: "digits" });
+        return Err(PhoneNumberError::TooLong {
+            len: digits.len(),
+            max: MAX_DIGITS,
+            unit: "digits",
+        });
     }
     Ok(Cleaned { plus, digits })
 }
@@ -497,10 +517,15 @@ fn via_international_prefix(digits: &str) -> Result<PhoneNumber, PhoneNumberErro
 /// A number of another country, validated with libphonenumber's metadata.
 fn foreign(digits: &str) -> Result<PhoneNumber, PhoneNumberError> {
     let code_guess = || {
-        digits.get(..3.min(digits.len())).and_then(|c| c.parse::<u16>().ok()).unwrap_or(0)
+        digits
+            .get(..3.min(digits.len()))
+            .and_then(|c| c.parse::<u16>().ok())
+            .unwrap_or(0)
     };
     if digits.len() < 4 {
-        return Err(PhoneNumberError::InvalidNumber { country_code: code_guess() });
+        return Err(PhoneNumberError::InvalidNumber {
+            country_code: code_guess(),
+        });
     }
     let parsed = phonenumber::parse(None, format!("+{digits}"))
         .map_err(|_| PhoneNumberError::UnknownCountryCode { code: code_guess() })?;
@@ -517,7 +542,9 @@ fn foreign(digits: &str) -> Result<PhoneNumber, PhoneNumberError> {
 
 /// An Indonesian national significant number (no leading 0, no country code).
 fn indonesian(national: &str) -> Result<PhoneNumber, PhoneNumberError> {
-    let invalid = PhoneNumberError::InvalidNumber { country_code: INDONESIA };
+    let invalid = PhoneNumberError::InvalidNumber {
+        country_code: INDONESIA,
+    };
     // Short codes keyed in with a national prefix or country code are not E.164 numbers.
     if national.is_empty() || national.starts_with('0') || national.len() < 7 {
         return Err(invalid);
@@ -531,9 +558,9 @@ fn indonesian(national: &str) -> Result<PhoneNumber, PhoneNumberError> {
         // 0807 universal toll-free numbers are filed as UAN in libphonenumber; Indonesian
         // carriers bill them as freephone.
         _ if national.starts_with("807") && parsed.is_valid() => NumberClass::TollFree,
-        phonenumber::Type::Mobile => {
-            NumberClass::Mobile { operator: MobileOperator::from_national(national) }
-        }
+        phonenumber::Type::Mobile => NumberClass::Mobile {
+            operator: MobileOperator::from_national(national),
+        },
         phonenumber::Type::FixedLine | phonenumber::Type::FixedLineOrMobile => {
             match AreaCode::from_national(national) {
                 Some(area_code) => NumberClass::FixedLine { area_code },
@@ -546,7 +573,10 @@ fn indonesian(national: &str) -> Result<PhoneNumber, PhoneNumberError> {
         _ if parsed.is_valid() => NumberClass::Other,
         _ => return Err(invalid),
     };
-    Ok(PhoneNumber { canonical: format!("+62{national}").into_boxed_str(), class })
+    Ok(PhoneNumber {
+        canonical: format!("+62{national}").into_boxed_str(),
+        class,
+    })
 }
 
 /// Emergency short codes.
@@ -561,5 +591,8 @@ fn short_code(digits: &str) -> Result<PhoneNumber, PhoneNumberError> {
         7 if digits.starts_with("1500") => ShortCodeKind::Access,
         len => return Err(PhoneNumberError::UnknownShortCode { digits: len }),
     };
-    Ok(PhoneNumber { canonical: digits.into(), class: NumberClass::ShortCode { kind } })
+    Ok(PhoneNumber {
+        canonical: digits.into(),
+        class: NumberClass::ShortCode { kind },
+    })
 }

@@ -1,5 +1,11 @@
 //! The in-memory event log and a projection over it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
 use std::time::Duration;
 
 use sambung_core::clock::{Clock, SimulatedClock};
@@ -21,7 +27,10 @@ impl Projection for QueueCounts {
         match &event.kind {
             EventKind::QueueJoined { .. } => self.offered += 1,
             EventKind::QueueAnswered { .. } => self.answered += 1,
-            EventKind::QueueLeft { exit: QueueExit::Abandoned, .. } => self.abandoned += 1,
+            EventKind::QueueLeft {
+                exit: QueueExit::Abandoned,
+                ..
+            } => self.abandoned += 1,
             _ => {}
         }
     }
@@ -33,28 +42,50 @@ fn append_replay_and_resume() {
     let mut log = MemoryEventLog::new();
     let queue = QueueId::new("pengaduan").unwrap();
     let agent = AgentId::new("1001").unwrap();
-    let mut append = |log: &mut MemoryEventLog, kind| {
+    let append = |log: &mut MemoryEventLog, kind| {
         clock.advance(Duration::from_secs(5));
         log.append(clock.now(), clock.wall(), kind).unwrap()
     };
     for i in 1..=3 {
         let call = CallId::new(i);
-        append(&mut log, EventKind::QueueJoined { call, queue: queue.clone(), priority: 0 });
+        append(
+            &mut log,
+            EventKind::QueueJoined {
+                call,
+                queue: queue.clone(),
+                priority: 0,
+            },
+        );
     }
     append(
         &mut log,
-        EventKind::QueueAnswered { call: CallId::new(1), queue: queue.clone(), agent },
+        EventKind::QueueAnswered {
+            call: CallId::new(1),
+            queue: queue.clone(),
+            agent,
+        },
     );
     let seq = append(
         &mut log,
-        EventKind::QueueLeft { call: CallId::new(2), queue, exit: QueueExit::Abandoned },
+        EventKind::QueueLeft {
+            call: CallId::new(2),
+            queue,
+            exit: QueueExit::Abandoned,
+        },
     );
     assert_eq!(seq, EventSeq::new(5));
     assert_eq!(log.next_seq(), EventSeq::new(6));
 
     let mut counts = QueueCounts::default();
     counts.replay(&log, EventSeq::FIRST);
-    assert_eq!(counts, QueueCounts { offered: 3, answered: 1, abandoned: 1 });
+    assert_eq!(
+        counts,
+        QueueCounts {
+            offered: 3,
+            answered: 1,
+            abandoned: 1
+        }
+    );
 
     // A projection can resume from where it stopped.
     assert_eq!(log.since(EventSeq::new(4)).count(), 2);
@@ -71,11 +102,16 @@ fn the_log_refuses_to_go_back_in_time() {
     let early = clock.now();
     clock.advance(Duration::from_millis(3));
     let mut log = MemoryEventLog::new();
-    let kind = EventKind::AgentLoggedOut { agent: AgentId::new("1001").unwrap() };
+    let kind = EventKind::AgentLoggedOut {
+        agent: AgentId::new("1001").unwrap(),
+    };
     log.append(clock.now(), clock.wall(), kind.clone()).unwrap();
     assert_eq!(
         log.append(early, clock.wall(), kind),
-        Err(EventLogError::NotMonotonic { last_seq: EventSeq::FIRST, behind_ns: 3_000_000 })
+        Err(EventLogError::NotMonotonic {
+            last_seq: EventSeq::FIRST,
+            behind_ns: 3_000_000
+        })
     );
     assert_eq!(log.len(), 1);
 }

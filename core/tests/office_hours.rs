@@ -1,5 +1,11 @@
 //! Office hours at their edges, on holidays and special days, and across zones.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
 use jiff::Timestamp;
 use jiff::civil::{Weekday, date};
 use sambung_core::calendar::{
@@ -14,7 +20,9 @@ fn ts(s: &str) -> Timestamp {
 /// The BNPT default: 08:00–17:00 WIB (UTC+7), Monday to Friday, Christmas off.
 fn bnpt() -> OfficeHours {
     let mut hours = OfficeHours::from_config(&OfficeHoursConfig::default()).unwrap();
-    hours.add_holiday(date(2026, 12, 25), "Hari Raya Natal").unwrap();
+    hours
+        .add_holiday(date(2026, 12, 25), "Hari Raya Natal")
+        .unwrap();
     hours
 }
 
@@ -37,7 +45,10 @@ fn an_instant_given_in_utc() {
     assert!(hours.is_open(ts("2026-11-30T09:59:59Z")));
     assert!(!hours.is_open(ts("2026-11-30T10:00:00Z")));
     // 23:30Z on Sunday is already 06:30 Monday in Jakarta: closed, opens 01:00Z.
-    assert_eq!(hours.next_open(ts("2026-11-29T23:30:00Z")), Some(ts("2026-11-30T01:00:00Z")));
+    assert_eq!(
+        hours.next_open(ts("2026-11-29T23:30:00Z")),
+        Some(ts("2026-11-30T01:00:00Z"))
+    );
 }
 
 #[test]
@@ -48,7 +59,9 @@ fn a_holiday_is_closed_all_day() {
     assert_eq!(
         hours.status(noon),
         Status::Closed {
-            reason: ClosedReason::Holiday { name: "Hari Raya Natal".to_owned() },
+            reason: ClosedReason::Holiday {
+                name: "Hari Raya Natal".to_owned()
+            },
             // Friday is the holiday; the weekend follows; Monday 28th at 08:00 WIB.
             opens_at: Some(ts("2026-12-28T08:00:00+07:00")),
         }
@@ -62,7 +75,9 @@ fn status_names_the_reason_and_the_next_change() {
     let hours = bnpt();
     assert_eq!(
         hours.status(ts("2026-11-30T09:00:00+07:00")),
-        Status::Open { closes_at: Some(ts("2026-11-30T17:00:00+07:00")) }
+        Status::Open {
+            closes_at: Some(ts("2026-11-30T17:00:00+07:00"))
+        }
     );
     assert_eq!(
         hours.status(ts("2026-11-30T18:00:00+07:00")),
@@ -86,11 +101,20 @@ fn status_names_the_reason_and_the_next_change() {
 #[test]
 fn special_days_replace_weekly_hours() {
     let config = OfficeHoursConfig {
-        holidays: vec![HolidayConfig { date: "2026-12-31".into(), name: "Cuti bersama".into() }],
+        holidays: vec![HolidayConfig {
+            date: "2026-12-31".into(),
+            name: "Cuti bersama".into(),
+        }],
         special_days: vec![
-            SpecialDayConfig { date: "2026-12-24".into(), hours: "08:00-12:00".into() },
+            SpecialDayConfig {
+                date: "2026-12-24".into(),
+                hours: "08:00-12:00".into(),
+            },
             // A Saturday opened for a campaign; it also overrides the holiday list.
-            SpecialDayConfig { date: "2026-12-05".into(), hours: "09:00-13:00".into() },
+            SpecialDayConfig {
+                date: "2026-12-05".into(),
+                hours: "09:00-13:00".into(),
+            },
         ],
         ..OfficeHoursConfig::default()
     };
@@ -108,15 +132,23 @@ fn special_days_replace_weekly_hours() {
 #[test]
 fn split_and_overlapping_ranges() {
     let mut hours = OfficeHours::new("Asia/Jakarta").unwrap();
-    hours.set_weekday(Weekday::Friday, "08:00-11:30, 13:00-17:00").unwrap();
-    hours.set_weekday(Weekday::Monday, "10:00-12:00,08:00-11:00").unwrap();
+    hours
+        .set_weekday(Weekday::Friday, "08:00-11:30, 13:00-17:00")
+        .unwrap();
+    hours
+        .set_weekday(Weekday::Monday, "10:00-12:00,08:00-11:00")
+        .unwrap();
     // Friday prayers: closed 11:30–13:00.
     assert!(!hours.is_open(ts("2026-12-04T12:00:00+07:00")));
     assert_eq!(
         hours.next_open(ts("2026-12-04T12:00:00+07:00")),
         Some(ts("2026-12-04T13:00:00+07:00"))
     );
-    assert_eq!(hours.hours_on(date(2026, 11, 30)).0.len(), 1, "overlaps merge");
+    assert_eq!(
+        hours.hours_on(date(2026, 11, 30)).0.len(),
+        1,
+        "overlaps merge"
+    );
     assert_eq!(
         hours.next_close(ts("2026-11-30T08:30:00+07:00")),
         Some(ts("2026-11-30T12:00:00+07:00"))
@@ -152,32 +184,54 @@ fn other_zones_and_dst() {
     let hours = OfficeHours::weekdays("America/New_York", "09:00-17:00").unwrap();
     assert!(hours.is_open(ts("2026-03-09T13:00:00Z")));
     assert!(!hours.is_open(ts("2026-03-09T12:59:59Z")));
-    assert_eq!(hours.next_open(ts("2026-03-07T12:00:00Z")), Some(ts("2026-03-09T13:00:00Z")));
+    assert_eq!(
+        hours.next_open(ts("2026-03-07T12:00:00Z")),
+        Some(ts("2026-03-09T13:00:00Z"))
+    );
 }
 
 #[test]
 fn bad_hours_and_zones_say_where() {
     assert_eq!(
         OfficeHours::new("Asia/Jakartaa").unwrap_err(),
-        CalendarError::UnknownZone { zone: "Asia/Jakartaa".into() }
+        CalendarError::UnknownZone {
+            zone: "Asia/Jakartaa".into()
+        }
     );
     assert!(matches!(
         parse_hours("08:00-17:00, 18:00"),
         Err(CalendarError::BadHours { offset: 18, .. })
     ));
-    assert!(matches!(parse_hours("8:00-17:00"), Err(CalendarError::BadHours { offset: 0, .. })));
-    assert!(matches!(parse_hours("08:00-25:00"), Err(CalendarError::BadHours { offset: 6, .. })));
-    assert!(matches!(parse_hours("17:00-08:00"), Err(CalendarError::EmptyRange { .. })));
-    assert!(matches!(parse_hours("24:00-24:00"), Err(CalendarError::EmptyRange { .. })));
+    assert!(matches!(
+        parse_hours("8:00-17:00"),
+        Err(CalendarError::BadHours { offset: 0, .. })
+    ));
+    assert!(matches!(
+        parse_hours("08:00-25:00"),
+        Err(CalendarError::BadHours { offset: 6, .. })
+    ));
+    assert!(matches!(
+        parse_hours("17:00-08:00"),
+        Err(CalendarError::EmptyRange { .. })
+    ));
+    assert!(matches!(
+        parse_hours("24:00-24:00"),
+        Err(CalendarError::EmptyRange { .. })
+    ));
     assert_eq!(parse_hours("closed"), Ok(vec![]));
     assert_eq!(parse_hours(""), Ok(vec![]));
     let config = OfficeHoursConfig {
-        holidays: vec![HolidayConfig { date: "25-12-2026".into(), name: String::new() }],
+        holidays: vec![HolidayConfig {
+            date: "25-12-2026".into(),
+            name: String::new(),
+        }],
         ..OfficeHoursConfig::default()
     };
     assert_eq!(
         OfficeHours::from_config(&config).unwrap_err(),
-        CalendarError::BadDate { input: "25-12-2026".into() }
+        CalendarError::BadDate {
+            input: "25-12-2026".into()
+        }
     );
 }
 
@@ -191,5 +245,8 @@ fn config_reads_from_toml_shape() {
     assert_eq!(config.zone, "Asia/Jakarta");
     let hours = OfficeHours::from_config(&config).unwrap();
     assert!(hours.is_open(ts("2026-11-30T08:00:00+07:00")));
-    assert!(!hours.is_open(ts("2026-12-01T08:00:00+07:00")), "Tuesday not configured");
+    assert!(
+        !hours.is_open(ts("2026-12-01T08:00:00+07:00")),
+        "Tuesday not configured"
+    );
 }

@@ -1,5 +1,11 @@
 //! Indonesian and international numbers in their written forms: E.164 and class.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
 use sambung_core::phone::{
     ClassKind, MobileOperator, NumberClass, PhoneNumber, PhoneNumberError, ShortCodeKind,
 };
@@ -16,7 +22,6 @@ enum Expect {
     Short(ShortCodeKind),
     Intl(u16),
 }
-
 
 #[test]
 fn written_forms_normalise_and_classify() {
@@ -43,20 +48,72 @@ fn written_forms_normalise_and_classify() {
         ("0881-2345-6789", "+6288123456789", mobile(Smartfren)),
         ("0828 1234 5678", "+6282812345678", mobile(Ceria)),
         // Fixed lines with their area codes.
-        ("(021) 5550 1234", "+622155501234", Expect::Fixed(21, Some("Jakarta"))),
-        ("021-5550-1234", "+622155501234", Expect::Fixed(21, Some("Jakarta"))),
-        ("+62 21 5550 1234", "+622155501234", Expect::Fixed(21, Some("Jakarta"))),
-        ("+62 (0)21 5550 1234", "+622155501234", Expect::Fixed(21, Some("Jakarta"))),
-        ("022 8765 4321", "+622287654321", Expect::Fixed(22, Some("Bandung"))),
-        ("031-9988-7766", "+623199887766", Expect::Fixed(31, Some("Surabaya"))),
-        ("(0274) 512 345", "+62274512345", Expect::Fixed(274, Some("Yogyakarta"))),
-        ("0361 234 567", "+62361234567", Expect::Fixed(361, Some("Denpasar"))),
+        (
+            "(021) 5550 1234",
+            "+622155501234",
+            Expect::Fixed(21, Some("Jakarta")),
+        ),
+        (
+            "021-5550-1234",
+            "+622155501234",
+            Expect::Fixed(21, Some("Jakarta")),
+        ),
+        (
+            "+62 21 5550 1234",
+            "+622155501234",
+            Expect::Fixed(21, Some("Jakarta")),
+        ),
+        (
+            "+62 (0)21 5550 1234",
+            "+622155501234",
+            Expect::Fixed(21, Some("Jakarta")),
+        ),
+        (
+            "022 8765 4321",
+            "+622287654321",
+            Expect::Fixed(22, Some("Bandung")),
+        ),
+        (
+            "031-9988-7766",
+            "+623199887766",
+            Expect::Fixed(31, Some("Surabaya")),
+        ),
+        (
+            "(0274) 512 345",
+            "+62274512345",
+            Expect::Fixed(274, Some("Yogyakarta")),
+        ),
+        (
+            "0361 234 567",
+            "+62361234567",
+            Expect::Fixed(361, Some("Denpasar")),
+        ),
         // Toll-free, premium, shared cost.
-        ("0800-1-500-112", "+628001500112", Expect::Kind(ClassKind::TollFree)),
-        ("08001500112", "+628001500112", Expect::Kind(ClassKind::TollFree)),
-        ("0807 1 234 567", "+628071234567", Expect::Kind(ClassKind::TollFree)),
-        ("0809 1 234 567", "+628091234567", Expect::Kind(ClassKind::Premium)),
-        ("0804 1 234 567", "+628041234567", Expect::Kind(ClassKind::SharedCost)),
+        (
+            "0800-1-500-112",
+            "+628001500112",
+            Expect::Kind(ClassKind::TollFree),
+        ),
+        (
+            "08001500112",
+            "+628001500112",
+            Expect::Kind(ClassKind::TollFree),
+        ),
+        (
+            "0807 1 234 567",
+            "+628071234567",
+            Expect::Kind(ClassKind::TollFree),
+        ),
+        (
+            "0809 1 234 567",
+            "+628091234567",
+            Expect::Kind(ClassKind::Premium),
+        ),
+        (
+            "0804 1 234 567",
+            "+628041234567",
+            Expect::Kind(ClassKind::SharedCost),
+        ),
         // Short codes.
         ("112", "112", Expect::Short(ShortCodeKind::Emergency)),
         ("110", "110", Expect::Short(ShortCodeKind::Emergency)),
@@ -74,8 +131,8 @@ fn written_forms_normalise_and_classify() {
     ];
     assert!(table.len() >= 30);
     for &(input, canonical, expect) in table {
-        let number = PhoneNumber::parse(input)
-            .unwrap_or_else(|e| panic!("{input:?} should parse, got {e}"));
+        let number =
+            PhoneNumber::parse(input).unwrap_or_else(|e| panic!("{input:?} should parse, got {e}"));
         assert_eq!(number.as_str(), canonical, "{input:?}");
         let class = number.class();
         match expect {
@@ -96,7 +153,11 @@ fn written_forms_normalise_and_classify() {
                 assert_eq!(number.e164(), None);
             }
             Expect::Intl(cc) => {
-                assert_eq!(class, NumberClass::International { country_code: cc }, "{input:?}");
+                assert_eq!(
+                    class,
+                    NumberClass::International { country_code: cc },
+                    "{input:?}"
+                );
                 assert_eq!(number.country_code(), cc);
             }
         }
@@ -104,7 +165,11 @@ fn written_forms_normalise_and_classify() {
             assert_eq!(number.e164().as_deref(), Some(canonical));
         }
         // The canonical form parses back to the same number.
-        assert_eq!(PhoneNumber::parse(canonical).as_ref(), Ok(&number), "{canonical:?}");
+        assert_eq!(
+            PhoneNumber::parse(canonical).as_ref(),
+            Ok(&number),
+            "{canonical:?}"
+        );
     }
 }
 
@@ -113,24 +178,59 @@ fn bad_numbers_say_why() {
     let cases: &[(&str, PhoneNumberError)] = &[
         ("", PhoneNumberError::Empty),
         ("  - ", PhoneNumberError::Empty),
-        ("abc", PhoneNumberError::InvalidCharacter { found: 'a', offset: 0 }),
-        ("0812-3456-7890 ext", PhoneNumberError::InvalidCharacter { found: 'e', offset: 15 }),
+        (
+            "abc",
+            PhoneNumberError::InvalidCharacter {
+                found: 'a',
+                offset: 0,
+            },
+        ),
+        (
+            "0812-3456-7890 ext",
+            PhoneNumberError::InvalidCharacter {
+                found: 'e',
+                offset: 15,
+            },
+        ),
         ("08+12", PhoneNumberError::MisplacedPlus { offset: 2 }),
-        ("(021 5550", PhoneNumberError::UnbalancedParenthesis { offset: 9 }),
-        ("021) 5550", PhoneNumberError::UnbalancedParenthesis { offset: 3 }),
+        (
+            "(021 5550",
+            PhoneNumberError::UnbalancedParenthesis { offset: 9 },
+        ),
+        (
+            "021) 5550",
+            PhoneNumberError::UnbalancedParenthesis { offset: 3 },
+        ),
         ("5550 1234", PhoneNumberError::NoPrefix { digits: 8 }),
         ("12345", PhoneNumberError::UnknownShortCode { digits: 5 }),
-        ("+62 812", PhoneNumberError::InvalidNumber { country_code: 62 }),
-        ("0812345", PhoneNumberError::InvalidNumber { country_code: 62 }),
-        ("+999 123456", PhoneNumberError::UnknownCountryCode { code: 999 }),
+        (
+            "+62 812",
+            PhoneNumberError::InvalidNumber { country_code: 62 },
+        ),
+        (
+            "0812345",
+            PhoneNumberError::InvalidNumber { country_code: 62 },
+        ),
+        (
+            "+999 123456",
+            PhoneNumberError::UnknownCountryCode { code: 999 },
+        ),
     ];
     for (input, expected) in cases {
-        assert_eq!(PhoneNumber::parse(input).as_ref(), Err(expected), "{input:?}");
+        assert_eq!(
+            PhoneNumber::parse(input).as_ref(),
+            Err(expected),
+            "{input:?}"
+        );
     }
     let long = "1".repeat(65);
     assert!(matches!(
         PhoneNumber::parse(&long),
-        Err(PhoneNumberError::TooLong { len: 65, unit: "bytes", .. })
+        Err(PhoneNumberError::TooLong {
+            len: 65,
+            unit: "bytes",
+            ..
+        })
     ));
     assert!(matches!(
         PhoneNumber::parse("+6281234567890123456789"),

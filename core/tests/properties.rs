@@ -1,6 +1,12 @@
 //! Property tests: parsing never panics on arbitrary input, and calendar answers are
 //! consistent for arbitrary instants.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
 use jiff::Timestamp;
 use proptest::prelude::*;
 use sambung_core::calendar::{OfficeHours, OfficeHoursConfig, parse_hours};

@@ -1,1 +1,81 @@
-fn main() {}
+//! # bnpt-callcenter
+//!
+//! The reference BNPT call center, assembled from the Sambung crates. Run with no arguments
+//! it starts on embedded defaults: data in `./bnpt-data` (SQLite database, recordings,
+//! prompts), SIP on UDP and TCP `127.0.0.1:5060`, HTTP on `127.0.0.1:8080`, and the demo
+//! configuration (`bnpt-callcenter config example` prints it, documented).
+//!
+//! Today it loads and validates its configuration, opens its data folder and database
+//! (recording each run, so an unclean stop is noticed at the next start), listens for SIP
+//! and logs the traffic, and answers `GET /healthz`. Call handling arrives with the SIP, media,
+//! ACD and recording crates.
+#![forbid(unsafe_code)]
+
+mod app;
+mod cli;
+mod config;
+mod http;
+mod listen;
+mod sip_listener;
+mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command {
+        Some(cli::Command::Config {
+            action: cli::ConfigAction::Example,
+        }) => {
+            print_stdout(config::EXAMPLE);
+            ExitCode::SUCCESS
+        }
+        Some(cli::Command::Config {
+            action: cli::ConfigAction::Check,
+        }) => match config::Config::load(&cli.global) {
+            Ok(config) => {
+                print_stdout(&format!("configuration is valid: {}\n", config.summary()));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+        Some(cli::Command::Run) | None => {
+            let config = match config::Config::load(&cli.global) {
+                Ok(config) => config,
+                Err(e) => return fail(&e),
+            };
+            app::init_logging(&config.logging.filter);
+            match app::run(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
+    }
+}
+
+/// Output that is the program's data goes to standard output.
+#[expect(
+    clippy::print_stdout,
+    reason = "the command's output is data on standard output"
+)]
+fn print_stdout(text: &str) {
+    print!("{text}");
+}
+
+/// Reports a fatal error with its chain of causes and exits non-zero.
+#[expect(
+    clippy::print_stderr,
+    reason = "fatal errors go to standard error before logging is up"
+)]
+fn fail(error: &dyn std::error::Error) -> ExitCode {
+    eprint!("bnpt-callcenter: error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        eprint!(": {cause}");
+        source = cause.source();
+    }
+    eprintln!();
+    ExitCode::FAILURE
+}

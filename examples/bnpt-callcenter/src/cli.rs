@@ -1,0 +1,54 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The reference BNPT call center built on Sambung.
+#[derive(Debug, Parser)]
+#[command(name = "bnpt-callcenter", version, about)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+/// Flags that apply to every subcommand; each overrides the configuration file.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct GlobalArgs {
+    /// Configuration file (TOML). Without it, the built-in demo configuration is used.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Data folder: database, recordings, prompts [default: ./bnpt-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) data: Option<PathBuf>,
+    /// SIP listening address, repeatable: `udp:127.0.0.1:5060`, `tcp:[::1]:5060`
+    /// (`tls:` and `ws:` are reserved for the coming transports).
+    #[arg(long = "sip-listen", global = true, value_name = "ADDR")]
+    pub(crate) sip_listen: Vec<String>,
+    /// HTTP listening address [default: 127.0.0.1:8080].
+    #[arg(long = "http-listen", global = true, value_name = "ADDR")]
+    pub(crate) http_listen: Option<String>,
+}
+
+/// What to do; `run` when none is given.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Start the call center (the default).
+    Run,
+    /// Work with the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+/// Configuration subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigAction {
+    /// Print a documented example configuration (the built-in demo).
+    Example,
+    /// Load and validate the configuration, then exit.
+    Check,
+}

@@ -1,0 +1,529 @@
+//! The configuration: TOML, every key optional, defaults that make up the BNPT demo.
+//!
+//! Values are validated with Sambung's own types as they are read, so an error names the key
+//! (`agents[2].id`) and the reason. Command-line flags override the file.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use sambung_core::calendar::{CalendarError, OfficeHours, OfficeHoursConfig};
+use sambung_core::ids::{AgentId, QueueId};
+use sambung_core::phone::PhoneNumber;
+use serde::{Deserialize, Deserializer};
+
+use crate::cli::GlobalArgs;
+use crate::listen::{ListenAddr, ListenAddrError, Transport, parse_socket_addr};
+
+/// The documented example configuration; it spells out the built-in defaults.
+pub(crate) const EXAMPLE: &str = include_str!("../bnpt-callcenter.example.toml");
+
+/// Largest configuration file read, in bytes.
+const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is larger than any sane configuration.
+    #[error("configuration file {} is {size} bytes; at most {MAX_CONFIG_BYTES}", path.display())]
+    TooLarge { path: PathBuf, size: u64 },
+    /// The file is not valid TOML, or a key has a bad value.
+    #[error("{}: key `{key}`", path.display())]
+    Parse {
+        path: PathBuf,
+        key: String,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// A value is well-formed but wrong in context.
+    #[error("key `{key}`")]
+    Invalid {
+        key: String,
+        #[source]
+        reason: Invalid,
+    },
+}
+
+/// What is wrong with a value in context.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Invalid {
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    #[error(transparent)]
+    Listen(#[from] ListenAddrError),
+    #[error("transport {0:?} is not served yet; use udp or tcp")]
+    TransportNotServed(Transport),
+    #[error("no SIP listening address")]
+    NoSipListener,
+    #[error("{value} appears more than once")]
+    Duplicate { value: String },
+    #[error("queue {queue} is not defined in [[queues]]")]
+    UnknownQueue { queue: QueueId },
+}
+
+fn invalid(key: impl Into<String>, reason: impl Into<Invalid>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+/// The file's shape. Every section and key may be left out.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawConfig {
+    pub(crate) data: DataSection,
+    pub(crate) sip: SipSection,
+    pub(crate) http: HttpSection,
+    pub(crate) logging: LoggingSection,
+    pub(crate) office_hours: OfficeHoursConfig,
+    pub(crate) dids: Vec<DidConfig>,
+    pub(crate) queues: Vec<QueueConfig>,
+    pub(crate) agents: Vec<AgentConfig>,
+    pub(crate) supervisors: Vec<SupervisorConfig>,
+}
+
+/// `[data]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct DataSection {
+    /// The data folder.
+    pub(crate) dir: PathBuf,
+}
+
+/// `[sip]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct SipSection {
+    /// Listening addresses with transport prefixes.
+    #[serde(deserialize_with = "listen_addrs")]
+    pub(crate) listen: Vec<ListenAddr>,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct HttpSection {
+    /// Listening address of the dashboard, API and `/healthz`.
+    pub(crate) listen: SocketAddr,
+}
+
+/// `[logging]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct LoggingSection {
+    /// A `tracing` filter such as `info` or `bnpt_callcenter=debug`; `RUST_LOG` wins.
+    pub(crate) filter: String,
+}
+
+/// `[[dids]]`: a dialled number the call center answers.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DidConfig {
+    pub(crate) number: PhoneNumber,
+    #[serde(default)]
+    pub(crate) name: String,
+    /// Where its calls queue after the greeting.
+    pub(crate) queue: QueueId,
+}
+
+/// `[[queues]]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QueueConfig {
+    pub(crate) id: QueueId,
+    #[serde(default)]
+    pub(crate) name: String,
+}
+
+/// `[[agents]]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AgentConfig {
+    pub(crate) id: AgentId,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) queues: Vec<QueueId>,
+}
+
+/// `[[supervisors]]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SupervisorConfig {
+    pub(crate) id: AgentId,
+    #[serde(default)]
+    pub(crate) name: String,
+}
+
+fn listen_addrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ListenAddr>, D::Error> {
+    let texts = Vec::<String>::deserialize(d)?;
+    texts
+        .iter()
+        .map(|t| t.parse().map_err(serde::de::Error::custom))
+        .collect()
+}
+
+impl Default for DataSection {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("./bnpt-data"),
+        }
+    }
+}
+
+impl Default for SipSection {
+    fn default() -> Self {
+        let local = SocketAddr::from(([127, 0, 0, 1], 5060));
+        Self {
+            listen: vec![
+                ListenAddr {
+                    transport: Transport::Udp,
+                    addr: local,
+                },
+                ListenAddr {
+                    transport: Transport::Tcp,
+                    addr: local,
+                },
+            ],
+        }
+    }
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+impl Default for LoggingSection {
+    fn default() -> Self {
+        Self {
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+/// The demo: two DIDs, two queues, agents 1001–1005, supervisor 2001, office hours
+/// 08:00–17:00 WIB Monday to Friday.
+impl Default for RawConfig {
+    fn default() -> Self {
+        let queue = |id: &str, name: &str| QueueConfig {
+            id: demo_id(id),
+            name: name.to_owned(),
+        };
+        let both = vec![demo_id::<QueueId>("pengaduan"), demo_id("informasi")];
+        Self {
+            data: DataSection::default(),
+            sip: SipSection::default(),
+            http: HttpSection::default(),
+            logging: LoggingSection::default(),
+            office_hours: OfficeHoursConfig::default(),
+            dids: vec![
+                DidConfig {
+                    number: demo_id("1500112"),
+                    name: "Nomor akses BNPT".to_owned(),
+                    queue: demo_id("pengaduan"),
+                },
+                DidConfig {
+                    number: demo_id("08001500112"),
+                    name: "Bebas pulsa BNPT".to_owned(),
+                    queue: demo_id("pengaduan"),
+                },
+            ],
+            queues: vec![
+                queue("pengaduan", "Pengaduan masyarakat"),
+                queue("informasi", "Layanan informasi"),
+            ],
+            agents: (1001..=1005)
+                .map(|n| AgentConfig {
+                    id: demo_id(&n.to_string()),
+                    name: format!("Agen {n}"),
+                    queues: both.clone(),
+                })
+                .collect(),
+            supervisors: vec![SupervisorConfig {
+                id: demo_id("2001"),
+                name: "Supervisor".to_owned(),
+            }],
+        }
+    }
+}
+
+/// Parses a value of the built-in demo, which the tests prove valid.
+fn demo_id<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    #[expect(
+        clippy::expect_used,
+        reason = "built-in constants, checked by the tests"
+    )]
+    s.parse().expect("built-in demo value is valid")
+}
+
+/// A validated configuration, with command-line overrides applied.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) sip_listen: Vec<ListenAddr>,
+    pub(crate) http_listen: SocketAddr,
+    pub(crate) logging: LoggingSection,
+    pub(crate) office_hours: OfficeHours,
+    pub(crate) raw: RawConfig,
+}
+
+impl Config {
+    /// Reads `--config` (or takes the defaults), applies the other flags, and validates.
+    pub(crate) fn load(args: &GlobalArgs) -> Result<Self, ConfigError> {
+        let mut raw = match &args.config {
+            Some(path) => read_file(path)?,
+            None => RawConfig::default(),
+        };
+        if let Some(dir) = &args.data {
+            raw.data.dir.clone_from(dir);
+        }
+        if !args.sip_listen.is_empty() {
+            raw.sip.listen = args
+                .sip_listen
+                .iter()
+                .map(|s| {
+                    s.parse()
+                        .map_err(|e: ListenAddrError| invalid("--sip-listen", e))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(http) = &args.http_listen {
+            raw.http.listen = parse_socket_addr(http).map_err(|e| invalid("--http-listen", e))?;
+        }
+        Self::validate(raw)
+    }
+
+    /// Checks what the types alone cannot: references, duplicates, served transports.
+    pub(crate) fn validate(raw: RawConfig) -> Result<Self, ConfigError> {
+        if raw.sip.listen.is_empty() {
+            return Err(invalid("sip.listen", Invalid::NoSipListener));
+        }
+        for (i, l) in raw.sip.listen.iter().enumerate() {
+            if !matches!(l.transport, Transport::Udp | Transport::Tcp) {
+                return Err(invalid(
+                    format!("sip.listen[{i}]"),
+                    Invalid::TransportNotServed(l.transport),
+                ));
+            }
+        }
+        unique("sip.listen", raw.sip.listen.iter().map(ToString::to_string))?;
+        unique("queues", raw.queues.iter().map(|q| q.id.to_string()))?;
+        unique(
+            "dids",
+            raw.dids.iter().map(|d| d.number.as_str().to_owned()),
+        )?;
+        // Agents and supervisors log in with the same kind of ID, so they share one space.
+        let login_ids = raw.agents.iter().map(|a| a.id.to_string());
+        unique(
+            "supervisors",
+            login_ids.chain(raw.supervisors.iter().map(|s| s.id.to_string())),
+        )?;
+        let queues: HashSet<&QueueId> = raw.queues.iter().map(|q| &q.id).collect();
+        let known = |key: String, queue: &QueueId| {
+            if queues.contains(queue) {
+                Ok(())
+            } else {
+                Err(invalid(
+                    key,
+                    Invalid::UnknownQueue {
+                        queue: queue.clone(),
+                    },
+                ))
+            }
+        };
+        for (i, did) in raw.dids.iter().enumerate() {
+            known(format!("dids[{i}].queue"), &did.queue)?;
+        }
+        for (i, agent) in raw.agents.iter().enumerate() {
+            for (j, queue) in agent.queues.iter().enumerate() {
+                known(format!("agents[{i}].queues[{j}]"), queue)?;
+            }
+        }
+        let office_hours =
+            OfficeHours::from_config(&raw.office_hours).map_err(|e| invalid("office_hours", e))?;
+        Ok(Self {
+            data_dir: raw.data.dir.clone(),
+            sip_listen: raw.sip.listen.clone(),
+            http_listen: raw.http.listen,
+            logging: raw.logging.clone(),
+            office_hours,
+            raw,
+        })
+    }
+
+    /// One line for logs and `config check`.
+    pub(crate) fn summary(&self) -> String {
+        let r = &self.raw;
+        format!(
+            "{} DIDs, {} queues, {} agents, {} supervisors; office hours in {}; data in {}",
+            r.dids.len(),
+            r.queues.len(),
+            r.agents.len(),
+            r.supervisors.len(),
+            self.office_hours.zone_name(),
+            self.data_dir.display()
+        )
+    }
+}
+
+fn unique(key: &str, values: impl Iterator<Item = String>) -> Result<(), ConfigError> {
+    let mut seen = HashSet::new();
+    for value in values {
+        if !seen.insert(value.clone()) {
+            return Err(invalid(key, Invalid::Duplicate { value }));
+        }
+    }
+    Ok(())
+}
+
+fn read_file(path: &Path) -> Result<RawConfig, ConfigError> {
+    let read_err = |source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(read_err)?.len();
+    if size > MAX_CONFIG_BYTES {
+        return Err(ConfigError::TooLarge {
+            path: path.to_owned(),
+            size,
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(read_err)?;
+    parse(&text).map_err(|(key, source)| ConfigError::Parse {
+        path: path.to_owned(),
+        key,
+        source,
+    })
+}
+
+/// Parses TOML text, returning the failing key's path with the error.
+pub(crate) fn parse(text: &str) -> Result<RawConfig, (String, Box<toml::de::Error>)> {
+    let de =
+        toml::Deserializer::parse(text).map_err(|e| (String::from("(document)"), Box::new(e)))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        (
+            if key == "." {
+                "(document)".to_owned()
+            } else {
+                key
+            },
+            Box::new(e.into_inner()),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_spells_out_the_defaults() {
+        let example = parse(EXAMPLE).unwrap();
+        assert_eq!(example, RawConfig::default());
+        let config = Config::validate(example).unwrap();
+        assert_eq!(config.raw.agents.len(), 5);
+        assert_eq!(config.http_listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn an_empty_file_is_the_demo() {
+        assert_eq!(parse("").unwrap(), RawConfig::default());
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("[[agents]]\nid = \"10a\"\n", "agents[0].id"),
+            (
+                "[sip]\nlisten = [\"udp:127.0.0.1:5060\", \"bogus\"]\n",
+                "sip.listen",
+            ),
+            ("[http]\nlisten = \"localhost\"\n", "http.listen"),
+            (
+                "[[dids]]\nnumber = \"0812\"\nqueue = \"pengaduan\"\n",
+                "dids[0].number",
+            ),
+            ("[office_hours]\nmondy = \"08:00-17:00\"\n", "office_hours"),
+            ("[sipp]\n", "sipp"),
+            ("[sip\n", "(document)"),
+        ];
+        for (text, key) in cases {
+            let (got, e) = parse(text).unwrap_err();
+            assert!(
+                got.starts_with(key),
+                "{text:?}: key {got:?}, want {key:?} ({e})"
+            );
+        }
+    }
+
+    #[test]
+    fn context_errors_name_their_key() {
+        let mut raw = RawConfig::default();
+        raw.agents[1].queues.push("umum".parse().unwrap());
+        let err = Config::validate(raw).unwrap_err();
+        assert!(err.to_string().contains("agents[1].queues[2]"), "{err}");
+
+        let mut raw = RawConfig::default();
+        raw.office_hours.monday = "17:00-08:00".to_owned();
+        let err = Config::validate(raw).unwrap_err();
+        assert!(err.to_string().contains("office_hours"), "{err}");
+
+        let mut raw = RawConfig::default();
+        raw.supervisors[0].id = "1003".parse().unwrap();
+        assert!(matches!(
+            Config::validate(raw),
+            Err(ConfigError::Invalid {
+                reason: Invalid::Duplicate { .. },
+                ..
+            })
+        ));
+
+        let mut raw = RawConfig::default();
+        raw.sip.listen[0] = "tls:127.0.0.1:5061".parse().unwrap();
+        assert!(
+            Config::validate(raw)
+                .unwrap_err()
+                .to_string()
+                .contains("sip.listen[0]")
+        );
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let args = GlobalArgs {
+            data: Some("/tmp/x".into()),
+            sip_listen: vec!["udp:127.0.0.1:5070".into()],
+            http_listen: Some("127.0.0.1:0".into()),
+            ..GlobalArgs::default()
+        };
+        let config = Config::load(&args).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(config.sip_listen.len(), 1);
+        let bad = GlobalArgs {
+            sip_listen: vec!["5070".into()],
+            ..GlobalArgs::default()
+        };
+        assert!(
+            Config::load(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("--sip-listen")
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! The data folder and its SQLite database.
+//!
+//! The database runs in WAL mode with `synchronous = FULL`: a committed row survives
+//! `kill -9` and power loss. Each start is recorded in `service_runs`; a previous run that has
+//! no stop time ended uncleanly, and start-up says so.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Row, SqlSafeStr};
+
+/// The database file inside the data folder.
+pub(crate) const DATABASE_FILE: &str = "bnpt.sqlite";
+/// Sub-folders created in the data folder.
+pub(crate) const SUBFOLDERS: [&str; 2] = ["recordings", "prompts"];
+
+/// Why the data folder or database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    #[error("cannot create data folder {}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open database {}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot bring database {} up to date", path.display())]
+    Migrate {
+        path: PathBuf,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("database query failed")]
+    Query(#[from] sqlx::Error),
+}
+
+/// The schema, embedded so the binary needs nothing beside it.
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "service runs".into(),
+        MigrationType::Simple,
+        include_str!("../migrations/0001_service_runs.sql").into_sql_str(),
+        false,
+    )])
+}
+
+/// The open data folder.
+#[derive(Debug, Clone)]
+pub(crate) struct Store {
+    pool: SqlitePool,
+    root: PathBuf,
+    run_id: i64,
+}
+
+/// What start-up found about the previous run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PreviousRun {
+    /// First start on this data folder.
+    None,
+    /// The last run stopped cleanly.
+    Clean,
+    /// The last run (started then) never recorded a stop.
+    Unclean { started_at: String },
+}
+
+impl Store {
+    /// Creates the folder layout if needed, opens and migrates the database, and records
+    /// this run.
+    pub(crate) async fn open(
+        root: &Path,
+        now: Timestamp,
+    ) -> Result<(Self, PreviousRun), StoreError> {
+        for dir in std::iter::once(root.to_owned()).chain(SUBFOLDERS.iter().map(|s| root.join(s))) {
+            std::fs::create_dir_all(&dir).map_err(|source| StoreError::CreateDir {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        let path = root.join(DATABASE_FILE);
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        migrator()
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                path: path.clone(),
+                source,
+            })?;
+
+        let last =
+            sqlx::query("SELECT started_at, stopped_at FROM service_runs ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&pool)
+                .await?;
+        let previous = match last {
+            None => PreviousRun::None,
+            Some(row) => match row.try_get::<Option<String>, _>("stopped_at")? {
+                Some(_) => PreviousRun::Clean,
+                None => PreviousRun::Unclean {
+                    started_at: row.try_get("started_at")?,
+                },
+            },
+        };
+        let run_id = sqlx::query(
+            "INSERT INTO service_runs (started_at, version, pid) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(now.to_string())
+        .bind(env!("CARGO_PKG_VERSION"))
+        .bind(i64::from(std::process::id()))
+        .fetch_one(&pool)
+        .await?
+        .try_get("id")?;
+        Ok((
+            Self {
+                pool,
+                root: root.to_owned(),
+                run_id,
+            },
+            previous,
+        ))
+    }
+
+    /// The data folder.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// This run's row id.
+    pub(crate) fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
+    /// A round trip to the database, for health checks.
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Records a clean stop of this run and closes the database.
+    pub(crate) async fn close(self, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE service_runs SET stopped_at = ? WHERE id = ?")
+            .bind(now.to_string())
+            .bind(self.run_id)
+            .execute(&self.pool)
+            .await?;
+        self.pool.close().await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn runs_are_recorded_and_an_unclean_stop_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0: Timestamp = "2026-11-30T01:00:00Z".parse().unwrap();
+        let (store, previous) = Store::open(dir.path(), t0).await.unwrap();
+        assert_eq!(previous, PreviousRun::None);
+        assert!(dir.path().join("recordings").is_dir());
+        assert!(dir.path().join(DATABASE_FILE).is_file());
+        store.ping().await.unwrap();
+        // Simulate a crash: drop without close.
+        drop(store);
+        let (store, previous) = Store::open(dir.path(), t0).await.unwrap();
+        assert_eq!(
+            previous,
+            PreviousRun::Unclean {
+                started_at: t0.to_string()
+            }
+        );
+        assert_eq!(store.run_id(), 2);
+        store.close(t0).await.unwrap();
+        let (_, previous) = Store::open(dir.path(), t0).await.unwrap();
+        assert_eq!(previous, PreviousRun::Clean);
+    }
+}

@@ -1,0 +1,261 @@
+//! The binary as a user runs it: start, answer /healthz, count SIP traffic, stop cleanly,
+//! notice a kill -9, and refuse a bad configuration with the key named.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bnpt-callcenter");
+/// Upper bound for anything a test waits on; a healthy run takes milliseconds.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+struct Service {
+    child: Child,
+    ready: serde_json::Value,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Service {
+    fn start(data: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .arg("--data")
+            .arg(data)
+            .args([
+                "--sip-listen",
+                "udp:127.0.0.1:0",
+                "--sip-listen",
+                "tcp:127.0.0.1:0",
+            ])
+            .args(["--http-listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start bnpt-callcenter");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let mut err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx.recv_timeout(PATIENCE).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("no ready line; stderr:\n{}", stderr.lock().unwrap())
+        });
+        let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(ready["ready"], true);
+        Self {
+            child,
+            ready,
+            stderr,
+        }
+    }
+
+    fn sip(&self, transport: &str) -> std::net::SocketAddr {
+        let list = self.ready["sip"].as_array().unwrap();
+        let entry = list
+            .iter()
+            .filter_map(|v| v.as_str())
+            .find_map(|s| s.strip_prefix(&format!("{transport}:")))
+            .unwrap();
+        entry.parse().unwrap()
+    }
+
+    fn health(&self) -> (u16, serde_json::Value) {
+        let addr = self.ready["http"].as_str().unwrap();
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status: u16 = response[9..12].parse().unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap();
+        (status, serde_json::from_str(body).unwrap())
+    }
+
+    /// Polls /healthz until `done` holds (bounded by PATIENCE).
+    fn wait_health(&self, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let (_, health) = self.health();
+            if done(&health) {
+                return health;
+            }
+            assert!(Instant::now() < deadline, "condition never held: {health}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = wait(&mut self.child);
+        (exit, self.stderr_text())
+    }
+
+    fn stderr_text(&self) -> String {
+        // Give the reader thread a moment to drain what the process wrote last.
+        std::thread::sleep(Duration::from_millis(50));
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+fn wait(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn starts_answers_health_counts_sip_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("bnpt-data");
+    let service = Service::start(&data);
+    assert!(data.join("bnpt.sqlite").is_file());
+    assert!(data.join("recordings").is_dir());
+    assert!(data.join("prompts").is_dir());
+
+    let (status, health) = service.health();
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["database"], "ok");
+    assert_eq!(health["sip"]["listen"].as_array().unwrap().len(), 2);
+
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let options = b"OPTIONS sip:1500112@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\r\n\r\n";
+    udp.send_to(options, service.sip("udp")).unwrap();
+    // Hostile bytes are counted and logged escaped, and the listener keeps going.
+    udp.send_to(&[0xff, 0x00, b'\n', 0x1b], service.sip("udp"))
+        .unwrap();
+    service.wait_health(|h| h["sip"]["datagrams_received"] == 2);
+
+    let mut tcp = TcpStream::connect(service.sip("tcp")).unwrap();
+    tcp.write_all(options).unwrap();
+    service.wait_health(|h| {
+        h["sip"]["tcp_connections_accepted"] == 1
+            && h["sip"]["bytes_received"].as_u64().unwrap() >= 2 * options.len() as u64
+    });
+    drop(tcp);
+
+    let (exit, stderr) = service.terminate();
+    assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+    assert!(stderr.contains("new data folder created"), "{stderr}");
+    assert!(stderr.contains("SIP message received"), "{stderr}");
+    assert!(
+        stderr.contains("OPTIONS sip:1500112@127.0.0.1 SIP/2.0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("stopped cleanly"), "{stderr}");
+
+    // A second start finds a clean stop; a kill -9 is noticed by the third.
+    let mut service = Service::start(&data);
+    assert!(service.stderr_text().contains("data folder opened"));
+    service.child.kill().unwrap();
+    wait(&mut service.child);
+    let service = Service::start(&data);
+    let (exit, stderr) = service.terminate();
+    assert!(exit.success());
+    assert!(
+        stderr.contains("the previous run did not stop cleanly"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_configuration_names_the_key_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[[agents]]\nid = \"10a1\"\nname = \"x\"\n").unwrap();
+    for args in [&["config", "check"][..], &[][..]] {
+        let out = Command::new(BIN)
+            .arg("--config")
+            .arg(&file)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("agents[0].id"), "{stderr}");
+        assert!(stderr.contains("decimal digit"), "{stderr}");
+    }
+    let out = Command::new(BIN)
+        .args(["--sip-listen", "127.0.0.1:5060", "config", "check"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--sip-listen"));
+
+    let missing = Command::new(BIN)
+        .args(["--config", "/nonexistent.toml"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+}
+
+#[test]
+fn the_printed_example_is_a_valid_configuration() {
+    let out = Command::new(BIN)
+        .args(["config", "example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("example.toml");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let check = Command::new(BIN)
+        .arg("--config")
+        .arg(&file)
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        said.contains("2 DIDs, 2 queues, 5 agents, 1 supervisors"),
+        "{said}"
+    );
+}
