@@ -1,13 +1,46 @@
 //! # sambung-sip
 //!
-//! The SIP stack of Sambung. Nothing lives here yet; this crate will hold:
+//! The SIP stack of Sambung. Today it holds the message layer:
 //!
-//! - a zero-copy parser and serializer for SIP messages (RFC 3261 §7, §25), URIs (sip, sips,
-//!   tel) and SDP, with stream framing for TCP, TLS and WebSocket;
-//! - sans-IO transaction and dialog state machines (RFC 3261 §17, RFC 6026, RFC 4028,
-//!   RFC 3515/3891), a registrar and location service, and digest authentication (RFC 8760);
-//! - thin tokio drivers for UDP, TCP, TLS and WebSocket transports, and RFC 3263 server location.
+//! - [`Message::parse`]: a zero-copy, one-pass parser of a complete SIP datagram (RFC 3261 §7,
+//!   §18.3, the §25 grammar), which validates the core headers as it goes and borrows from its
+//!   input;
+//! - [`Uri`]: `sip:`, `sips:`, `tel:` and opaque absolute URIs, with RFC 5118 IPv6 references;
+//! - [`ParseError`]: what was wrong, where, and the response a server should send.
+//!
+//! ```
+//! use sambung_sip::{Message, Method};
+//!
+//! let bytes = b"OPTIONS sip:1500112@127.0.0.1 SIP/2.0\r\n\
+//!     Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK776asdhds\r\n\
+//!     Max-Forwards: 70\r\n\
+//!     To: <sip:1500112@127.0.0.1>\r\n\
+//!     From: \"Ani\" <sip:0812@127.0.0.1>;tag=1928301774\r\n\
+//!     Call-ID: a84b4c76e66710\r\n\
+//!     CSeq: 63104 OPTIONS\r\n\
+//!     Content-Length: 0\r\n\r\n";
+//! let msg = Message::parse(bytes)?;
+//! assert_eq!(msg.method(), Method::Options);
+//! assert_eq!(msg.from().tag(), Some("1928301774"));
+//! assert_eq!(msg.via().branch(), Some("z9hG4bK776asdhds"));
+//!
+//! let bad = Message::parse(b"OPTIONS sip:x SIP/7.0\r\n\r\n").unwrap_err();
+//! assert_eq!(bad.response_code(), Some(505));
+//! # Ok::<(), sambung_sip::ParseError>(())
+//! ```
 //!
 //! Architecture invariant: the core of this crate performs no I/O and never reads a clock;
 //! time comes in as `Instant` arguments (enforced by this crate's `clippy.toml`).
 #![forbid(unsafe_code)]
+
+pub mod error;
+pub mod header;
+pub mod headers;
+pub mod message;
+mod scan;
+pub mod uri;
+
+pub use error::{ErrorKind, ParseError};
+pub use header::{Header, HeaderName};
+pub use message::{Message, Method, ParseOptions, StartLine};
+pub use uri::{Host, Params, Uri};

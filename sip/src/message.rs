@@ -1,0 +1,805 @@
+//! SIP messages: one-pass, zero-copy parsing of a complete datagram (RFC 3261 §7, §18.3).
+
+use std::fmt;
+
+use smallvec::SmallVec;
+
+use crate::error::{ErrorKind, ParseError, bad_value};
+use crate::header::{Header, HeaderName};
+use crate::headers::{
+    AddrContext, AuthValue, CSeq, Contact, ContactValue, MediaType, NameAddr, Via, parse_auth,
+    parse_call_id, parse_contact, parse_cseq, parse_media_type, parse_name_addr, parse_number,
+    parse_option_tag, parse_via,
+};
+use crate::scan::{TOKEN, split_commas, trim_lws};
+use crate::uri::{Uri, parse_uri};
+
+/// Headers kept inline before the list spills to the heap: a typical INVITE has 10 to 20.
+pub const INLINE_HEADERS: usize = 32;
+
+/// Default limit on the number of header fields in one message.
+pub const DEFAULT_MAX_HEADERS: usize = 256;
+
+/// A request method. Methods are case-sensitive (RFC 3261 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method<'a> {
+    /// INVITE
+    Invite,
+    /// ACK
+    Ack,
+    /// BYE
+    Bye,
+    /// CANCEL
+    Cancel,
+    /// REGISTER
+    Register,
+    /// OPTIONS
+    Options,
+    /// INFO (RFC 6086)
+    Info,
+    /// UPDATE (RFC 3311)
+    Update,
+    /// PRACK (RFC 3262)
+    Prack,
+    /// SUBSCRIBE (RFC 6665)
+    Subscribe,
+    /// NOTIFY (RFC 6665)
+    Notify,
+    /// REFER (RFC 3515)
+    Refer,
+    /// MESSAGE (RFC 3428)
+    Message,
+    /// PUBLISH (RFC 3903)
+    Publish,
+    /// Any other method token, as written.
+    Other(&'a str),
+}
+
+impl<'a> Method<'a> {
+    /// Recognises a method token (exact case).
+    pub fn from_token(token: &'a str) -> Self {
+        match token {
+            "INVITE" => Self::Invite,
+            "ACK" => Self::Ack,
+            "BYE" => Self::Bye,
+            "CANCEL" => Self::Cancel,
+            "REGISTER" => Self::Register,
+            "OPTIONS" => Self::Options,
+            "INFO" => Self::Info,
+            "UPDATE" => Self::Update,
+            "PRACK" => Self::Prack,
+            "SUBSCRIBE" => Self::Subscribe,
+            "NOTIFY" => Self::Notify,
+            "REFER" => Self::Refer,
+            "MESSAGE" => Self::Message,
+            "PUBLISH" => Self::Publish,
+            other => Self::Other(other),
+        }
+    }
+
+    /// The method as written on the wire.
+    pub fn as_str(&self) -> &'a str {
+        match self {
+            Self::Invite => "INVITE",
+            Self::Ack => "ACK",
+            Self::Bye => "BYE",
+            Self::Cancel => "CANCEL",
+            Self::Register => "REGISTER",
+            Self::Options => "OPTIONS",
+            Self::Info => "INFO",
+            Self::Update => "UPDATE",
+            Self::Prack => "PRACK",
+            Self::Subscribe => "SUBSCRIBE",
+            Self::Notify => "NOTIFY",
+            Self::Refer => "REFER",
+            Self::Message => "MESSAGE",
+            Self::Publish => "PUBLISH",
+            Self::Other(token) => token,
+        }
+    }
+}
+
+impl fmt::Display for Method<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The first line of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    /// A request.
+    Request {
+        /// The method.
+        method: Method<'a>,
+        /// The Request-URI.
+        uri: Uri<'a>,
+    },
+    /// A response.
+    Response {
+        /// The status code, 100 to 699.
+        status: u16,
+        /// The reason phrase (may be empty, may be UTF-8).
+        reason: &'a str,
+    },
+}
+
+/// Limits applied while parsing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Most header fields (lines) accepted.
+    pub max_headers: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        Self {
+            max_headers: DEFAULT_MAX_HEADERS,
+        }
+    }
+}
+
+/// A parsed SIP message borrowing from its input.
+///
+/// Every header is split, and the core headers (Via, From, To, Call-ID, CSeq, Max-Forwards,
+/// Contact, Content-Length, Content-Type, Route, Record-Route, Expires, Require,
+/// Proxy-Require, Supported, Authorization, Proxy-Authorization, WWW-Authenticate,
+/// Proxy-Authenticate) are validated during the parse. Single-valued ones are kept typed;
+/// list-valued ones are returned typed by their iterators.
+#[derive(Debug, Clone)]
+pub struct Message<'a> {
+    start: StartLine<'a>,
+    headers: SmallVec<[Header<'a>; INLINE_HEADERS]>,
+    body: &'a [u8],
+    len: usize,
+    via: Via<'a>,
+    from: NameAddr<'a>,
+    to: NameAddr<'a>,
+    call_id: &'a str,
+    cseq: CSeq<'a>,
+    max_forwards: Option<u8>,
+    content_length: Option<u32>,
+    content_type: Option<MediaType<'a>>,
+    expires: Option<u32>,
+}
+
+/// What the header loop has seen of the single-valued core headers.
+#[derive(Default)]
+struct Seen<'a> {
+    via: Option<Via<'a>>,
+    from: Option<NameAddr<'a>>,
+    to: Option<NameAddr<'a>>,
+    call_id: Option<&'a str>,
+    cseq: Option<CSeq<'a>>,
+    max_forwards: Option<u8>,
+    content_length: Option<u32>,
+    content_type: Option<MediaType<'a>>,
+    expires: Option<u32>,
+    contact_star: bool,
+    contacts: usize,
+}
+
+fn once<T>(slot: &mut Option<T>, value: T, offset: usize) -> Result<(), ParseError> {
+    if slot.is_some() {
+        return Err(ParseError::new(ErrorKind::DuplicateHeader, offset));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+impl<'a> Message<'a> {
+    /// Parses `input` as one complete datagram (RFC 3261 §18.3) with the default limits.
+    ///
+    /// Bytes after the body that Content-Length declares are ignored, as §18.3 requires; a
+    /// Content-Length larger than what follows the headers is an error; without
+    /// Content-Length the body is the rest of the datagram.
+    pub fn parse(input: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_with(input, ParseOptions::default())
+    }
+
+    /// Parses with explicit limits.
+    pub fn parse_with(input: &'a [u8], options: ParseOptions) -> Result<Self, ParseError> {
+        let mut pos = 0;
+        while let Some(rest) = input.get(pos..) {
+            match rest {
+                [b'\r', b'\n', ..] => pos += 2,
+                [b'\n', ..] => pos += 1,
+                _ => break,
+            }
+        }
+        if pos >= input.len() {
+            return Err(ParseError::new(ErrorKind::Empty, 0));
+        }
+        let (line, next) = line_at(input, pos).ok_or_else(|| {
+            ParseError::new(
+                ErrorKind::BadStartLine {
+                    expected: "CRLF after the start line",
+                },
+                input.len(),
+            )
+        })?;
+        let is_response = line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/");
+        let result = Self::parse_rest(input, pos, line, next, is_response, options);
+        result.map_err(|e| e.set_response(is_response))
+    }
+
+    fn parse_rest(
+        input: &'a [u8],
+        line_start: usize,
+        line: &'a [u8],
+        mut pos: usize,
+        is_response: bool,
+        options: ParseOptions,
+    ) -> Result<Self, ParseError> {
+        let start = if is_response {
+            parse_status_line(line, line_start)?
+        } else {
+            parse_request_line(line, line_start)?
+        };
+        let mut headers: SmallVec<[Header<'a>; INLINE_HEADERS]> = SmallVec::new();
+        let mut seen = Seen::default();
+        let body_start = loop {
+            match input.get(pos..) {
+                None | Some([]) => break input.len(),
+                Some([b'\r', b'\n', ..]) => break pos + 2,
+                Some([b'\n', ..]) => break pos + 1,
+                Some(_) => {}
+            }
+            if headers.len() == options.max_headers {
+                return Err(ParseError::new(
+                    ErrorKind::TooManyHeaders {
+                        max: options.max_headers,
+                    },
+                    pos,
+                ));
+            }
+            let (header, next) = split_header(input, pos)?;
+            type_header(&header, &mut seen).map_err(|e| e.in_header(header.name.static_name()))?;
+            headers.push(header);
+            pos = next;
+        };
+        let available = input.len() - body_start;
+        let body = match seen.content_length {
+            Some(n) => {
+                let n = n as usize;
+                if n > available {
+                    return Err(ParseError::new(
+                        ErrorKind::ContentLengthExceedsBody {
+                            declared: n as u64,
+                            available,
+                        },
+                        body_start,
+                    )
+                    .in_header("Content-Length"));
+                }
+                &input[body_start..body_start + n]
+            }
+            None => &input[body_start..],
+        };
+        let missing = |name: &'static str| {
+            ParseError::new(ErrorKind::MissingHeader, body_start).in_header(name)
+        };
+        let via = seen.via.ok_or_else(|| missing("Via"))?;
+        let from = seen.from.ok_or_else(|| missing("From"))?;
+        let to = seen.to.ok_or_else(|| missing("To"))?;
+        let call_id = seen.call_id.ok_or_else(|| missing("Call-ID"))?;
+        let cseq = seen.cseq.ok_or_else(|| missing("CSeq"))?;
+        if let StartLine::Request { method, .. } = &start
+            && method.as_str() != cseq.method()
+        {
+            let offset = headers
+                .iter()
+                .find(|h| h.name == HeaderName::CSeq)
+                .map_or(line_start, |h| h.offset);
+            return Err(ParseError::new(ErrorKind::CSeqMethodMismatch, offset).in_header("CSeq"));
+        }
+        Ok(Self {
+            start,
+            headers,
+            body,
+            len: body_start + body.len(),
+            via,
+            from,
+            to,
+            call_id,
+            cseq,
+            max_forwards: seen.max_forwards,
+            content_length: seen.content_length,
+            content_type: seen.content_type,
+            expires: seen.expires,
+        })
+    }
+
+    /// The start line.
+    pub fn start_line(&self) -> &StartLine<'a> {
+        &self.start
+    }
+
+    /// True for a request.
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, StartLine::Request { .. })
+    }
+
+    /// The method of a request, or of the request a response answers (from CSeq).
+    pub fn method(&self) -> Method<'a> {
+        match self.start {
+            StartLine::Request { method, .. } => method,
+            StartLine::Response { .. } => Method::from_token(self.cseq.method()),
+        }
+    }
+
+    /// The Request-URI of a request.
+    pub fn request_uri(&self) -> Option<&Uri<'a>> {
+        match &self.start {
+            StartLine::Request { uri, .. } => Some(uri),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// The status code of a response.
+    pub fn status(&self) -> Option<u16> {
+        match self.start {
+            StartLine::Response { status, .. } => Some(status),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    /// The reason phrase of a response.
+    pub fn reason(&self) -> Option<&'a str> {
+        match self.start {
+            StartLine::Response { reason, .. } => Some(reason),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    /// Every header field, in order.
+    pub fn headers(&self) -> &[Header<'a>] {
+        &self.headers
+    }
+
+    /// The header fields with this name, in order.
+    pub fn headers_named<'s>(
+        &'s self,
+        name: HeaderName<'s>,
+    ) -> impl Iterator<Item = &'s Header<'a>> + 's {
+        self.headers.iter().filter(move |h| h.name.same_as(&name))
+    }
+
+    /// The first header field with this name.
+    pub fn header(&self, name: HeaderName<'_>) -> Option<&Header<'a>> {
+        self.headers.iter().find(|h| h.name.same_as(&name))
+    }
+
+    /// The comma-separated elements of every header with this name, trimmed, with offsets.
+    fn elements(&self, name: HeaderName<'static>) -> impl Iterator<Item = (usize, &'a [u8])> + '_ {
+        self.headers
+            .iter()
+            .filter(move |h| h.name == name)
+            .flat_map(|h| {
+                let base = h.offset;
+                split_commas(h.value).map(move |(o, e)| (base + o, e))
+            })
+    }
+
+    /// The body (exactly Content-Length bytes when that header is present).
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// How many bytes of the input the message used (any trailing bytes beyond Content-Length
+    /// are not part of it).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: a message has at least a start line.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The topmost Via.
+    pub fn via(&self) -> &Via<'a> {
+        &self.via
+    }
+
+    /// Every Via, top first.
+    pub fn vias(&self) -> impl Iterator<Item = Via<'a>> + '_ {
+        self.elements(HeaderName::Via)
+            .filter_map(|(o, e)| parse_via(e, o).ok())
+    }
+
+    /// From.
+    pub fn from(&self) -> &NameAddr<'a> {
+        &self.from
+    }
+
+    /// To.
+    pub fn to(&self) -> &NameAddr<'a> {
+        &self.to
+    }
+
+    /// Call-ID.
+    pub fn call_id(&self) -> &'a str {
+        self.call_id
+    }
+
+    /// CSeq.
+    pub fn cseq(&self) -> &CSeq<'a> {
+        &self.cseq
+    }
+
+    /// Max-Forwards, if present.
+    pub fn max_forwards(&self) -> Option<u8> {
+        self.max_forwards
+    }
+
+    /// Content-Length, if present.
+    pub fn content_length(&self) -> Option<u32> {
+        self.content_length
+    }
+
+    /// Content-Type, if present.
+    pub fn content_type(&self) -> Option<&MediaType<'a>> {
+        self.content_type.as_ref()
+    }
+
+    /// Expires, if present.
+    pub fn expires(&self) -> Option<u32> {
+        self.expires
+    }
+
+    /// Every Contact value.
+    pub fn contacts(&self) -> impl Iterator<Item = ContactValue<'a>> + '_ {
+        self.elements(HeaderName::Contact).filter_map(|(o, e)| {
+            if trim_lws(e) == b"*" {
+                Some(ContactValue::Star)
+            } else {
+                parse_contact(e, o).ok().map(ContactValue::Addr)
+            }
+        })
+    }
+
+    /// Every Contact address (without `*`).
+    pub fn contact_addrs(&self) -> impl Iterator<Item = Contact<'a>> + '_ {
+        self.contacts().filter_map(|c| match c {
+            ContactValue::Addr(a) => Some(a),
+            ContactValue::Star => None,
+        })
+    }
+
+    fn name_addrs(&self, name: HeaderName<'static>) -> impl Iterator<Item = NameAddr<'a>> + '_ {
+        self.elements(name).filter_map(|(o, e)| {
+            parse_name_addr(e, o, AddrContext::Route)
+                .ok()
+                .map(|(n, _, _)| n)
+        })
+    }
+
+    /// Every Route value, in order.
+    pub fn routes(&self) -> impl Iterator<Item = NameAddr<'a>> + '_ {
+        self.name_addrs(HeaderName::Route)
+    }
+
+    /// Every Record-Route value, in order.
+    pub fn record_routes(&self) -> impl Iterator<Item = NameAddr<'a>> + '_ {
+        self.name_addrs(HeaderName::RecordRoute)
+    }
+
+    fn option_tags(&self, name: HeaderName<'static>) -> impl Iterator<Item = &'a str> + '_ {
+        self.elements(name)
+            .filter_map(|(o, e)| parse_option_tag(e, o).ok())
+    }
+
+    /// Require option tags.
+    pub fn require(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.option_tags(HeaderName::Require)
+    }
+
+    /// Proxy-Require option tags.
+    pub fn proxy_require(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.option_tags(HeaderName::ProxyRequire)
+    }
+
+    /// Supported option tags.
+    pub fn supported(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.option_tags(HeaderName::Supported)
+    }
+
+    fn auth_values(&self, name: HeaderName<'static>) -> impl Iterator<Item = AuthValue<'a>> + '_ {
+        self.headers
+            .iter()
+            .filter(move |h| h.name == name)
+            .filter_map(|h| parse_auth(h.value, h.offset).ok())
+    }
+
+    /// Authorization credentials.
+    pub fn authorization(&self) -> impl Iterator<Item = AuthValue<'a>> + '_ {
+        self.auth_values(HeaderName::Authorization)
+    }
+
+    /// Proxy-Authorization credentials.
+    pub fn proxy_authorization(&self) -> impl Iterator<Item = AuthValue<'a>> + '_ {
+        self.auth_values(HeaderName::ProxyAuthorization)
+    }
+
+    /// WWW-Authenticate challenges.
+    pub fn www_authenticate(&self) -> impl Iterator<Item = AuthValue<'a>> + '_ {
+        self.auth_values(HeaderName::WwwAuthenticate)
+    }
+
+    /// Proxy-Authenticate challenges.
+    pub fn proxy_authenticate(&self) -> impl Iterator<Item = AuthValue<'a>> + '_ {
+        self.auth_values(HeaderName::ProxyAuthenticate)
+    }
+}
+
+impl PartialEq for Message<'_> {
+    /// Same start line, the same headers in the same order (names in any form, values equal
+    /// once line folds are undone), and the same body.
+    fn eq(&self, other: &Self) -> bool {
+        self.start == other.start
+            && self.headers[..] == other.headers[..]
+            && self.body == other.body
+    }
+}
+
+/// The line starting at `pos` without its line ending, and where the next line starts.
+fn line_at(input: &[u8], pos: usize) -> Option<(&[u8], usize)> {
+    let rest = input.get(pos..)?;
+    let nl = memchr::memchr(b'\n', rest)?;
+    let line = &rest[..nl];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    Some((line, pos + nl + 1))
+}
+
+/// `SIP/` 1*DIGIT `.` 1*DIGIT; `Ok(true)` when it is 2.0.
+fn check_version(v: &[u8], offset: usize) -> Result<(), ParseError> {
+    let bad = || {
+        ParseError::new(
+            ErrorKind::BadStartLine {
+                expected: "SIP-Version (SIP/2.0)",
+            },
+            offset,
+        )
+    };
+    if v.len() < 4 || !v[..4].eq_ignore_ascii_case(b"SIP/") {
+        return Err(bad());
+    }
+    let num = &v[4..];
+    let Some(dot) = num.iter().position(|&b| b == b'.') else {
+        return Err(bad());
+    };
+    let (major, minor) = (&num[..dot], &num[dot + 1..]);
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    if !digits(major) || !digits(minor) {
+        return Err(bad());
+    }
+    if num != b"2.0" {
+        return Err(ParseError::new(ErrorKind::UnsupportedVersion, offset));
+    }
+    Ok(())
+}
+
+fn parse_request_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseError> {
+    let bad = |expected, at| ParseError::new(ErrorKind::BadStartLine { expected }, at);
+    let method_len = line
+        .iter()
+        .position(|&b| !TOKEN[usize::from(b)])
+        .unwrap_or(line.len());
+    if method_len == 0 {
+        return Err(bad("a method token", base));
+    }
+    if line.get(method_len) != Some(&b' ') {
+        return Err(bad("one SP after the method", base + method_len));
+    }
+    let method =
+        std::str::from_utf8(&line[..method_len]).map_err(|_| bad("a method token", base))?;
+    let uri_start = method_len + 1;
+    let uri_len = line[uri_start..]
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or_else(|| bad("SP before the SIP version", base + line.len()))?;
+    let uri_bytes = &line[uri_start..uri_start + uri_len];
+    if uri_bytes.is_empty() {
+        return Err(bad("a Request-URI after one SP", base + uri_start));
+    }
+    let version_start = uri_start + uri_len + 1;
+    check_version(&line[version_start..], base + version_start)?;
+    let uri = parse_uri(uri_bytes, base + uri_start)?;
+    if let Uri::Sip(sip) = &uri
+        && sip.headers().is_some()
+    {
+        return Err(ParseError::new(
+            ErrorKind::HeadersInRequestUri,
+            base + uri_start,
+        ));
+    }
+    Ok(StartLine::Request {
+        method: Method::from_token(method),
+        uri,
+    })
+}
+
+fn parse_status_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseError> {
+    let sp = line.iter().position(|&b| b == b' ').ok_or_else(|| {
+        ParseError::new(
+            ErrorKind::BadStartLine {
+                expected: "SP after the SIP version",
+            },
+            base + line.len(),
+        )
+    })?;
+    check_version(&line[..sp], base)?;
+    let rest = &line[sp + 1..];
+    let code = match rest {
+        [a, b, c, b' ', ..] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => {
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        }
+        _ => return Err(ParseError::new(ErrorKind::BadStatusCode, base + sp + 1)),
+    };
+    if !(100..=699).contains(&code) {
+        return Err(ParseError::new(ErrorKind::BadStatusCode, base + sp + 1));
+    }
+    let reason_bytes = &rest[4..];
+    let reason_base = base + sp + 5;
+    if let Some(i) = reason_bytes
+        .iter()
+        .position(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    {
+        return Err(ParseError::new(
+            ErrorKind::BadStartLine {
+                expected: "reason phrase text",
+            },
+            reason_base + i,
+        ));
+    }
+    let reason = std::str::from_utf8(reason_bytes).map_err(|e| {
+        ParseError::new(
+            ErrorKind::BadStartLine {
+                expected: "UTF-8 reason phrase",
+            },
+            reason_base + e.valid_up_to(),
+        )
+    })?;
+    Ok(StartLine::Response {
+        status: code,
+        reason,
+    })
+}
+
+/// Splits the header field starting at `pos`; returns it and where the next line starts.
+fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseError> {
+    let rest = &input[pos..];
+    let name_len = rest
+        .iter()
+        .position(|&b| !TOKEN[usize::from(b)])
+        .unwrap_or(rest.len());
+    if name_len == 0 {
+        return Err(ParseError::new(ErrorKind::BadHeaderName, pos));
+    }
+    let mut i = name_len;
+    while matches!(rest.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    if rest.get(i) != Some(&b':') {
+        return Err(ParseError::new(ErrorKind::BadHeaderName, pos + i));
+    }
+    i += 1;
+    // The value runs to the first line end not followed by SP or HTAB.
+    let value_start = i;
+    let mut end = rest.len();
+    let mut next = rest.len();
+    let mut search = i;
+    while let Some(nl) = memchr::memchr(b'\n', &rest[search..]) {
+        let nl = search + nl;
+        if matches!(rest.get(nl + 1), Some(b' ' | b'\t')) {
+            search = nl + 1;
+            continue;
+        }
+        end = if nl > 0 && rest[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
+        next = nl + 1;
+        break;
+    }
+    let raw = &rest[value_start..end];
+    let lead = raw
+        .iter()
+        .position(|&b| !crate::scan::is_lws(b))
+        .unwrap_or(raw.len());
+    let value = trim_lws(raw);
+    // Token bytes are ASCII.
+    let name = std::str::from_utf8(&rest[..name_len]).unwrap_or_default();
+    let header = Header {
+        name: HeaderName::from_token(name),
+        value,
+        offset: pos + value_start + lead,
+    };
+    Ok((header, pos + next))
+}
+
+/// Validates a core header and records single-valued ones.
+fn type_header<'a>(h: &Header<'a>, seen: &mut Seen<'a>) -> Result<(), ParseError> {
+    let (v, at) = (h.value, h.offset);
+    match h.name {
+        HeaderName::Via => {
+            for (o, e) in split_commas(v) {
+                let via = parse_via(e, at + o)?;
+                if seen.via.is_none() {
+                    seen.via = Some(via);
+                }
+            }
+        }
+        HeaderName::From => {
+            let (n, _, _) = parse_name_addr(v, at, AddrContext::FromTo)?;
+            once(&mut seen.from, n, at)?;
+        }
+        HeaderName::To => {
+            let (n, _, _) = parse_name_addr(v, at, AddrContext::FromTo)?;
+            once(&mut seen.to, n, at)?;
+        }
+        HeaderName::CallId => once(&mut seen.call_id, parse_call_id(v, at)?, at)?,
+        HeaderName::CSeq => once(&mut seen.cseq, parse_cseq(v, at)?, at)?,
+        HeaderName::MaxForwards => {
+            let n = parse_number(v, at, 255)?;
+            once(
+                &mut seen.max_forwards,
+                u8::try_from(n).unwrap_or(u8::MAX),
+                at,
+            )?;
+        }
+        HeaderName::ContentLength => {
+            let n = parse_number(v, at, u64::from(u32::MAX))?;
+            once(
+                &mut seen.content_length,
+                u32::try_from(n).unwrap_or(u32::MAX),
+                at,
+            )?;
+        }
+        HeaderName::Expires => {
+            let n = parse_number(v, at, u64::from(u32::MAX))?;
+            once(&mut seen.expires, u32::try_from(n).unwrap_or(u32::MAX), at)?;
+        }
+        HeaderName::ContentType => once(&mut seen.content_type, parse_media_type(v, at)?, at)?,
+        HeaderName::Contact => {
+            for (o, e) in split_commas(v) {
+                if trim_lws(e) == b"*" {
+                    seen.contact_star = true;
+                } else {
+                    parse_contact(e, at + o)?;
+                }
+                seen.contacts += 1;
+                if seen.contact_star && seen.contacts > 1 {
+                    return Err(bad_value("'*' as the only Contact", at + o));
+                }
+            }
+        }
+        HeaderName::Route | HeaderName::RecordRoute | HeaderName::Path => {
+            for (o, e) in split_commas(v) {
+                parse_name_addr(e, at + o, AddrContext::Route)?;
+            }
+        }
+        HeaderName::Require
+        | HeaderName::ProxyRequire
+        | HeaderName::Supported
+        | HeaderName::Unsupported => {
+            if v.is_empty() && h.name == HeaderName::Supported {
+                return Ok(());
+            }
+            for (o, e) in split_commas(v) {
+                parse_option_tag(e, at + o)?;
+            }
+        }
+        HeaderName::Authorization
+        | HeaderName::ProxyAuthorization
+        | HeaderName::WwwAuthenticate
+        | HeaderName::ProxyAuthenticate => {
+            parse_auth(v, at)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}

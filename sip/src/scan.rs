@@ -1,0 +1,285 @@
+//! Character classes of the RFC 3261 §25 grammar and a cursor over header values.
+//!
+//! Inside a header value, a line fold (CRLF followed by SP or HTAB) is linear white space.
+//! The header splitter guarantees that every CR or LF inside a value belongs to a fold, so the
+//! cursor treats SP, HTAB, CR and LF alike as LWS.
+
+/// Builds a 256-entry membership table from a list of ranges and single bytes.
+const fn table(ranges: &[(u8, u8)], singles: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < ranges.len() {
+        let (lo, hi) = ranges[i];
+        let mut c = lo as usize;
+        while c <= hi as usize {
+            t[c] = true;
+            c += 1;
+        }
+        i += 1;
+    }
+    let mut j = 0;
+    while j < singles.len() {
+        t[singles[j] as usize] = true;
+        j += 1;
+    }
+    t
+}
+
+const ALNUM: [(u8, u8); 3] = [(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')];
+
+/// `token` (RFC 3261 §25.1).
+pub(crate) static TOKEN: [bool; 256] = table(&ALNUM, b"-.!%*_+`'~");
+/// `word` (used by Call-ID).
+pub(crate) static WORD: [bool; 256] = table(&ALNUM, b"-.!%*_+`'~()<>:\\\"/[]?{}");
+/// `user` characters other than escapes: unreserved / user-unreserved.
+pub(crate) static USER: [bool; 256] = table(&ALNUM, b"-_.!~*'()&=+$,;?/");
+/// `password` characters other than escapes.
+pub(crate) static PASSWORD: [bool; 256] = table(&ALNUM, b"-_.!~*'()&=+$,");
+/// `paramchar` other than escapes: param-unreserved / unreserved.
+pub(crate) static PARAMCHAR: [bool; 256] = table(&ALNUM, b"-_.!~*'()[]/:&+$");
+/// `hname`/`hvalue` characters other than escapes: hnv-unreserved / unreserved.
+pub(crate) static HNV: [bool; 256] = table(&ALNUM, b"-_.!~*'()[]/?:+$");
+/// `uric` other than escapes: reserved / unreserved.
+pub(crate) static URIC: [bool; 256] = table(&ALNUM, b"-_.!~*'();/?:@&=+$,[]");
+/// Host name and IPv4 characters.
+pub(crate) static HOSTCHAR: [bool; 256] = table(&ALNUM, b"-.");
+
+/// True for SP, HTAB, CR, LF: white space inside a folded header value.
+#[inline]
+pub(crate) fn is_lws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Is every byte of `s` in `class`, allowing `%HH` escapes when `escapes` is set?
+pub(crate) fn all_in(s: &[u8], class: &[bool; 256], escapes: bool) -> Option<usize> {
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if class[usize::from(b)] {
+            i += 1;
+        } else if escapes && b == b'%' && is_hex_pair(s.get(i + 1..i + 3)) {
+            i += 3;
+        } else {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn is_hex_pair(pair: Option<&[u8]>) -> bool {
+    matches!(pair, Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit())
+}
+
+/// Parses unsigned decimal digits into a `u64`, failing on overflow; leading zeros allowed.
+pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
+/// A cursor over a header value (or part of one). Positions are relative to `base`, the offset
+/// of `bytes` in the whole message, so errors can say where.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cursor<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) pos: usize,
+    pub(crate) base: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(bytes: &'a [u8], base: usize) -> Self {
+        Self {
+            bytes,
+            pos: 0,
+            base,
+        }
+    }
+
+    /// Offset of the cursor in the whole message.
+    pub(crate) fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
+
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Skips LWS; returns whether any was skipped.
+    pub(crate) fn skip_lws(&mut self) -> bool {
+        let start = self.pos;
+        while self.peek().is_some_and(is_lws) {
+            self.pos += 1;
+        }
+        self.pos > start
+    }
+
+    /// Consumes `b` if it is next (no white space skipped).
+    pub(crate) fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `SWS b SWS`: consumes optional LWS, `b`, optional LWS. Restores the position if `b`
+    /// is not there.
+    pub(crate) fn eat_sep(&mut self, b: u8) -> bool {
+        let save = self.pos;
+        self.skip_lws();
+        if self.eat(b) {
+            self.skip_lws();
+            true
+        } else {
+            self.pos = save;
+            false
+        }
+    }
+
+    /// Takes the longest run of bytes in `class` (at least one).
+    pub(crate) fn take_class(&mut self, class: &[bool; 256]) -> Option<&'a [u8]> {
+        let start = self.pos;
+        while self.peek().is_some_and(|b| class[usize::from(b)]) {
+            self.pos += 1;
+        }
+        (self.pos > start).then(|| &self.bytes[start..self.pos])
+    }
+
+    /// Takes a token.
+    pub(crate) fn token(&mut self) -> Option<&'a str> {
+        // Token bytes are ASCII, so the conversion cannot fail.
+        self.take_class(&TOKEN)
+            .and_then(|t| std::str::from_utf8(t).ok())
+    }
+
+    /// Takes a quoted string including its quotes; `None` (position unchanged) if the next
+    /// byte is not `"`; `Err(offset)` if it never closes or holds a forbidden byte.
+    pub(crate) fn quoted(&mut self) -> Result<Option<&'a [u8]>, usize> {
+        if self.peek() != Some(b'"') {
+            return Ok(None);
+        }
+        let start = self.pos;
+        self.pos += 1;
+        loop {
+            match self.peek() {
+                None => return Err(self.offset()),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(Some(&self.bytes[start..self.pos]));
+                }
+                Some(b'\\') => {
+                    // quoted-pair: any byte but CR and LF.
+                    match self.bytes.get(self.pos + 1) {
+                        Some(b'\r' | b'\n') | None => return Err(self.offset()),
+                        Some(_) => self.pos += 2,
+                    }
+                }
+                // qdtext excludes the other control characters.
+                Some(b) if b < 0x20 && !is_lws(b) => return Err(self.offset()),
+                Some(0x7f) => return Err(self.offset()),
+                Some(_) => self.pos += 1,
+            }
+        }
+    }
+}
+
+/// Trims LWS from both ends.
+pub(crate) fn trim_lws(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|&b| !is_lws(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|&b| !is_lws(b)).map_or(start, |e| e + 1);
+    &s[start..end]
+}
+
+/// Splits a header value at top-level commas, respecting quoted strings and `<…>`.
+/// Yields `(offset within value, element)` with the element untrimmed.
+pub(crate) fn split_commas(value: &[u8]) -> CommaSplit<'_> {
+    CommaSplit {
+        value,
+        pos: 0,
+        done: false,
+    }
+}
+
+/// Iterator of [`split_commas`].
+#[derive(Debug, Clone)]
+pub(crate) struct CommaSplit<'a> {
+    value: &'a [u8],
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for CommaSplit<'a> {
+    type Item = (usize, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let start = self.pos;
+        let mut in_quotes = false;
+        let mut in_angle = false;
+        let mut i = start;
+        while let Some(&b) = self.value.get(i) {
+            match b {
+                b'\\' if in_quotes => i += 1,
+                b'"' if !in_angle => in_quotes = !in_quotes,
+                b'<' if !in_quotes => in_angle = true,
+                b'>' if !in_quotes => in_angle = false,
+                b',' if !in_quotes && !in_angle => {
+                    self.pos = i + 1;
+                    return Some((start, &self.value[start..i]));
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.done = true;
+        Some((start, self.value.get(start..).unwrap_or_default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes() {
+        assert!(TOKEN[usize::from(b'!')]);
+        assert!(!TOKEN[usize::from(b'@')]);
+        assert!(WORD[usize::from(b'"')]);
+        assert_eq!(all_in(b"ab%41c", &USER, true), None);
+        assert_eq!(all_in(b"ab%4", &USER, true), Some(2));
+    }
+
+    #[test]
+    fn commas_respect_quotes_and_angles() {
+        let v = br#""a, b" <sip:x,y@h>;p=1, <sip:z>"#;
+        let parts: Vec<_> = split_commas(v).map(|(_, p)| p).collect();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[1], b" <sip:z>");
+    }
+
+    #[test]
+    fn quoted_strings() {
+        let mut c = Cursor::new(br#""a \" b" rest"#, 0);
+        assert_eq!(c.quoted(), Ok(Some(&br#""a \" b""#[..])));
+        let mut c = Cursor::new(br#""open"#, 10);
+        assert_eq!(c.quoted(), Err(15));
+    }
+}

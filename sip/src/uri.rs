@@ -1,0 +1,616 @@
+//! URIs: `sip:` and `sips:` (RFC 3261 §19.1), `tel:` (RFC 3966), and any other scheme kept as
+//! an opaque absolute URI. IPv6 references follow RFC 5118: a SIP host that is an IPv6 address
+//! is always bracketed, and everything inside the brackets is the address (no guessing of a port).
+//!
+//! Parsing borrows from the input and never unescapes; [`unescape`] decodes `%HH` escapes
+//! once (never recursively), keeping `%00` as a NUL byte.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::error::{ErrorKind, ParseError, bad_uri};
+use crate::scan::{HNV, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER, all_in, parse_decimal};
+
+/// A URI of any scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uri<'a> {
+    /// `sip:` or `sips:`.
+    Sip(SipUri<'a>),
+    /// `tel:` (RFC 3966).
+    Tel(TelUri<'a>),
+    /// Any other scheme, kept opaque (`isbn:…`, `http://…`, `urn:…`).
+    Other(AbsoluteUri<'a>),
+}
+
+/// A `sip:` or `sips:` URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SipUri<'a> {
+    raw: &'a str,
+    secure: bool,
+    user: Option<&'a str>,
+    password: Option<&'a str>,
+    host: Host<'a>,
+    port: Option<u16>,
+    params: Params<'a>,
+    headers: Option<&'a str>,
+}
+
+/// The host of a SIP URI or Via.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host<'a> {
+    /// A domain name, as written.
+    Name(&'a str),
+    /// An IPv4 address.
+    V4(Ipv4Addr),
+    /// An IPv6 address (written in brackets).
+    V6(Ipv6Addr),
+}
+
+/// A `tel:` URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TelUri<'a> {
+    raw: &'a str,
+    number: &'a str,
+    params: Params<'a>,
+}
+
+/// A URI of a scheme this crate does not interpret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbsoluteUri<'a> {
+    raw: &'a str,
+    scheme: &'a str,
+}
+
+/// `;name[=value]` parameters as written, without the leading `;`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Params<'a> {
+    raw: &'a str,
+}
+
+impl<'a> Params<'a> {
+    pub(crate) fn new(raw: &'a str) -> Self {
+        Self { raw }
+    }
+
+    /// The parameters as written, without the leading `;`.
+    pub fn as_str(&self) -> &'a str {
+        self.raw
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Each parameter as `(name, value)`, names and values trimmed of white space.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + 'a {
+        let raw = self.raw;
+        raw.split(';')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| match p.split_once('=') {
+                Some((n, v)) => (n.trim(), Some(v.trim())),
+                None => (p.trim(), None),
+            })
+    }
+
+    /// The first parameter named `name` (case-insensitive): `Some(None)` when present without
+    /// a value.
+    pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+}
+
+impl<'a> Uri<'a> {
+    /// Parses a whole URI (no surrounding white space or brackets).
+    pub fn parse(input: &'a [u8]) -> Result<Self, ParseError> {
+        parse_uri(input, 0)
+    }
+
+    /// The URI as written.
+    pub fn as_str(&self) -> &'a str {
+        match self {
+            Self::Sip(u) => u.raw,
+            Self::Tel(u) => u.raw,
+            Self::Other(u) => u.raw,
+        }
+    }
+
+    /// The scheme as written (`sip`, `SIPS`, `tel`, `urn`…).
+    pub fn scheme(&self) -> &'a str {
+        let raw = self.as_str();
+        raw.split_once(':').map_or(raw, |(s, _)| s)
+    }
+
+    /// The SIP URI, if this is one.
+    pub fn as_sip(&self) -> Option<&SipUri<'a>> {
+        match self {
+            Self::Sip(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The tel URI, if this is one.
+    pub fn as_tel(&self) -> Option<&TelUri<'a>> {
+        match self {
+            Self::Tel(u) => Some(u),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Uri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'a> SipUri<'a> {
+    /// The URI as written.
+    pub fn as_str(&self) -> &'a str {
+        self.raw
+    }
+    /// `sips:` rather than `sip:`.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+    /// The user part as written (still escaped).
+    pub fn user(&self) -> Option<&'a str> {
+        self.user
+    }
+    /// The password as written (still escaped).
+    pub fn password(&self) -> Option<&'a str> {
+        self.password
+    }
+    /// The host.
+    pub fn host(&self) -> Host<'a> {
+        self.host
+    }
+    /// The port, if written.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+    /// The URI parameters.
+    pub fn params(&self) -> Params<'a> {
+        self.params
+    }
+    /// The `?headers` part, without `?`, as written.
+    pub fn headers(&self) -> Option<&'a str> {
+        self.headers
+    }
+}
+
+impl<'a> TelUri<'a> {
+    /// The URI as written.
+    pub fn as_str(&self) -> &'a str {
+        self.raw
+    }
+    /// The number as written, with `+` for a global number and any visual separators.
+    pub fn number(&self) -> &'a str {
+        self.number
+    }
+    /// True for a global number (`+…`).
+    pub fn is_global(&self) -> bool {
+        self.number.starts_with('+')
+    }
+    /// The parameters (`ext`, `isub`, `phone-context`, …).
+    pub fn params(&self) -> Params<'a> {
+        self.params
+    }
+}
+
+impl<'a> AbsoluteUri<'a> {
+    /// The URI as written.
+    pub fn as_str(&self) -> &'a str {
+        self.raw
+    }
+    /// The scheme.
+    pub fn scheme(&self) -> &'a str {
+        self.scheme
+    }
+}
+
+impl fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Name(n) => f.write_str(n),
+            Self::V4(a) => write!(f, "{a}"),
+            Self::V6(a) => write!(f, "[{a}]"),
+        }
+    }
+}
+
+/// Decodes `%HH` escapes once. `%00` becomes a NUL byte; an invalid escape is kept as written.
+pub fn unescape(s: &str) -> Cow<'_, [u8]> {
+    let bytes = s.as_bytes();
+    if !bytes.contains(&b'%') {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let decoded = (b == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match decoded {
+            Some(v) => {
+                out.push(v);
+                i += 3;
+            }
+            None => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// ASCII bytes validated by the caller as a `&str`.
+fn ascii(bytes: &[u8], offset: usize) -> Result<&str, ParseError> {
+    std::str::from_utf8(bytes).map_err(|e| bad_uri("ASCII", offset + e.valid_up_to()))
+}
+
+/// Parses a URI whose first byte is at `base` in the message.
+pub(crate) fn parse_uri(input: &[u8], base: usize) -> Result<Uri<'_>, ParseError> {
+    let colon = input
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or_else(|| bad_uri("scheme and ':'", base))?;
+    let scheme = &input[..colon];
+    let valid_scheme = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !valid_scheme {
+        return Err(bad_uri(
+            "a scheme: a letter, then letters, digits, '+', '-' or '.'",
+            base,
+        ));
+    }
+    let rest = &input[colon + 1..];
+    let rest_base = base + colon + 1;
+    if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {
+        parse_sip(input, rest, base, rest_base, scheme.len() == 4).map(Uri::Sip)
+    } else if scheme.eq_ignore_ascii_case(b"tel") {
+        parse_tel(input, rest, base, rest_base).map(Uri::Tel)
+    } else {
+        if rest.is_empty() {
+            return Err(bad_uri("something after the scheme", rest_base));
+        }
+        if let Some(i) = all_in(rest, &URIC, true) {
+            return Err(bad_uri("URI characters", rest_base + i));
+        }
+        Ok(Uri::Other(AbsoluteUri {
+            raw: ascii(input, base)?,
+            scheme: ascii(scheme, base)?,
+        }))
+    }
+}
+
+fn parse_sip<'a>(
+    whole: &'a [u8],
+    rest: &'a [u8],
+    base: usize,
+    rest_base: usize,
+    secure: bool,
+) -> Result<SipUri<'a>, ParseError> {
+    let (userinfo, hostpart, host_base) = match rest.iter().position(|&b| b == b'@') {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..], rest_base + at + 1),
+        None => (None, rest, rest_base),
+    };
+    let (user, password) = match userinfo {
+        None => (None, None),
+        Some(info) => {
+            let (user, password) = match info.iter().position(|&b| b == b':') {
+                Some(c) => (&info[..c], Some((&info[c + 1..], c + 1))),
+                None => (info, None),
+            };
+            if user.is_empty() {
+                return Err(bad_uri("a user before '@'", rest_base));
+            }
+            if let Some(i) = all_in(user, &USER, true) {
+                return Err(bad_uri("user characters or %HH", rest_base + i));
+            }
+            let password = match password {
+                Some((p, at)) => {
+                    if let Some(i) = all_in(p, &PASSWORD, true) {
+                        return Err(bad_uri("password characters or %HH", rest_base + at + i));
+                    }
+                    Some(ascii(p, rest_base + at)?)
+                }
+                None => None,
+            };
+            (Some(ascii(user, rest_base)?), password)
+        }
+    };
+    // hostport, then ;params, then ?headers
+    let (hostport_len, host, port) = parse_hostport(hostpart, host_base)?;
+    let mut tail = &hostpart[hostport_len..];
+    let mut tail_base = host_base + hostport_len;
+    let mut params = Params::default();
+    if let Some(p) = tail.strip_prefix(b";") {
+        let end = p.iter().position(|&b| b == b'?').unwrap_or(p.len());
+        check_params(&p[..end], tail_base + 1, &PARAMCHAR)?;
+        params = Params::new(ascii(&p[..end], tail_base + 1)?);
+        tail = &p[end..];
+        tail_base += 1 + end;
+    }
+    let mut headers = None;
+    if let Some(h) = tail.strip_prefix(b"?") {
+        check_headers(h, tail_base + 1)?;
+        headers = Some(ascii(h, tail_base + 1)?);
+        tail = &[];
+    }
+    if !tail.is_empty() {
+        return Err(bad_uri(
+            "';' parameters, '?' headers or the end of the URI",
+            tail_base,
+        ));
+    }
+    Ok(SipUri {
+        raw: ascii(whole, base)?,
+        secure,
+        user,
+        password,
+        host,
+        port,
+        params,
+        headers,
+    })
+}
+
+/// Parses `host[:port]` at the start of `s`; returns how many bytes it took.
+pub(crate) fn parse_hostport(
+    s: &[u8],
+    base: usize,
+) -> Result<(usize, Host<'_>, Option<u16>), ParseError> {
+    let (host, mut len) = if s.first() == Some(&b'[') {
+        let close = s
+            .iter()
+            .position(|&b| b == b']')
+            .ok_or_else(|| bad_uri("']' closing the IPv6 reference", base + s.len()))?;
+        let text = ascii(&s[1..close], base + 1)?;
+        let addr = text
+            .parse::<Ipv6Addr>()
+            .map_err(|_| bad_uri("an IPv6 address", base + 1))?;
+        (Host::V6(addr), close + 1)
+    } else {
+        let len = s
+            .iter()
+            .position(|&b| !HOSTCHAR[usize::from(b)])
+            .unwrap_or(s.len());
+        let text = ascii(&s[..len], base)?;
+        (parse_host_name(text, base)?, len)
+    };
+    let mut port = None;
+    if s.get(len) == Some(&b':') {
+        let digits_len = s[len + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let digits = &s[len + 1..len + 1 + digits_len];
+        let value =
+            parse_decimal(digits).ok_or_else(|| bad_uri("a port number", base + len + 1))?;
+        port = Some(u16::try_from(value).map_err(|_| {
+            ParseError::new(ErrorKind::NumberTooLarge { max: 65_535 }, base + len + 1)
+        })?);
+        len += 1 + digits_len;
+    }
+    Ok((len, host, port))
+}
+
+/// A host name or IPv4 address (already restricted to letters, digits, '-' and '.').
+pub(crate) fn parse_host_name(text: &str, base: usize) -> Result<Host<'_>, ParseError> {
+    if text.is_empty() {
+        return Err(bad_uri("a host", base));
+    }
+    if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return text
+            .parse::<Ipv4Addr>()
+            .map(Host::V4)
+            .map_err(|_| bad_uri("an IPv4 address", base));
+    }
+    // hostname = *( domainlabel "." ) toplabel [ "." ]; labels do not start or end with '-'.
+    let trimmed = text.strip_suffix('.').unwrap_or(text);
+    let mut offset = base;
+    for label in trimmed.split('.') {
+        if label.is_empty() || label.starts_with('-') || label.ends_with('-') {
+            return Err(bad_uri("a host name label", offset));
+        }
+        offset += label.len() + 1;
+    }
+    Ok(Host::Name(text))
+}
+
+/// Checks `name[=value](;name[=value])*` with each part in `class` (escapes allowed).
+fn check_params(s: &[u8], base: usize, class: &[bool; 256]) -> Result<(), ParseError> {
+    let mut offset = base;
+    for param in s.split(|&b| b == b';') {
+        if param.is_empty() {
+            return Err(bad_uri("a parameter name", offset));
+        }
+        let (name, value) = match param.iter().position(|&b| b == b'=') {
+            Some(e) => (&param[..e], Some((&param[e + 1..], e + 1))),
+            None => (param, None),
+        };
+        if name.is_empty() {
+            return Err(bad_uri("a parameter name", offset));
+        }
+        if let Some(i) = all_in(name, class, true) {
+            return Err(bad_uri("parameter characters or %HH", offset + i));
+        }
+        if let Some((v, at)) = value {
+            if v.is_empty() {
+                return Err(bad_uri("a parameter value after '='", offset + at));
+            }
+            if let Some(i) = all_in(v, class, true) {
+                return Err(bad_uri("parameter characters or %HH", offset + at + i));
+            }
+        }
+        offset += param.len() + 1;
+    }
+    Ok(())
+}
+
+/// Checks `hname=hvalue(&hname=hvalue)*`.
+fn check_headers(s: &[u8], base: usize) -> Result<(), ParseError> {
+    let mut offset = base;
+    for header in s.split(|&b| b == b'&') {
+        let Some(eq) = header.iter().position(|&b| b == b'=') else {
+            return Err(bad_uri("hname=hvalue", offset));
+        };
+        let (name, value) = (&header[..eq], &header[eq + 1..]);
+        if name.is_empty() {
+            return Err(bad_uri("a header name", offset));
+        }
+        if let Some(i) = all_in(name, &HNV, true) {
+            return Err(bad_uri("header characters or %HH", offset + i));
+        }
+        if let Some(i) = all_in(value, &HNV, true) {
+            return Err(bad_uri("header characters or %HH", offset + eq + 1 + i));
+        }
+        offset += header.len() + 1;
+    }
+    Ok(())
+}
+
+fn parse_tel<'a>(
+    whole: &'a [u8],
+    rest: &'a [u8],
+    base: usize,
+    rest_base: usize,
+) -> Result<TelUri<'a>, ParseError> {
+    let end = rest.iter().position(|&b| b == b';').unwrap_or(rest.len());
+    let number = &rest[..end];
+    let global = number.first() == Some(&b'+');
+    let digits = if global { &number[1..] } else { number };
+    let allowed = |b: u8| {
+        b.is_ascii_digit()
+            || matches!(b, b'-' | b'.' | b'(' | b')')
+            || (!global && (b.is_ascii_hexdigit() || matches!(b, b'*' | b'#')))
+    };
+    if let Some(i) = digits.iter().position(|&b| !allowed(b)) {
+        return Err(bad_uri(
+            "a digit or visual separator",
+            rest_base + usize::from(global) + i,
+        ));
+    }
+    if !digits
+        .iter()
+        .any(|b| b.is_ascii_hexdigit() || matches!(b, b'*' | b'#'))
+    {
+        return Err(bad_uri("at least one digit", rest_base));
+    }
+    let mut params = Params::default();
+    if end < rest.len() {
+        let p = &rest[end + 1..];
+        check_params(p, rest_base + end + 1, &PARAMCHAR)?;
+        params = Params::new(ascii(p, rest_base + end + 1)?);
+    }
+    if !global && params.get("phone-context").is_none() {
+        return Err(bad_uri(
+            "phone-context for a local number (RFC 3966 §5.1.5)",
+            rest_base + end,
+        ));
+    }
+    Ok(TelUri {
+        raw: ascii(whole, base)?,
+        number: ascii(number, rest_base)?,
+        params,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sip(s: &str) -> SipUri<'_> {
+        match Uri::parse(s.as_bytes()).unwrap() {
+            Uri::Sip(u) => u,
+            other => panic!("not sip: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sip_uris() {
+        let u = sip("sip:alice:secret@example.com:5070;transport=tcp;lr?subject=hi&x=y");
+        assert_eq!(u.user(), Some("alice"));
+        assert_eq!(u.password(), Some("secret"));
+        assert_eq!(u.host(), Host::Name("example.com"));
+        assert_eq!(u.port(), Some(5070));
+        assert_eq!(u.params().get("transport"), Some(Some("tcp")));
+        assert_eq!(u.params().get("LR"), Some(None));
+        assert_eq!(u.headers(), Some("subject=hi&x=y"));
+        assert!(sip("SIPS:example.com").is_secure());
+    }
+
+    #[test]
+    fn semicolon_in_user_part() {
+        let u = sip("sip:user;par=u%40example.net@example.com");
+        assert_eq!(u.user(), Some("user;par=u%40example.net"));
+        assert_eq!(&*unescape(u.user().unwrap()), b"user;par=u@example.net");
+        assert!(u.params().is_empty());
+    }
+
+    #[test]
+    fn escapes_unescape_once() {
+        assert_eq!(&*unescape("n%61me=v%61lue%25%34%31"), b"name=value%41");
+        assert_eq!(&*unescape("null-%00-null"), b"null-\0-null");
+        assert!(Uri::parse(b"sip:a%4@h").is_err());
+        assert!(Uri::parse(b"sip:a%zz@h").is_err());
+    }
+
+    #[test]
+    fn ipv6_references() {
+        assert_eq!(
+            sip("sip:[2001:db8::10]:5070").host(),
+            Host::V6("2001:db8::10".parse().unwrap())
+        );
+        assert_eq!(sip("sip:[2001:db8::10]:5070").port(), Some(5070));
+        let ambiguous = sip("sip:[2001:db8::10:5070]");
+        assert_eq!(
+            ambiguous.host(),
+            Host::V6("2001:db8::10:5070".parse().unwrap())
+        );
+        assert_eq!(ambiguous.port(), None);
+        assert!(Uri::parse(b"sip:2001:db8::10").is_err());
+        assert!(Uri::parse(b"sip:[2001:db8:::192.0.2.1]").is_err());
+        assert!(Uri::parse(b"sip:[::ffff:192.0.2.10]:19823").is_ok());
+    }
+
+    #[test]
+    fn tel_and_other_schemes() {
+        let t = Uri::parse(b"tel:+62-21-555-0123;ext=12").unwrap();
+        let tel = t.as_tel().unwrap();
+        assert!(tel.is_global());
+        assert_eq!(tel.number(), "+62-21-555-0123");
+        assert_eq!(tel.params().get("ext"), Some(Some("12")));
+        assert!(Uri::parse(b"tel:7042;phone-context=example.com").is_ok());
+        assert!(Uri::parse(b"tel:7042").is_err());
+        assert!(Uri::parse(b"tel:+").is_err());
+        let other = Uri::parse(b"nobodyKnowsThisScheme:totallyopaquecontent").unwrap();
+        assert_eq!(other.scheme(), "nobodyKnowsThisScheme");
+        assert!(Uri::parse(b"soap.beep://192.0.2.103:3002").is_ok());
+        assert!(Uri::parse(b"<sip:x@y>").is_err());
+        assert!(Uri::parse(b"isbn:").is_err());
+    }
+
+    #[test]
+    fn bad_ports_and_hosts() {
+        assert!(matches!(
+            Uri::parse(b"sip:h:70000").unwrap_err().kind(),
+            ErrorKind::NumberTooLarge { max: 65_535 }
+        ));
+        assert!(Uri::parse(b"sip:h:").is_err());
+        assert!(Uri::parse(b"sip:-h.com").is_err());
+        assert!(Uri::parse(b"sip:256.1.1.1").is_err());
+        assert!(Uri::parse(b"sip:u@").is_err());
+        assert!(Uri::parse(b"sip:h;;lr").is_err());
+        assert!(Uri::parse(b"sip:h; lr").is_err());
+    }
+}
