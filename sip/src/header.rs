@@ -214,10 +214,18 @@ impl<'a> Header<'a> {
     }
 }
 
-/// Replaces each line fold (CR? LF followed by white space) with a single space.
+/// Replaces each line fold (CR? LF followed by white space) with a single space, as text.
 pub(crate) fn unfold(value: &[u8]) -> Cow<'_, str> {
+    match unfold_bytes(value) {
+        Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
+/// Replaces each line fold (CR? LF followed by white space) with a single space.
+pub(crate) fn unfold_bytes(value: &[u8]) -> Cow<'_, [u8]> {
     if !value.iter().any(|&b| b == b'\r' || b == b'\n') {
-        return String::from_utf8_lossy(value);
+        return Cow::Borrowed(value);
     }
     let mut out = Vec::with_capacity(value.len());
     let mut i = 0;
@@ -239,13 +247,13 @@ pub(crate) fn unfold(value: &[u8]) -> Cow<'_, str> {
             i += 1;
         }
     }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    Cow::Owned(out)
 }
 
 impl PartialEq for Header<'_> {
     /// Same header and the same value once folds are undone; offsets do not matter.
     fn eq(&self, other: &Self) -> bool {
-        self.name.same_as(&other.name) && unfold(self.value) == unfold(other.value)
+        self.name.same_as(&other.name) && unfold_bytes(self.value) == unfold_bytes(other.value)
     }
 }
 

@@ -37,10 +37,14 @@ pub mod error;
 pub mod header;
 pub mod headers;
 pub mod message;
+pub mod owned;
 mod scan;
+pub mod serialize;
 pub mod uri;
 
 pub use error::{ErrorKind, ParseError};
 pub use header::{Header, HeaderName};
 pub use message::{Message, Method, ParseOptions, StartLine};
+pub use owned::OwnedMessage;
+pub use serialize::{BuildError, MessageBuilder};
 pub use uri::{Host, Params, Uri};

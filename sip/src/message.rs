@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use smallvec::SmallVec;
+use arrayvec::ArrayVec;
 
 use crate::error::{ErrorKind, ParseError, bad_value};
 use crate::header::{Header, HeaderName};
@@ -150,7 +150,7 @@ impl Default for ParseOptions {
 #[derive(Debug, Clone)]
 pub struct Message<'a> {
     start: StartLine<'a>,
-    headers: SmallVec<[Header<'a>; INLINE_HEADERS]>,
+    headers: HeaderList<'a>,
     body: &'a [u8],
     len: usize,
     via: Via<'a>,
@@ -162,6 +162,54 @@ pub struct Message<'a> {
     content_length: Option<u32>,
     content_type: Option<MediaType<'a>>,
     expires: Option<u32>,
+}
+
+/// The header fields: inline up to [`INLINE_HEADERS`], then moved to the heap.
+///
+/// Unlike `smallvec`, whose array parameter makes it invariant, this keeps `Message<'a>`
+/// covariant in `'a`, so messages parsed from different buffers compare and coerce freely.
+#[derive(Debug, Clone)]
+#[expect(clippy::large_enum_variant, reason = "inline on purpose: parsing must not allocate")]
+enum HeaderList<'a> {
+    Inline(ArrayVec<Header<'a>, INLINE_HEADERS>),
+    Heap(Vec<Header<'a>>),
+}
+
+impl Default for HeaderList<'_> {
+    fn default() -> Self {
+        Self::Inline(ArrayVec::new())
+    }
+}
+
+impl<'a> HeaderList<'a> {
+    fn push(&mut self, header: Header<'a>) {
+        match self {
+            Self::Inline(list) => {
+                if let Err(full) = list.try_push(header) {
+                    let mut heap = Vec::with_capacity(INLINE_HEADERS * 2);
+                    heap.extend_from_slice(list);
+                    heap.push(full.element());
+                    *self = Self::Heap(heap);
+                }
+            }
+            Self::Heap(list) => list.push(header),
+        }
+    }
+
+    fn as_slice(&self) -> &[Header<'a>] {
+        match self {
+            Self::Inline(list) => list,
+            Self::Heap(list) => list,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Header<'a>> {
+        self.as_slice().iter()
+    }
 }
 
 /// What the header loop has seen of the single-valued core headers.
@@ -237,7 +285,7 @@ impl<'a> Message<'a> {
         } else {
             parse_request_line(line, line_start)?
         };
-        let mut headers: SmallVec<[Header<'a>; INLINE_HEADERS]> = SmallVec::new();
+        let mut headers = HeaderList::default();
         let mut seen = Seen::default();
         let body_start = loop {
             match input.get(pos..) {
@@ -355,7 +403,7 @@ impl<'a> Message<'a> {
 
     /// Every header field, in order.
     pub fn headers(&self) -> &[Header<'a>] {
-        &self.headers
+        self.headers.as_slice()
     }
 
     /// The header fields with this name, in order.
@@ -539,7 +587,7 @@ impl PartialEq for Message<'_> {
     /// once line folds are undone), and the same body.
     fn eq(&self, other: &Self) -> bool {
         self.start == other.start
-            && self.headers[..] == other.headers[..]
+            && self.headers.as_slice() == other.headers.as_slice()
             && self.body == other.body
     }
 }

@@ -83,15 +83,44 @@ impl<'a> Params<'a> {
         self.raw.is_empty()
     }
 
-    /// Each parameter as `(name, value)`, names and values trimmed of white space.
+    /// Each parameter as `(name, value)`, names and values trimmed of white space. A `;`
+    /// inside a quoted value does not split it.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + 'a {
         let raw = self.raw;
-        raw.split(';')
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| match p.split_once('=') {
-                Some((n, v)) => (n.trim(), Some(v.trim())),
-                None => (p.trim(), None),
-            })
+        let mut rest = raw;
+        std::iter::from_fn(move || {
+            loop {
+                if rest.is_empty() {
+                    return None;
+                }
+                let mut in_quotes = false;
+                let mut escaped = false;
+                let end = rest
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        if escaped {
+                            escaped = false;
+                        } else if c == '\\' && in_quotes {
+                            escaped = true;
+                        } else if c == '"' {
+                            in_quotes = !in_quotes;
+                        } else if c == ';' && !in_quotes {
+                            return true;
+                        }
+                        false
+                    })
+                    .map_or(rest.len(), |(i, _)| i);
+                let param = &rest[..end];
+                rest = rest.get(end + 1..).unwrap_or_default();
+                if param.trim().is_empty() {
+                    continue;
+                }
+                return Some(match param.split_once('=') {
+                    Some((n, v)) => (n.trim(), Some(v.trim())),
+                    None => (param.trim(), None),
+                });
+            }
+        })
     }
 
     /// The first parameter named `name` (case-insensitive): `Some(None)` when present without
@@ -598,6 +627,16 @@ mod tests {
         assert!(Uri::parse(b"soap.beep://192.0.2.103:3002").is_ok());
         assert!(Uri::parse(b"<sip:x@y>").is_err());
         assert!(Uri::parse(b"isbn:").is_err());
+    }
+
+    #[test]
+    fn params_respect_quotes() {
+        let p = Params::new(r#"a=1; b="x;y" ;c"#);
+        let all: Vec<_> = p.iter().collect();
+        assert_eq!(
+            all,
+            [("a", Some("1")), ("b", Some(r#""x;y""#)), ("c", None)]
+        );
     }
 
     #[test]
