@@ -34,10 +34,13 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod framing;
 pub mod header;
 pub mod headers;
 pub mod message;
 pub mod owned;
+#[cfg(feature = "report")]
+pub mod report;
 mod scan;
 pub mod serialize;
 pub mod uri;

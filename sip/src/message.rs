@@ -169,7 +169,10 @@ pub struct Message<'a> {
 /// Unlike `smallvec`, whose array parameter makes it invariant, this keeps `Message<'a>`
 /// covariant in `'a`, so messages parsed from different buffers compare and coerce freely.
 #[derive(Debug, Clone)]
-#[expect(clippy::large_enum_variant, reason = "inline on purpose: parsing must not allocate")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "inline on purpose: parsing must not allocate"
+)]
 enum HeaderList<'a> {
     Inline(ArrayVec<Header<'a>, INLINE_HEADERS>),
     Heap(Vec<Header<'a>>),
