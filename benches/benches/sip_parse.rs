@@ -117,7 +117,10 @@ fn main() {
 }
 
 /// Reads criterion's estimates and prints ns/message, MB/s and the ratios to sambung.
-#[expect(clippy::print_stdout, reason = "the ratio table is the benchmark's output")]
+#[expect(
+    clippy::print_stdout,
+    reason = "the ratio table is the benchmark's output"
+)]
 fn print_ratios(accepted: &[(&Sample, &str, bool)]) {
     let mean_ns = |group: &str, name: &str| -> Option<f64> {
         let path = output_dir()

@@ -129,20 +129,81 @@ const KNOWN: &[(&str, u8, HeaderName<'static>)] = &[
 impl<'a> HeaderName<'a> {
     /// Recognises a name in long or compact form, in any case. `name` must be a token.
     pub fn from_token(name: &'a str) -> Self {
-        let bytes = name.as_bytes();
-        if let [c] = bytes {
-            let c = c.to_ascii_lowercase();
-            return KNOWN
-                .iter()
-                .find(|(_, compact, _)| *compact == c)
-                .map_or(Self::Other(name), |(_, _, known)| *known);
+        let b = name.as_bytes();
+        let Some(&first) = b.first() else {
+            return Self::Other(name);
+        };
+        if b.len() == 1 {
+            return match first.to_ascii_lowercase() {
+                b'v' => Self::Via,
+                b'f' => Self::From,
+                b't' => Self::To,
+                b'i' => Self::CallId,
+                b'm' => Self::Contact,
+                b'l' => Self::ContentLength,
+                b'c' => Self::ContentType,
+                b'k' => Self::Supported,
+                b'e' => Self::ContentEncoding,
+                b'o' => Self::Event,
+                b'r' => Self::ReferTo,
+                b'b' => Self::ReferredBy,
+                b'x' => Self::SessionExpires,
+                b's' => Self::Subject,
+                _ => Self::Other(name),
+            };
         }
-        KNOWN
+        // Candidates share the first letter and the length; one case-insensitive compare each.
+        let candidates: &[(&str, HeaderName<'static>)] = match (first.to_ascii_lowercase(), b.len())
+        {
+            (b'v', 3) => &[("Via", HeaderName::Via)],
+            (b't', 2) => &[("To", HeaderName::To)],
+            (b'f', 4) => &[("From", HeaderName::From)],
+            (b'c', 4) => &[("CSeq", HeaderName::CSeq)],
+            (b'c', 7) => &[
+                ("Call-ID", HeaderName::CallId),
+                ("Contact", HeaderName::Contact),
+            ],
+            (b'c', 12) => &[("Content-Type", HeaderName::ContentType)],
+            (b'c', 14) => &[("Content-Length", HeaderName::ContentLength)],
+            (b'c', 16) => &[("Content-Encoding", HeaderName::ContentEncoding)],
+            (b'c', 19) => &[("Content-Disposition", HeaderName::ContentDisposition)],
+            (b'm', 12) => &[("Max-Forwards", HeaderName::MaxForwards)],
+            (b'm', 11) => &[("Min-Expires", HeaderName::MinExpires)],
+            (b'r', 5) => &[("Route", HeaderName::Route)],
+            (b'r', 12) => &[("Record-Route", HeaderName::RecordRoute)],
+            (b'r', 7) => &[("Require", HeaderName::Require)],
+            (b'r', 8) => &[
+                ("Refer-To", HeaderName::ReferTo),
+                ("Replaces", HeaderName::Replaces),
+            ],
+            (b'r', 11) => &[
+                ("Referred-By", HeaderName::ReferredBy),
+                ("Retry-After", HeaderName::RetryAfter),
+            ],
+            (b'e', 7) => &[("Expires", HeaderName::Expires)],
+            (b'e', 5) => &[("Event", HeaderName::Event)],
+            (b'p', 13) => &[("Proxy-Require", HeaderName::ProxyRequire)],
+            (b'p', 19) => &[("Proxy-Authorization", HeaderName::ProxyAuthorization)],
+            (b'p', 18) => &[("Proxy-Authenticate", HeaderName::ProxyAuthenticate)],
+            (b'p', 4) => &[("Path", HeaderName::Path)],
+            (b's', 9) => &[("Supported", HeaderName::Supported)],
+            (b's', 6) => &[("Server", HeaderName::Server)],
+            (b's', 7) => &[("Subject", HeaderName::Subject)],
+            (b's', 15) => &[("Session-Expires", HeaderName::SessionExpires)],
+            (b'a', 13) => &[("Authorization", HeaderName::Authorization)],
+            (b'a', 6) => &[("Accept", HeaderName::Accept)],
+            (b'a', 5) => &[("Allow", HeaderName::Allow)],
+            (b'w', 16) => &[("WWW-Authenticate", HeaderName::WwwAuthenticate)],
+            (b'w', 7) => &[("Warning", HeaderName::Warning)],
+            (b'd', 4) => &[("Date", HeaderName::Date)],
+            (b'u', 11) => &[("Unsupported", HeaderName::Unsupported)],
+            (b'u', 10) => &[("User-Agent", HeaderName::UserAgent)],
+            _ => &[],
+        };
+        candidates
             .iter()
-            .find(|(long, _, _)| {
-                long.len() == bytes.len() && long.as_bytes().eq_ignore_ascii_case(bytes)
-            })
-            .map_or(Self::Other(name), |(_, _, known)| *known)
+            .find(|(long, _)| token_eq_ignore_case(long.as_bytes(), b))
+            .map_or(Self::Other(name), |(_, known)| *known)
     }
 
     /// The canonical (long) form, or the name as written for an unknown header.
@@ -177,6 +238,17 @@ impl<'a> HeaderName<'a> {
     }
 }
 
+/// Case-insensitive equality of a known name and a token. Setting bit 0x20 lower-cases ASCII
+/// letters and leaves '-' and digits alone; no other token byte maps onto a letter, '-' or a
+/// digit that way, so this is exact for tokens and cheaper than `eq_ignore_ascii_case`.
+fn token_eq_ignore_case(known: &[u8], token: &[u8]) -> bool {
+    known.len() == token.len()
+        && known
+            .iter()
+            .zip(token)
+            .all(|(&k, &t)| (k | 0x20) == (t | 0x20))
+}
+
 impl fmt::Display for HeaderName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -201,6 +273,11 @@ impl<'a> Header<'a> {
     /// (CRLF followed by white space) are kept.
     pub fn raw_value(&self) -> &'a [u8] {
         self.value
+    }
+
+    /// The value as text, if it is UTF-8 (line folds kept).
+    pub fn text(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.value).ok()
     }
 
     /// Byte offset of the value in the message.
@@ -278,6 +355,24 @@ mod tests {
         );
         assert_eq!(HeaderName::Via.as_str(), "Via");
         assert!(HeaderName::Other("x-a").same_as(&HeaderName::Other("X-A")));
+    }
+
+    #[test]
+    fn every_known_name_is_recognised_in_long_and_compact_form() {
+        for (long, compact, known) in KNOWN {
+            assert_eq!(HeaderName::from_token(long), *known, "{long}");
+            assert_eq!(
+                HeaderName::from_token(&long.to_ascii_uppercase()),
+                *known,
+                "{long}"
+            );
+            if *compact != 0 {
+                let c = [*compact];
+                let c = std::str::from_utf8(&c).unwrap();
+                assert_eq!(HeaderName::from_token(c), *known, "{c}");
+            }
+            assert_eq!(known.as_str(), *long);
+        }
     }
 
     #[test]

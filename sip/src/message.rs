@@ -11,7 +11,7 @@ use crate::headers::{
     parse_call_id, parse_contact, parse_cseq, parse_media_type, parse_name_addr, parse_number,
     parse_option_tag, parse_via,
 };
-use crate::scan::{TOKEN, split_commas, trim_lws};
+use crate::scan::{TOKEN, split_commas, trim_lws, trim_lws_str};
 use crate::uri::{Uri, parse_uri};
 
 /// Headers kept inline before the list spills to the heap: a typical INVITE has 10 to 20.
@@ -215,6 +215,33 @@ impl<'a> HeaderList<'a> {
     }
 }
 
+/// The input, with its longest valid UTF-8 prefix checked once, so that text inside it is
+/// sliced rather than validated again piece by piece.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    bytes: &'a [u8],
+    text: &'a str,
+}
+
+impl<'a> Source<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        Self { bytes, text }
+    }
+
+    /// `bytes[start..end]` as text, or the offset of the first byte that is not UTF-8.
+    fn str(&self, start: usize, end: usize) -> Result<&'a str, usize> {
+        if let Some(t) = self.text.get(start..end) {
+            return Ok(t);
+        }
+        let raw = self.bytes.get(start..end).unwrap_or_default();
+        std::str::from_utf8(raw).map_err(|e| start + e.valid_up_to())
+    }
+}
+
 /// What the header loop has seen of the single-valued core headers.
 #[derive(Default)]
 struct Seen<'a> {
@@ -271,22 +298,23 @@ impl<'a> Message<'a> {
             )
         })?;
         let is_response = line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/");
-        let result = Self::parse_rest(input, pos, line, next, is_response, options);
+        let result = Self::parse_rest(Source::new(input), pos, line, next, is_response, options);
         result.map_err(|e| e.set_response(is_response))
     }
 
     fn parse_rest(
-        input: &'a [u8],
+        src: Source<'a>,
         line_start: usize,
         line: &'a [u8],
         mut pos: usize,
         is_response: bool,
         options: ParseOptions,
     ) -> Result<Self, ParseError> {
+        let input = src.bytes;
         let start = if is_response {
-            parse_status_line(line, line_start)?
+            parse_status_line(src, line, line_start)?
         } else {
-            parse_request_line(line, line_start)?
+            parse_request_line(src, line, line_start)?
         };
         let mut headers = HeaderList::default();
         let mut seen = Seen::default();
@@ -305,8 +333,9 @@ impl<'a> Message<'a> {
                     pos,
                 ));
             }
-            let (header, next) = split_header(input, pos)?;
-            type_header(&header, &mut seen).map_err(|e| e.in_header(header.name.static_name()))?;
+            let (header, next) = split_header(src, pos)?;
+            type_header(src, &header, &mut seen)
+                .map_err(|e| e.in_header(header.name.static_name()))?;
             headers.push(header);
             pos = next;
         };
@@ -423,13 +452,13 @@ impl<'a> Message<'a> {
     }
 
     /// The comma-separated elements of every header with this name, trimmed, with offsets.
-    fn elements(&self, name: HeaderName<'static>) -> impl Iterator<Item = (usize, &'a [u8])> + '_ {
+    fn elements(&self, name: HeaderName<'static>) -> impl Iterator<Item = (usize, &'a str)> + '_ {
         self.headers
             .iter()
             .filter(move |h| h.name == name)
             .flat_map(|h| {
                 let base = h.offset;
-                split_commas(h.value).map(move |(o, e)| (base + o, e))
+                split_commas(h.text().unwrap_or_default()).map(move |(o, e)| (base + o, e))
             })
     }
 
@@ -503,7 +532,7 @@ impl<'a> Message<'a> {
     /// Every Contact value.
     pub fn contacts(&self) -> impl Iterator<Item = ContactValue<'a>> + '_ {
         self.elements(HeaderName::Contact).filter_map(|(o, e)| {
-            if trim_lws(e) == b"*" {
+            if trim_lws_str(e) == "*" {
                 Some(ContactValue::Star)
             } else {
                 parse_contact(e, o).ok().map(ContactValue::Addr)
@@ -561,7 +590,7 @@ impl<'a> Message<'a> {
         self.headers
             .iter()
             .filter(move |h| h.name == name)
-            .filter_map(|h| parse_auth(h.value, h.offset).ok())
+            .filter_map(|h| parse_auth(h.text()?, h.offset).ok())
     }
 
     /// Authorization credentials.
@@ -632,7 +661,11 @@ fn check_version(v: &[u8], offset: usize) -> Result<(), ParseError> {
     Ok(())
 }
 
-fn parse_request_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseError> {
+fn parse_request_line<'a>(
+    src: Source<'a>,
+    line: &'a [u8],
+    base: usize,
+) -> Result<StartLine<'a>, ParseError> {
     let bad = |expected, at| ParseError::new(ErrorKind::BadStartLine { expected }, at);
     let method_len = line
         .iter()
@@ -644,8 +677,9 @@ fn parse_request_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseEr
     if line.get(method_len) != Some(&b' ') {
         return Err(bad("one SP after the method", base + method_len));
     }
-    let method =
-        std::str::from_utf8(&line[..method_len]).map_err(|_| bad("a method token", base))?;
+    let method = src
+        .str(base, base + method_len)
+        .map_err(|_| bad("a method token", base))?;
     let uri_start = method_len + 1;
     let uri_len = line[uri_start..]
         .iter()
@@ -657,7 +691,10 @@ fn parse_request_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseEr
     }
     let version_start = uri_start + uri_len + 1;
     check_version(&line[version_start..], base + version_start)?;
-    let uri = parse_uri(uri_bytes, base + uri_start)?;
+    let uri_text = src
+        .str(base + uri_start, base + uri_start + uri_bytes.len())
+        .map_err(|at| crate::error::bad_uri("ASCII", at))?;
+    let uri = parse_uri(uri_text, base + uri_start)?;
     if let Uri::Sip(sip) = &uri
         && sip.headers().is_some()
     {
@@ -672,7 +709,11 @@ fn parse_request_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseEr
     })
 }
 
-fn parse_status_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseError> {
+fn parse_status_line<'a>(
+    src: Source<'a>,
+    line: &'a [u8],
+    base: usize,
+) -> Result<StartLine<'a>, ParseError> {
     let sp = line.iter().position(|&b| b == b' ').ok_or_else(|| {
         ParseError::new(
             ErrorKind::BadStartLine {
@@ -705,14 +746,16 @@ fn parse_status_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseErr
             reason_base + i,
         ));
     }
-    let reason = std::str::from_utf8(reason_bytes).map_err(|e| {
-        ParseError::new(
-            ErrorKind::BadStartLine {
-                expected: "UTF-8 reason phrase",
-            },
-            reason_base + e.valid_up_to(),
-        )
-    })?;
+    let reason = src
+        .str(reason_base, reason_base + reason_bytes.len())
+        .map_err(|at| {
+            ParseError::new(
+                ErrorKind::BadStartLine {
+                    expected: "UTF-8 reason phrase",
+                },
+                at,
+            )
+        })?;
     Ok(StartLine::Response {
         status: code,
         reason,
@@ -720,7 +763,8 @@ fn parse_status_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseErr
 }
 
 /// Splits the header field starting at `pos`; returns it and where the next line starts.
-fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseError> {
+fn split_header(src: Source<'_>, pos: usize) -> Result<(Header<'_>, usize), ParseError> {
+    let input = src.bytes;
     let rest = &input[pos..];
     let name_len = rest
         .iter()
@@ -763,7 +807,7 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
         .unwrap_or(raw.len());
     let value = trim_lws(raw);
     // Token bytes are ASCII.
-    let name = std::str::from_utf8(&rest[..name_len]).unwrap_or_default();
+    let name = src.str(pos, pos + name_len).unwrap_or_default();
     let header = Header {
         name: HeaderName::from_token(name),
         value,
@@ -773,8 +817,40 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
 }
 
 /// Validates a core header and records single-valued ones.
-fn type_header<'a>(h: &Header<'a>, seen: &mut Seen<'a>) -> Result<(), ParseError> {
-    let (v, at) = (h.value, h.offset);
+fn type_header<'a>(src: Source<'a>, h: &Header<'a>, seen: &mut Seen<'a>) -> Result<(), ParseError> {
+    use HeaderName as H;
+    let core = matches!(
+        h.name,
+        H::Via
+            | H::From
+            | H::To
+            | H::CallId
+            | H::CSeq
+            | H::MaxForwards
+            | H::ContentLength
+            | H::Expires
+            | H::ContentType
+            | H::Contact
+            | H::Route
+            | H::RecordRoute
+            | H::Path
+            | H::Require
+            | H::ProxyRequire
+            | H::Supported
+            | H::Unsupported
+            | H::Authorization
+            | H::ProxyAuthorization
+            | H::WwwAuthenticate
+            | H::ProxyAuthenticate
+    );
+    if !core {
+        return Ok(());
+    }
+    let at = h.offset;
+    // Core header values are UTF-8 text (RFC 3261 §25.1: TEXT-UTF8, UTF8-NONASCII).
+    let v = src
+        .str(at, at + h.value.len())
+        .map_err(|o| bad_value("UTF-8 text", o))?;
     match h.name {
         HeaderName::Via => {
             for (o, e) in split_commas(v) {
@@ -817,7 +893,7 @@ fn type_header<'a>(h: &Header<'a>, seen: &mut Seen<'a>) -> Result<(), ParseError
         HeaderName::ContentType => once(&mut seen.content_type, parse_media_type(v, at)?, at)?,
         HeaderName::Contact => {
             for (o, e) in split_commas(v) {
-                if trim_lws(e) == b"*" {
+                if trim_lws_str(e) == "*" {
                     seen.contact_star = true;
                 } else {
                     parse_contact(e, at + o)?;

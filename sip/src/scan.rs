@@ -44,6 +44,13 @@ pub(crate) static URIC: [bool; 256] = table(&ALNUM, b"-_.!~*'();/?:@&=+$,[]");
 /// Host name and IPv4 characters.
 pub(crate) static HOSTCHAR: [bool; 256] = table(&ALNUM, b"-.");
 
+/// Position of `needle` in a short `hay`. A plain loop: for the few bytes between SIP
+/// delimiters it beats `memchr`, whose per-call setup costs more than the search.
+#[inline]
+pub(crate) fn find(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
 /// True for SP, HTAB, CR, LF: white space inside a folded header value.
 #[inline]
 pub(crate) fn is_lws(b: u8) -> bool {
@@ -85,18 +92,21 @@ pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
 }
 
 /// A cursor over a header value (or part of one). Positions are relative to `base`, the offset
-/// of `bytes` in the whole message, so errors can say where.
+/// of `src` in the whole message, so errors can say where. Everything it returns borrows from
+/// `src`; since the grammar's delimiters are ASCII, every slice falls on a character boundary.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Cursor<'a> {
+    pub(crate) src: &'a str,
     pub(crate) bytes: &'a [u8],
     pub(crate) pos: usize,
     pub(crate) base: usize,
 }
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn new(bytes: &'a [u8], base: usize) -> Self {
+    pub(crate) fn new(src: &'a str, base: usize) -> Self {
         Self {
-            bytes,
+            src,
+            bytes: src.as_bytes(),
             pos: 0,
             base,
         }
@@ -115,8 +125,13 @@ impl<'a> Cursor<'a> {
         self.pos >= self.bytes.len()
     }
 
-    pub(crate) fn rest(&self) -> &'a [u8] {
-        self.bytes.get(self.pos..).unwrap_or_default()
+    /// The text from `start` to `end` (byte positions in `src`).
+    pub(crate) fn slice(&self, start: usize, end: usize) -> &'a str {
+        self.src.get(start..end).unwrap_or_default()
+    }
+
+    pub(crate) fn rest(&self) -> &'a str {
+        self.src.get(self.pos..).unwrap_or_default()
     }
 
     /// Skips LWS; returns whether any was skipped.
@@ -152,25 +167,23 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Takes the longest run of bytes in `class` (at least one).
-    pub(crate) fn take_class(&mut self, class: &[bool; 256]) -> Option<&'a [u8]> {
+    /// Takes the longest run of bytes in `class` (at least one). Classes hold ASCII only.
+    pub(crate) fn take_class(&mut self, class: &[bool; 256]) -> Option<&'a str> {
         let start = self.pos;
         while self.peek().is_some_and(|b| class[usize::from(b)]) {
             self.pos += 1;
         }
-        (self.pos > start).then(|| &self.bytes[start..self.pos])
+        (self.pos > start).then(|| self.slice(start, self.pos))
     }
 
     /// Takes a token.
     pub(crate) fn token(&mut self) -> Option<&'a str> {
-        // Token bytes are ASCII, so the conversion cannot fail.
         self.take_class(&TOKEN)
-            .and_then(|t| std::str::from_utf8(t).ok())
     }
 
     /// Takes a quoted string including its quotes; `None` (position unchanged) if the next
     /// byte is not `"`; `Err(offset)` if it never closes or holds a forbidden byte.
-    pub(crate) fn quoted(&mut self) -> Result<Option<&'a [u8]>, usize> {
+    pub(crate) fn quoted(&mut self) -> Result<Option<&'a str>, usize> {
         if self.peek() != Some(b'"') {
             return Ok(None);
         }
@@ -181,12 +194,12 @@ impl<'a> Cursor<'a> {
                 None => return Err(self.offset()),
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(Some(&self.bytes[start..self.pos]));
+                    return Ok(Some(self.slice(start, self.pos)));
                 }
                 Some(b'\\') => {
-                    // quoted-pair: any byte but CR and LF.
+                    // quoted-pair: any ASCII byte but CR and LF.
                     match self.bytes.get(self.pos + 1) {
-                        Some(b'\r' | b'\n') | None => return Err(self.offset()),
+                        Some(b'\r' | b'\n' | 0x80..) | None => return Err(self.offset()),
                         Some(_) => self.pos += 2,
                     }
                 }
@@ -206,9 +219,14 @@ pub(crate) fn trim_lws(s: &[u8]) -> &[u8] {
     &s[start..end]
 }
 
+/// Trims LWS from both ends of text.
+pub(crate) fn trim_lws_str(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+}
+
 /// Splits a header value at top-level commas, respecting quoted strings and `<…>`.
 /// Yields `(offset within value, element)` with the element untrimmed.
-pub(crate) fn split_commas(value: &[u8]) -> CommaSplit<'_> {
+pub(crate) fn split_commas(value: &str) -> CommaSplit<'_> {
     CommaSplit {
         value,
         pos: 0,
@@ -219,23 +237,24 @@ pub(crate) fn split_commas(value: &[u8]) -> CommaSplit<'_> {
 /// Iterator of [`split_commas`].
 #[derive(Debug, Clone)]
 pub(crate) struct CommaSplit<'a> {
-    value: &'a [u8],
+    value: &'a str,
     pos: usize,
     done: bool,
 }
 
 impl<'a> Iterator for CommaSplit<'a> {
-    type Item = (usize, &'a [u8]);
+    type Item = (usize, &'a str);
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
         }
+        let bytes = self.value.as_bytes();
         let start = self.pos;
         let mut in_quotes = false;
         let mut in_angle = false;
         let mut i = start;
-        while let Some(&b) = self.value.get(i) {
+        while let Some(&b) = bytes.get(i) {
             match b {
                 b'\\' if in_quotes => i += 1,
                 b'"' if !in_angle => in_quotes = !in_quotes,
@@ -243,7 +262,7 @@ impl<'a> Iterator for CommaSplit<'a> {
                 b'>' if !in_quotes => in_angle = false,
                 b',' if !in_quotes && !in_angle => {
                     self.pos = i + 1;
-                    return Some((start, &self.value[start..i]));
+                    return Some((start, self.value.get(start..i).unwrap_or_default()));
                 }
                 _ => {}
             }
@@ -269,17 +288,19 @@ mod tests {
 
     #[test]
     fn commas_respect_quotes_and_angles() {
-        let v = br#""a, b" <sip:x,y@h>;p=1, <sip:z>"#;
+        let v = r#""a, \"b," <sip:x,y@h>;p=1, <sip:z>"#;
         let parts: Vec<_> = split_commas(v).map(|(_, p)| p).collect();
         assert_eq!(parts.len(), 2);
-        assert_eq!(parts[1], b" <sip:z>");
+        assert_eq!(parts[1], " <sip:z>");
+        let parts: Vec<_> = split_commas("a,,b").map(|(o, p)| (o, p)).collect();
+        assert_eq!(parts, [(0, "a"), (2, ""), (3, "b")]);
     }
 
     #[test]
     fn quoted_strings() {
-        let mut c = Cursor::new(br#""a \" b" rest"#, 0);
-        assert_eq!(c.quoted(), Ok(Some(&br#""a \" b""#[..])));
-        let mut c = Cursor::new(br#""open"#, 10);
+        let mut c = Cursor::new(r#""a \" b" rest"#, 0);
+        assert_eq!(c.quoted(), Ok(Some(r#""a \" b""#)));
+        let mut c = Cursor::new(r#""open"#, 10);
         assert_eq!(c.quoted(), Err(15));
     }
 }

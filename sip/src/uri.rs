@@ -10,7 +10,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{ErrorKind, ParseError, bad_uri};
-use crate::scan::{HNV, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER, all_in, parse_decimal};
+use crate::scan::{HNV, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER, all_in, find, parse_decimal};
 
 /// A URI of any scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +135,8 @@ impl<'a> Params<'a> {
 impl<'a> Uri<'a> {
     /// Parses a whole URI (no surrounding white space or brackets).
     pub fn parse(input: &'a [u8]) -> Result<Self, ParseError> {
-        parse_uri(input, 0)
+        let text = std::str::from_utf8(input).map_err(|e| bad_uri("ASCII", e.valid_up_to()))?;
+        parse_uri(text, 0)
     }
 
     /// The URI as written.
@@ -279,18 +280,16 @@ pub fn unescape(s: &str) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// ASCII bytes validated by the caller as a `&str`.
-fn ascii(bytes: &[u8], offset: usize) -> Result<&str, ParseError> {
-    std::str::from_utf8(bytes).map_err(|e| bad_uri("ASCII", offset + e.valid_up_to()))
+/// `s[a..b]`; every boundary used here sits next to an ASCII delimiter.
+fn sub(s: &str, a: usize, b: usize) -> &str {
+    s.get(a..b).unwrap_or_default()
 }
 
 /// Parses a URI whose first byte is at `base` in the message.
-pub(crate) fn parse_uri(input: &[u8], base: usize) -> Result<Uri<'_>, ParseError> {
-    let colon = input
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or_else(|| bad_uri("scheme and ':'", base))?;
-    let scheme = &input[..colon];
+pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError> {
+    let bytes = input.as_bytes();
+    let colon = find(b':', bytes).ok_or_else(|| bad_uri("scheme and ':'", base))?;
+    let scheme = &bytes[..colon];
     let valid_scheme = scheme.first().is_some_and(u8::is_ascii_alphabetic)
         && scheme
             .iter()
@@ -301,79 +300,82 @@ pub(crate) fn parse_uri(input: &[u8], base: usize) -> Result<Uri<'_>, ParseError
             base,
         ));
     }
-    let rest = &input[colon + 1..];
+    let rest = sub(input, colon + 1, input.len());
     let rest_base = base + colon + 1;
     if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {
         parse_sip(input, rest, base, rest_base, scheme.len() == 4).map(Uri::Sip)
     } else if scheme.eq_ignore_ascii_case(b"tel") {
-        parse_tel(input, rest, base, rest_base).map(Uri::Tel)
+        parse_tel(input, rest, rest_base).map(Uri::Tel)
     } else {
         if rest.is_empty() {
             return Err(bad_uri("something after the scheme", rest_base));
         }
-        if let Some(i) = all_in(rest, &URIC, true) {
+        if let Some(i) = all_in(rest.as_bytes(), &URIC, true) {
             return Err(bad_uri("URI characters", rest_base + i));
         }
         Ok(Uri::Other(AbsoluteUri {
-            raw: ascii(input, base)?,
-            scheme: ascii(scheme, base)?,
+            raw: input,
+            scheme: sub(input, 0, colon),
         }))
     }
 }
 
 fn parse_sip<'a>(
-    whole: &'a [u8],
-    rest: &'a [u8],
+    whole: &'a str,
+    rest: &'a str,
     base: usize,
     rest_base: usize,
     secure: bool,
 ) -> Result<SipUri<'a>, ParseError> {
-    let (userinfo, hostpart, host_base) = match rest.iter().position(|&b| b == b'@') {
-        Some(at) => (Some(&rest[..at]), &rest[at + 1..], rest_base + at + 1),
+    let _ = base;
+    let rb = rest.as_bytes();
+    let (userinfo, hostpart, host_base) = match find(b'@', rb) {
+        Some(at) => (
+            Some(sub(rest, 0, at)),
+            sub(rest, at + 1, rest.len()),
+            rest_base + at + 1,
+        ),
         None => (None, rest, rest_base),
     };
     let (user, password) = match userinfo {
         None => (None, None),
         Some(info) => {
-            let (user, password) = match info.iter().position(|&b| b == b':') {
-                Some(c) => (&info[..c], Some((&info[c + 1..], c + 1))),
+            let (user, password) = match find(b':', info.as_bytes()) {
+                Some(c) => (sub(info, 0, c), Some((sub(info, c + 1, info.len()), c + 1))),
                 None => (info, None),
             };
             if user.is_empty() {
                 return Err(bad_uri("a user before '@'", rest_base));
             }
-            if let Some(i) = all_in(user, &USER, true) {
+            if let Some(i) = all_in(user.as_bytes(), &USER, true) {
                 return Err(bad_uri("user characters or %HH", rest_base + i));
             }
-            let password = match password {
-                Some((p, at)) => {
-                    if let Some(i) = all_in(p, &PASSWORD, true) {
-                        return Err(bad_uri("password characters or %HH", rest_base + at + i));
-                    }
-                    Some(ascii(p, rest_base + at)?)
-                }
-                None => None,
-            };
-            (Some(ascii(user, rest_base)?), password)
+            if let Some((p, at)) = password
+                && let Some(i) = all_in(p.as_bytes(), &PASSWORD, true)
+            {
+                return Err(bad_uri("password characters or %HH", rest_base + at + i));
+            }
+            (Some(user), password.map(|(p, _)| p))
         }
     };
     // hostport, then ;params, then ?headers
     let (hostport_len, host, port) = parse_hostport(hostpart, host_base)?;
-    let mut tail = &hostpart[hostport_len..];
+    let mut tail = sub(hostpart, hostport_len, hostpart.len());
     let mut tail_base = host_base + hostport_len;
     let mut params = Params::default();
-    if let Some(p) = tail.strip_prefix(b";") {
-        let end = p.iter().position(|&b| b == b'?').unwrap_or(p.len());
-        check_params(&p[..end], tail_base + 1, &PARAMCHAR)?;
-        params = Params::new(ascii(&p[..end], tail_base + 1)?);
-        tail = &p[end..];
+    if let Some(p) = tail.strip_prefix(';') {
+        let end = find(b'?', p.as_bytes()).unwrap_or(p.len());
+        let raw = sub(p, 0, end);
+        check_params(raw.as_bytes(), tail_base + 1, &PARAMCHAR)?;
+        params = Params::new(raw);
+        tail = sub(p, end, p.len());
         tail_base += 1 + end;
     }
     let mut headers = None;
-    if let Some(h) = tail.strip_prefix(b"?") {
-        check_headers(h, tail_base + 1)?;
-        headers = Some(ascii(h, tail_base + 1)?);
-        tail = &[];
+    if let Some(h) = tail.strip_prefix('?') {
+        check_headers(h.as_bytes(), tail_base + 1)?;
+        headers = Some(h);
+        tail = "";
     }
     if !tail.is_empty() {
         return Err(bad_uri(
@@ -382,7 +384,7 @@ fn parse_sip<'a>(
         ));
     }
     Ok(SipUri {
-        raw: ascii(whole, base)?,
+        raw: whole,
         secure,
         user,
         password,
@@ -395,34 +397,31 @@ fn parse_sip<'a>(
 
 /// Parses `host[:port]` at the start of `s`; returns how many bytes it took.
 pub(crate) fn parse_hostport(
-    s: &[u8],
+    s: &str,
     base: usize,
 ) -> Result<(usize, Host<'_>, Option<u16>), ParseError> {
-    let (host, mut len) = if s.first() == Some(&b'[') {
-        let close = s
-            .iter()
-            .position(|&b| b == b']')
-            .ok_or_else(|| bad_uri("']' closing the IPv6 reference", base + s.len()))?;
-        let text = ascii(&s[1..close], base + 1)?;
-        let addr = text
+    let b = s.as_bytes();
+    let (host, mut len) = if b.first() == Some(&b'[') {
+        let close = find(b']', b)
+            .ok_or_else(|| bad_uri("']' closing the IPv6 reference", base + b.len()))?;
+        let addr = sub(s, 1, close)
             .parse::<Ipv6Addr>()
             .map_err(|_| bad_uri("an IPv6 address", base + 1))?;
         (Host::V6(addr), close + 1)
     } else {
-        let len = s
+        let len = b
             .iter()
-            .position(|&b| !HOSTCHAR[usize::from(b)])
-            .unwrap_or(s.len());
-        let text = ascii(&s[..len], base)?;
-        (parse_host_name(text, base)?, len)
+            .position(|&c| !HOSTCHAR[usize::from(c)])
+            .unwrap_or(b.len());
+        (parse_host_name(sub(s, 0, len), base)?, len)
     };
     let mut port = None;
-    if s.get(len) == Some(&b':') {
-        let digits_len = s[len + 1..]
+    if b.get(len) == Some(&b':') {
+        let digits_len = b[len + 1..]
             .iter()
-            .take_while(|b| b.is_ascii_digit())
+            .take_while(|c| c.is_ascii_digit())
             .count();
-        let digits = &s[len + 1..len + 1 + digits_len];
+        let digits = &b[len + 1..len + 1 + digits_len];
         let value =
             parse_decimal(digits).ok_or_else(|| bad_uri("a port number", base + len + 1))?;
         port = Some(u16::try_from(value).map_err(|_| {
@@ -433,25 +432,36 @@ pub(crate) fn parse_hostport(
     Ok((len, host, port))
 }
 
-/// A host name or IPv4 address (already restricted to letters, digits, '-' and '.').
+/// A host name or IPv4 address (already restricted to letters, digits, '-' and '.'):
+/// `hostname = *( domainlabel "." ) toplabel [ "." ]`, labels not starting or ending with '-'.
 pub(crate) fn parse_host_name(text: &str, base: usize) -> Result<Host<'_>, ParseError> {
-    if text.is_empty() {
+    let b = text.as_bytes();
+    if b.is_empty() {
         return Err(bad_uri("a host", base));
     }
-    if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    let mut all_numeric = true;
+    let mut label_start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'.' => {
+                if i == label_start || b[i - 1] == b'-' {
+                    return Err(bad_uri("a host name label", base + label_start));
+                }
+                label_start = i + 1;
+            }
+            b'-' if i == label_start => return Err(bad_uri("a host name label", base + i)),
+            b'0'..=b'9' => {}
+            _ => all_numeric = false,
+        }
+    }
+    if b.last() == Some(&b'-') {
+        return Err(bad_uri("a host name label", base + label_start));
+    }
+    if all_numeric {
         return text
             .parse::<Ipv4Addr>()
             .map(Host::V4)
             .map_err(|_| bad_uri("an IPv4 address", base));
-    }
-    // hostname = *( domainlabel "." ) toplabel [ "." ]; labels do not start or end with '-'.
-    let trimmed = text.strip_suffix('.').unwrap_or(text);
-    let mut offset = base;
-    for label in trimmed.split('.') {
-        if label.is_empty() || label.starts_with('-') || label.ends_with('-') {
-            return Err(bad_uri("a host name label", offset));
-        }
-        offset += label.len() + 1;
     }
     Ok(Host::Name(text))
 }
@@ -463,7 +473,7 @@ fn check_params(s: &[u8], base: usize, class: &[bool; 256]) -> Result<(), ParseE
         if param.is_empty() {
             return Err(bad_uri("a parameter name", offset));
         }
-        let (name, value) = match param.iter().position(|&b| b == b'=') {
+        let (name, value) = match find(b'=', param) {
             Some(e) => (&param[..e], Some((&param[e + 1..], e + 1))),
             None => (param, None),
         };
@@ -490,7 +500,7 @@ fn check_params(s: &[u8], base: usize, class: &[bool; 256]) -> Result<(), ParseE
 fn check_headers(s: &[u8], base: usize) -> Result<(), ParseError> {
     let mut offset = base;
     for header in s.split(|&b| b == b'&') {
-        let Some(eq) = header.iter().position(|&b| b == b'=') else {
+        let Some(eq) = find(b'=', header) else {
             return Err(bad_uri("hname=hvalue", offset));
         };
         let (name, value) = (&header[..eq], &header[eq + 1..]);
@@ -509,13 +519,13 @@ fn check_headers(s: &[u8], base: usize) -> Result<(), ParseError> {
 }
 
 fn parse_tel<'a>(
-    whole: &'a [u8],
-    rest: &'a [u8],
-    base: usize,
+    whole: &'a str,
+    rest: &'a str,
     rest_base: usize,
 ) -> Result<TelUri<'a>, ParseError> {
-    let end = rest.iter().position(|&b| b == b';').unwrap_or(rest.len());
-    let number = &rest[..end];
+    let rb = rest.as_bytes();
+    let end = find(b';', rb).unwrap_or(rb.len());
+    let number = &rb[..end];
     let global = number.first() == Some(&b'+');
     let digits = if global { &number[1..] } else { number };
     let allowed = |b: u8| {
@@ -536,10 +546,10 @@ fn parse_tel<'a>(
         return Err(bad_uri("at least one digit", rest_base));
     }
     let mut params = Params::default();
-    if end < rest.len() {
-        let p = &rest[end + 1..];
-        check_params(p, rest_base + end + 1, &PARAMCHAR)?;
-        params = Params::new(ascii(p, rest_base + end + 1)?);
+    if end < rb.len() {
+        let p = sub(rest, end + 1, rest.len());
+        check_params(p.as_bytes(), rest_base + end + 1, &PARAMCHAR)?;
+        params = Params::new(p);
     }
     if !global && params.get("phone-context").is_none() {
         return Err(bad_uri(
@@ -548,8 +558,8 @@ fn parse_tel<'a>(
         ));
     }
     Ok(TelUri {
-        raw: ascii(whole, base)?,
-        number: ascii(number, rest_base)?,
+        raw: whole,
+        number: sub(rest, 0, end),
         params,
     })
 }

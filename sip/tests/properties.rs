@@ -10,6 +10,7 @@
 use std::alloc::System;
 
 use proptest::prelude::*;
+use sambung_sip::framing::{Frame, Framer};
 use sambung_sip::{Message, Uri};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -241,6 +242,63 @@ proptest! {
             // Whatever parses round-trips.
             let m = Message::parse(&bytes).unwrap();
             prop_assert_eq!(&Message::parse(&canonical).unwrap(), &m);
+        }
+    }
+
+    #[test]
+    fn framer_finds_each_message_however_the_stream_is_cut(
+        msgs in prop::collection::vec(message(), 1..4),
+        cuts in prop::collection::vec(1usize..200, 1..50),
+        pings in any::<bool>(),
+    ) {
+        let msgs: Vec<Vec<u8>> = msgs
+            .into_iter()
+            .map(|g| g.bytes)
+            .filter(|b| b.windows(15).any(|w| w == b"Content-Length:"))
+            .collect();
+        let mut stream = Vec::new();
+        for m in &msgs {
+            if pings {
+                stream.extend_from_slice(b"\r\n\r\n");
+            }
+            stream.extend_from_slice(m);
+        }
+        let mut framer = Framer::default();
+        let mut found = Vec::new();
+        let (mut start, mut end) = (0, 0);
+        let mut cut = cuts.iter().cycle();
+        while start < stream.len() {
+            end = (end + cut.next().copied().unwrap_or(1)).min(stream.len()).max(start);
+            loop {
+                match framer.frame(&stream[start..end]).unwrap() {
+                    Frame::Complete { len } => {
+                        found.push(stream[start..start + len].to_vec());
+                        start += len;
+                    }
+                    Frame::KeepAlive { len, .. } => start += len,
+                    Frame::NeedMore => break,
+                }
+                if start == end {
+                    break;
+                }
+            }
+        }
+        prop_assert_eq!(found, msgs);
+    }
+
+    #[test]
+    fn framer_never_panics_nor_buffers_past_its_limit(bytes in prop::collection::vec(any::<u8>(), 0..3000)) {
+        let mut framer = Framer::new(1024, 32);
+        let mut start = 0;
+        for end in (1..=bytes.len()).step_by(7).chain([bytes.len()]) {
+            if end < start {
+                continue;
+            }
+            match framer.frame(&bytes[start..end]) {
+                Ok(Frame::Complete { len } | Frame::KeepAlive { len, .. }) => start += len,
+                Ok(Frame::NeedMore) => prop_assert!(end - start < 1024 + 7),
+                Err(_) => break,
+            }
         }
     }
 
