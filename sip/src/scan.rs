@@ -292,7 +292,7 @@ mod tests {
         let parts: Vec<_> = split_commas(v).map(|(_, p)| p).collect();
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[1], " <sip:z>");
-        let parts: Vec<_> = split_commas("a,,b").map(|(o, p)| (o, p)).collect();
+        let parts: Vec<_> = split_commas("a,,b").collect();
         assert_eq!(parts, [(0, "a"), (2, ""), (3, "b")]);
     }
 
