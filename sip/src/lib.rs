@@ -42,6 +42,7 @@ pub mod owned;
 #[cfg(feature = "report")]
 pub mod report;
 mod scan;
+pub mod sdp;
 pub mod serialize;
 pub mod uri;
 
