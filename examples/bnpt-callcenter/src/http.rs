@@ -43,6 +43,8 @@ struct SipHealth {
     datagrams_received: u64,
     tcp_connections_accepted: u64,
     bytes_received: u64,
+    parse_errors: u64,
+    responses_sent: u64,
 }
 
 /// The router.
@@ -67,6 +69,8 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
             datagrams_received: c.datagrams.load(Ordering::Relaxed),
             tcp_connections_accepted: c.tcp_connections.load(Ordering::Relaxed),
             bytes_received: c.bytes.load(Ordering::Relaxed),
+            parse_errors: c.parse_errors.load(Ordering::Relaxed),
+            responses_sent: c.responses_sent.load(Ordering::Relaxed),
         },
     };
     let code = if db_ok {

@@ -1,17 +1,21 @@
 //! The SIP listeners: UDP sockets and TCP accept loops.
 //!
-//! Until `sambung-sip` parses messages, a listener receives, bounds and logs what arrives
-//! (source, size, and the first line, escaped) and counts it for `/healthz`. Every buffer is
-//! bounded: a datagram is read into 64 KiB, a TCP connection may hold at most
-//! [`MAX_TCP_BUFFER`] unread bytes and stay idle [`TCP_IDLE`], and at most
-//! [`MAX_TCP_CONNECTIONS`] connections are open at once.
+//! Each message is parsed with `sambung-sip` and answered statelessly until call handling
+//! arrives: `OPTIONS` (a phone's keep-alive or a monitor's probe) gets `200 OK`, `ACK` nothing,
+//! and every other request `503 Service Unavailable` with `Retry-After`. Unparseable input is
+//! logged with the reason and dropped (without a parseable Via there is nowhere to answer).
+//! Every buffer is bounded: a datagram is read into 64 KiB, a TCP connection is framed by
+//! `sambung_sip::framing` with at most [`MAX_TCP_BUFFER`] buffered bytes and [`TCP_IDLE`] of
+//! silence, and at most [`MAX_TCP_CONNECTIONS`] connections are open at once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use sambung_sip::framing::{Frame, Framer};
+use sambung_sip::{HeaderName, Message, MessageBuilder, Method};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{Semaphore, watch};
 use tracing::{debug, info, warn};
@@ -35,6 +39,66 @@ pub(crate) struct SipCounters {
     pub(crate) datagrams: AtomicU64,
     pub(crate) tcp_connections: AtomicU64,
     pub(crate) bytes: AtomicU64,
+    pub(crate) parse_errors: AtomicU64,
+    pub(crate) responses_sent: AtomicU64,
+}
+
+/// Seconds a client is asked to wait before retrying while calls are not yet handled.
+const RETRY_AFTER_SECS: u32 = 300;
+
+/// Parses one message and returns the stateless answer to send, if any.
+pub(crate) fn answer(
+    bytes: &[u8],
+    transport: &str,
+    peer: SocketAddr,
+    counters: &SipCounters,
+) -> Option<Vec<u8>> {
+    let msg = match Message::parse(bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            counters.parse_errors.fetch_add(1, Ordering::Relaxed);
+            warn!(transport, %peer, error = %e, response = ?e.response_code(), "unparseable SIP message dropped");
+            return None;
+        }
+    };
+    let Some(uri) = msg.request_uri() else {
+        debug!(transport, %peer, status = ?msg.status(), call_id = msg.call_id(), "SIP response ignored");
+        return None;
+    };
+    info!(transport, %peer, method = %msg.method(), uri = %uri, call_id = msg.call_id(), "SIP request");
+    let (code, reason) = match msg.method() {
+        Method::Ack => return None,
+        Method::Options => (200, "OK"),
+        _ => (503, "Service Unavailable"),
+    };
+    let tag = to_tag(msg.call_id(), msg.via().branch().unwrap_or_default());
+    let mut response = MessageBuilder::response_to(&msg, code, reason, Some(&tag))
+        .header(
+            HeaderName::Server,
+            concat!("bnpt-callcenter/", env!("CARGO_PKG_VERSION")),
+        )
+        .header(HeaderName::Allow, "INVITE, ACK, CANCEL, BYE, OPTIONS");
+    if code == 503 {
+        response = response.header(HeaderName::RetryAfter, RETRY_AFTER_SECS.to_string());
+    }
+    match response.build() {
+        Ok(bytes) => {
+            counters.responses_sent.fetch_add(1, Ordering::Relaxed);
+            Some(bytes)
+        }
+        Err(e) => {
+            warn!(error = %e, "cannot build a response");
+            None
+        }
+    }
+}
+
+/// A To tag that is the same for retransmissions of one request (stateless answers must be).
+fn to_tag(call_id: &str, branch: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (call_id, branch).hash(&mut h);
+    format!("{:016x}", h.finish())
 }
 
 /// A bound listener, ready to serve.
@@ -117,7 +181,13 @@ async fn serve_udp(socket: &UdpSocket, counters: &SipCounters) {
             Ok((len, peer)) => {
                 counters.datagrams.fetch_add(1, Ordering::Relaxed);
                 counters.bytes.fetch_add(len as u64, Ordering::Relaxed);
-                log_message("udp", peer, buf.get(..len).unwrap_or_default());
+                let data = buf.get(..len).unwrap_or_default();
+                log_message("udp", peer, data);
+                if let Some(reply) = answer(data, "udp", peer, counters)
+                    && let Err(e) = socket.send_to(&reply, peer).await
+                {
+                    debug!(%peer, error = %e, "UDP send failed");
+                }
             }
             // ICMP port-unreachable and the like surface here on some systems; keep serving.
             Err(e) => debug!(error = %e, "UDP receive error"),
@@ -163,7 +233,33 @@ async fn read_connection(mut stream: TcpStream, peer: SocketAddr, counters: &Sip
     debug!(%peer, "SIP TCP connection opened");
     let mut buf = vec![0u8; MAX_TCP_BUFFER];
     let mut filled = 0;
+    let mut framer = Framer::new(MAX_TCP_BUFFER, sambung_sip::framing::DEFAULT_MAX_HEADERS);
     loop {
+        // Hand every complete message in the buffer to the parser, then drain it.
+        loop {
+            let pending = buf.get(..filled).unwrap_or_default();
+            let (len, reply) = match framer.frame(pending) {
+                Ok(Frame::NeedMore) => break,
+                Ok(Frame::KeepAlive { len, ping }) => (len, ping.then(|| b"\r\n".to_vec())),
+                Ok(Frame::Complete { len }) => {
+                    let message = pending.get(..len).unwrap_or_default();
+                    log_message("tcp", peer, message);
+                    (len, answer(message, "tcp", peer, counters))
+                }
+                Err(e) => {
+                    counters.parse_errors.fetch_add(1, Ordering::Relaxed);
+                    warn!(%peer, error = %e, "SIP TCP stream cannot be framed; closing");
+                    return;
+                }
+            };
+            if let Some(reply) = reply
+                && stream.write_all(&reply).await.is_err()
+            {
+                return;
+            }
+            buf.copy_within(len..filled, 0);
+            filled -= len;
+        }
         let Some(space) = buf.get_mut(filled..).filter(|s| !s.is_empty()) else {
             warn!(%peer, limit = MAX_TCP_BUFFER, "SIP TCP buffer full without a complete message; closing");
             return;
@@ -183,25 +279,10 @@ async fn read_connection(mut stream: TcpStream, peer: SocketAddr, counters: &Sip
             }
             Ok(Ok(n)) => {
                 counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
-                if filled == 0 {
-                    log_message("tcp", peer, buf.get(..n).unwrap_or_default());
-                }
                 filled += n;
-                // Messages are delimited by the parser, which is not here yet: the buffer is
-                // drained at each blank line so a well-behaved peer never fills it.
-                if let Some(end) = find_blank_line(buf.get(..filled).unwrap_or_default()) {
-                    buf.copy_within(end..filled, 0);
-                    filled -= end;
-                }
             }
         }
     }
-}
-
-fn find_blank_line(data: &[u8]) -> Option<usize> {
-    data.windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4)
 }
 
 /// Logs the first line of what arrived, escaped and shortened: it is untrusted input.
@@ -222,12 +303,39 @@ fn log_message(transport: &str, peer: SocketAddr, data: &[u8]) {
 mod tests {
     use super::*;
 
+    const OPTIONS: &[u8] = b"OPTIONS sip:1500112@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nMax-Forwards: 70\r\nTo: <sip:1500112@127.0.0.1>\r\nFrom: <sip:ping@127.0.0.1>;tag=a\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+
+    fn peer() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 5070))
+    }
+
     #[test]
-    fn blank_line_ends_a_header_block() {
-        assert_eq!(
-            find_blank_line(b"OPTIONS sip:a SIP/2.0\r\n\r\nrest"),
-            Some(25)
-        );
-        assert_eq!(find_blank_line(b"OPTIONS sip:a SIP/2.0\r\n"), None);
+    fn options_gets_200_with_the_request_headers_copied() {
+        let counters = SipCounters::default();
+        let reply = answer(OPTIONS, "udp", peer(), &counters).unwrap();
+        let m = Message::parse(&reply).unwrap();
+        assert_eq!(m.status(), Some(200));
+        assert_eq!(m.call_id(), "c1");
+        assert_eq!(m.via().branch(), Some("z9hG4bK1"));
+        assert_eq!(m.from().tag(), Some("a"));
+        assert!(m.to().tag().is_some());
+        // The same request retransmitted gets the same To tag.
+        let again = answer(OPTIONS, "udp", peer(), &counters).unwrap();
+        assert_eq!(Message::parse(&again).unwrap().to().tag(), m.to().tag());
+    }
+
+    #[test]
+    fn other_requests_get_503_acks_and_garbage_nothing() {
+        let counters = SipCounters::default();
+        let invite = String::from_utf8_lossy(OPTIONS).replace("OPTIONS", "INVITE");
+        let reply = answer(invite.as_bytes(), "udp", peer(), &counters).unwrap();
+        let m = Message::parse(&reply).unwrap();
+        assert_eq!(m.status(), Some(503));
+        assert!(m.header(HeaderName::RetryAfter).is_some());
+        let ack = String::from_utf8_lossy(OPTIONS).replace("OPTIONS", "ACK");
+        assert!(answer(ack.as_bytes(), "udp", peer(), &counters).is_none());
+        assert!(answer(b"\xff\x00garbage", "udp", peer(), &counters).is_none());
+        assert_eq!(counters.parse_errors.load(Ordering::Relaxed), 1);
+        assert_eq!(counters.responses_sent.load(Ordering::Relaxed), 1);
     }
 }

@@ -162,18 +162,47 @@ fn starts_answers_health_counts_sip_and_stops_cleanly() {
     assert_eq!(health["sip"]["listen"].as_array().unwrap().len(), 2);
 
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let options = b"OPTIONS sip:1500112@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\r\n\r\n";
+    udp.set_read_timeout(Some(PATIENCE)).unwrap();
+    let options = b"OPTIONS sip:1500112@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\r\nMax-Forwards: 70\r\nTo: <sip:1500112@127.0.0.1>\r\nFrom: <sip:probe@127.0.0.1>;tag=p1\r\nCall-ID: probe-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
     udp.send_to(options, service.sip("udp")).unwrap();
+    let mut reply = [0u8; 2048];
+    let (n, from) = udp.recv_from(&mut reply).unwrap();
+    assert_eq!(from, service.sip("udp"));
+    let text = String::from_utf8_lossy(&reply[..n]);
+    assert!(text.starts_with("SIP/2.0 200 OK\r\n"), "{text}");
+    assert!(text.contains("Call-ID: probe-1\r\n"), "{text}");
     // Hostile bytes are counted and logged escaped, and the listener keeps going.
     udp.send_to(&[0xff, 0x00, b'\n', 0x1b], service.sip("udp"))
         .unwrap();
-    service.wait_health(|h| h["sip"]["datagrams_received"] == 2);
+    service.wait_health(|h| h["sip"]["datagrams_received"] == 2 && h["sip"]["parse_errors"] == 1);
 
+    // Over TCP: a keep-alive ping gets a pong, an INVITE gets 503 until calls are handled.
     let mut tcp = TcpStream::connect(service.sip("tcp")).unwrap();
-    tcp.write_all(options).unwrap();
+    tcp.set_read_timeout(Some(PATIENCE)).unwrap();
+    let invite = String::from_utf8_lossy(options)
+        .replace("OPTIONS", "INVITE")
+        .replace("UDP", "TCP");
+    tcp.write_all(b"\r\n\r\n").unwrap();
+    tcp.write_all(invite.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 2048];
+    while !String::from_utf8_lossy(&got).contains("Content-Length: 0\r\n\r\n") {
+        let n = tcp.read(&mut chunk).unwrap();
+        assert!(
+            n > 0,
+            "connection closed early: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.starts_with("\r\nSIP/2.0 503 Service Unavailable\r\n"),
+        "{text:?}"
+    );
+    assert!(text.contains("Retry-After: 300"), "{text}");
     service.wait_health(|h| {
-        h["sip"]["tcp_connections_accepted"] == 1
-            && h["sip"]["bytes_received"].as_u64().unwrap() >= 2 * options.len() as u64
+        h["sip"]["tcp_connections_accepted"] == 1 && h["sip"]["responses_sent"] == 2
     });
     drop(tcp);
 
