@@ -227,8 +227,18 @@ pub(crate) fn trim_lws_str(s: &str) -> &str {
 /// Splits a header value at top-level commas, respecting quoted strings and `<…>`.
 /// Yields `(offset within value, element)` with the element untrimmed.
 pub(crate) fn split_commas(value: &str) -> CommaSplit<'_> {
+    // Most values hold one element: no comma, no scanning state needed.
+    if !value.as_bytes().contains(&b',') {
+        return CommaSplit {
+            value,
+            pos: value.len(),
+            done: false,
+            single: true,
+        };
+    }
     CommaSplit {
         value,
+        single: false,
         pos: 0,
         done: false,
     }
@@ -240,6 +250,7 @@ pub(crate) struct CommaSplit<'a> {
     value: &'a str,
     pos: usize,
     done: bool,
+    single: bool,
 }
 
 impl<'a> Iterator for CommaSplit<'a> {
@@ -248,6 +259,10 @@ impl<'a> Iterator for CommaSplit<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
+        }
+        if self.single {
+            self.done = true;
+            return Some((0, self.value));
         }
         let bytes = self.value.as_bytes();
         let start = self.pos;
