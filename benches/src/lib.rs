@@ -48,6 +48,94 @@ pub const SIP_SAMPLES: &[Sample] = &[
     },
 ];
 
+/// The parsers compared, each doing comparable work: the message split and its core headers
+/// (Via, From, To, Call-ID, CSeq, Max-Forwards, Contact, Content-Length) typed.
+#[cfg(feature = "peers")]
+pub mod peers {
+    /// sambung-sip: parsing validates and types the core headers in the same pass (every Via,
+    /// Contact, Route… is validated); the same fields as the peers' are then read back: the top
+    /// Via, From, To, Call-ID, CSeq, every Contact, Max-Forwards, Content-Length.
+    pub fn sambung(bytes: &[u8]) -> Option<usize> {
+        let m = sambung_sip::Message::parse(bytes).ok()?;
+        let n = m.via().params().as_str().len() + m.contact_addrs().count();
+        Some(
+            n + m.via().branch().map_or(0, str::len)
+                + m.from().tag().map_or(0, str::len)
+                + m.to().uri().as_str().len()
+                + m.call_id().len()
+                + m.cseq().seq() as usize
+                + usize::from(m.max_forwards().unwrap_or(0))
+                + m.content_length().unwrap_or(0) as usize,
+        )
+    }
+
+    /// rsipstack: its parser, then the core headers typed.
+    pub fn rsipstack(bytes: &[u8]) -> Option<usize> {
+        use rsipstack::sip::prelude::*;
+        let m = rsipstack::sip::parser::parse_message(bytes).ok()?;
+        let via = m.via_header().ok()?.typed().ok()?;
+        let from = m.from_header().ok()?.typed().ok()?;
+        let to = m.to_header().ok()?.typed().ok()?;
+        let cseq = m.cseq_header().ok()?.typed().ok()?;
+        let call_id = m.call_id_header().ok()?.value().len();
+        let contacts = m.typed_contact_headers().map_or(0, |c| c.len());
+        let mf = m.max_forwards_header().map_or(0, |h| h.value().len());
+        let cl = match &m {
+            rsipstack::sip::SipMessage::Request(r) => r.body().len(),
+            rsipstack::sip::SipMessage::Response(r) => r.body().len(),
+        };
+        Some(
+            via.params.len()
+                + from.params.len()
+                + to.params.len()
+                + cseq.seq as usize
+                + call_id
+                + contacts
+                + mf
+                + cl,
+        )
+    }
+
+    /// rsip: its parser, then the core headers typed.
+    pub fn rsip(bytes: &[u8]) -> Option<usize> {
+        use rsip::prelude::*;
+        let m = rsip::SipMessage::try_from(bytes).ok()?;
+        let via = m.via_header().ok()?.typed().ok()?;
+        let from = m.from_header().ok()?.typed().ok()?;
+        let to = m.to_header().ok()?.typed().ok()?;
+        let cseq = m.cseq_header().ok()?.typed().ok()?;
+        let call_id = m.call_id_header().ok()?.value().len();
+        let contacts = m
+            .contact_headers()
+            .iter()
+            .filter_map(|c| c.typed().ok())
+            .count();
+        let mf = m.max_forwards_header().map_or(0, |h| h.value().len());
+        let cl = m.body().len();
+        Some(
+            via.params.len()
+                + from.params.len()
+                + to.params.len()
+                + cseq.seq as usize
+                + call_id
+                + contacts
+                + mf
+                + cl,
+        )
+    }
+
+    /// A parser under test: returns a value derived from the typed fields, or `None` if it
+    /// rejects the message.
+    pub type Parser = fn(&[u8]) -> Option<usize>;
+
+    /// The parsers by name.
+    pub const PARSERS: &[(&str, Parser)] = &[
+        ("sambung", sambung),
+        ("rsipstack", rsipstack),
+        ("rsip", rsip),
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

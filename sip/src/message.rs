@@ -162,6 +162,7 @@ pub struct Message<'a> {
     content_length: Option<u32>,
     content_type: Option<MediaType<'a>>,
     expires: Option<u32>,
+    first_contact: Option<ContactValue<'a>>,
 }
 
 /// The header fields: inline up to [`INLINE_HEADERS`], then moved to the heap.
@@ -256,6 +257,7 @@ struct Seen<'a> {
     expires: Option<u32>,
     contact_star: bool,
     contacts: usize,
+    first_contact: Option<ContactValue<'a>>,
 }
 
 fn once<T>(slot: &mut Option<T>, value: T, offset: usize) -> Result<(), ParseError> {
@@ -388,6 +390,7 @@ impl<'a> Message<'a> {
             content_length: seen.content_length,
             content_type: seen.content_type,
             expires: seen.expires,
+            first_contact: seen.first_contact,
         })
     }
 
@@ -485,8 +488,10 @@ impl<'a> Message<'a> {
 
     /// Every Via, top first.
     pub fn vias(&self) -> impl Iterator<Item = Via<'a>> + '_ {
-        self.elements(HeaderName::Via)
-            .filter_map(|(o, e)| parse_via(e, o).ok())
+        // The top one was kept typed by the parse; the rest are typed again on demand.
+        std::iter::once(self.via).chain(
+            self.elements(HeaderName::Via).skip(1).filter_map(|(o, e)| parse_via(e, o).ok()),
+        )
     }
 
     /// From.
@@ -531,13 +536,19 @@ impl<'a> Message<'a> {
 
     /// Every Contact value.
     pub fn contacts(&self) -> impl Iterator<Item = ContactValue<'a>> + '_ {
-        self.elements(HeaderName::Contact).filter_map(|(o, e)| {
+        // The first one was kept typed by the parse; the rest are typed again on demand.
+        self.first_contact.into_iter().chain(self.elements(HeaderName::Contact).skip(1).filter_map(|(o, e)| {
             if trim_lws_str(e) == "*" {
                 Some(ContactValue::Star)
             } else {
                 parse_contact(e, o).ok().map(ContactValue::Addr)
             }
-        })
+        }))
+    }
+
+    /// The first Contact, if any.
+    pub fn contact(&self) -> Option<&ContactValue<'a>> {
+        self.first_contact.as_ref()
     }
 
     /// Every Contact address (without `*`).
@@ -893,10 +904,14 @@ fn type_header<'a>(src: Source<'a>, h: &Header<'a>, seen: &mut Seen<'a>) -> Resu
         HeaderName::ContentType => once(&mut seen.content_type, parse_media_type(v, at)?, at)?,
         HeaderName::Contact => {
             for (o, e) in split_commas(v) {
-                if trim_lws_str(e) == "*" {
+                let value = if trim_lws_str(e) == "*" {
                     seen.contact_star = true;
+                    ContactValue::Star
                 } else {
-                    parse_contact(e, at + o)?;
+                    ContactValue::Addr(parse_contact(e, at + o)?)
+                };
+                if seen.first_contact.is_none() {
+                    seen.first_contact = Some(value);
                 }
                 seen.contacts += 1;
                 if seen.contact_star && seen.contacts > 1 {
