@@ -1,13 +1,34 @@
 //! # sambung-media
 //!
-//! The media plane of Sambung. Nothing lives here yet; this crate will hold:
+//! The media plane of Sambung. Today it holds:
 //!
-//! - RTP and RTCP sessions (RFC 3550, RFC 3551), SRTP, and a sans-IO adaptive jitter buffer;
-//! - codecs behind one `Codec` trait: G.711 µ-law and A-law, Opus, L16;
-//! - DTMF (RFC 4733 telephone-events, in-band detection and generation, SIP INFO bodies);
-//! - call-progress tones with Indonesian cadences, WAV prompt playback, and an N-party mixer
-//!   with the supervisor modes listen, whisper and barge.
+//! - [`g711`]: G.711 µ-law and A-law, bit-exact with the ITU-T G.191 STL reference;
+//! - [`codec`]: the [`Codec`](codec::Codec) trait that every codec sits behind;
+//! - [`rtp`]: RTP packets (RFC 3550) read without copying and written, with wrap-aware
+//!   sequence and timestamp arithmetic;
+//! - [`dtmf`]: RFC 4733 telephone-events, read and written, and a receiver that turns a
+//!   stream of event packets into digits.
+//!
+//! Still to come: RTCP, SRTP, the jitter buffer, Opus, in-band DTMF, tones, the mixer and the
+//! relay.
+//!
+//! ```
+//! use sambung_media::codec::{Codec, G711};
+//! let mut codec = G711::ulaw();
+//! let mut payload = Vec::new();
+//! codec.encode(&[0, 1000, -1000], &mut payload)?;
+//! let mut pcm = Vec::new();
+//! codec.decode(&payload, &mut pcm)?;
+//! assert_eq!(pcm.len(), 3);
+//! assert!((pcm[1] - 1000).abs() < 40);
+//! # Ok::<(), sambung_media::codec::CodecError>(())
+//! ```
 //!
 //! Architecture invariant: the core of this crate performs no I/O and never reads a clock
 //! (enforced by this crate's `clippy.toml`).
 #![forbid(unsafe_code)]
+
+pub mod codec;
+pub mod dtmf;
+pub mod g711;
+pub mod rtp;

@@ -490,7 +490,9 @@ impl<'a> Message<'a> {
     pub fn vias(&self) -> impl Iterator<Item = Via<'a>> + '_ {
         // The top one was kept typed by the parse; the rest are typed again on demand.
         std::iter::once(self.via).chain(
-            self.elements(HeaderName::Via).skip(1).filter_map(|(o, e)| parse_via(e, o).ok()),
+            self.elements(HeaderName::Via)
+                .skip(1)
+                .filter_map(|(o, e)| parse_via(e, o).ok()),
         )
     }
 
@@ -537,13 +539,19 @@ impl<'a> Message<'a> {
     /// Every Contact value.
     pub fn contacts(&self) -> impl Iterator<Item = ContactValue<'a>> + '_ {
         // The first one was kept typed by the parse; the rest are typed again on demand.
-        self.first_contact.into_iter().chain(self.elements(HeaderName::Contact).skip(1).filter_map(|(o, e)| {
-            if trim_lws_str(e) == "*" {
-                Some(ContactValue::Star)
-            } else {
-                parse_contact(e, o).ok().map(ContactValue::Addr)
-            }
-        }))
+        self.first_contact
+            .into_iter()
+            .chain(
+                self.elements(HeaderName::Contact)
+                    .skip(1)
+                    .filter_map(|(o, e)| {
+                        if trim_lws_str(e) == "*" {
+                            Some(ContactValue::Star)
+                        } else {
+                            parse_contact(e, o).ok().map(ContactValue::Addr)
+                        }
+                    }),
+            )
     }
 
     /// The first Contact, if any.

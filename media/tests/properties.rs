@@ -1,0 +1,67 @@
+//! Property tests: RTP and telephone-event parsing never panic and round-trip; G.711 keeps
+//! every sample within its quantisation step; concealment stays bounded.
+
+#![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+
+use proptest::prelude::*;
+use sambung_media::codec::{Codec, G711};
+use sambung_media::dtmf::TelephoneEvent;
+use sambung_media::g711;
+use sambung_media::rtp::{RtpHeader, RtpPacket};
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rtp_parse_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        if let Ok(p) = RtpPacket::parse(&bytes) {
+            prop_assert!(p.payload.len() <= bytes.len());
+            prop_assert!(p.payload_type < 128);
+        }
+    }
+
+    #[test]
+    fn rtp_round_trip(marker in any::<bool>(), pt in 0u8..128, seq in any::<u16>(), ts in any::<u32>(), ssrc in any::<u32>(),
+                      payload in prop::collection::vec(any::<u8>(), 0..300)) {
+        let h = RtpHeader { marker, payload_type: pt, sequence: seq, timestamp: ts, ssrc };
+        let mut out = Vec::new();
+        h.write(&payload, &mut out);
+        let p = RtpPacket::parse(&out).unwrap();
+        prop_assert_eq!((p.marker, p.payload_type, p.sequence, p.timestamp, p.ssrc), (marker, pt, seq, ts, ssrc));
+        prop_assert_eq!(p.payload, &payload[..]);
+    }
+
+    #[test]
+    fn telephone_event_round_trip(event in any::<u8>(), end in any::<bool>(), volume in 0u8..64, duration in any::<u16>()) {
+        let e = TelephoneEvent { event, end, volume, duration };
+        prop_assert_eq!(TelephoneEvent::parse(&e.to_bytes()).unwrap(), e);
+    }
+
+    #[test]
+    fn g711_error_stays_within_the_quantisation_step(x in any::<i16>()) {
+        // The largest A-law step is 1024 and µ-law's 1024 plus its bias; allow half a step
+        // plus the clipping at the ends of the range.
+        let a = g711::alaw_decode(g711::alaw_encode(x));
+        let u = g711::ulaw_decode(g711::ulaw_encode(x));
+        prop_assert!((i32::from(a) - i32::from(x)).abs() <= 1024, "A {x} -> {a}");
+        prop_assert!((i32::from(u) - i32::from(x)).abs() <= 1024 + 644, "µ {x} -> {u}");
+        // Encoding a decoded value gives the same code back.
+        let code = g711::ulaw_encode(x);
+        prop_assert_eq!(g711::ulaw_encode(g711::ulaw_decode(code)), code);
+        let code = g711::alaw_encode(x);
+        prop_assert_eq!(g711::alaw_encode(g711::alaw_decode(code)), code);
+    }
+
+    #[test]
+    fn concealment_is_bounded_and_fades(frame in prop::collection::vec(any::<u8>(), 160), gap in 0usize..2000) {
+        let mut codec = G711::alaw();
+        let mut pcm = Vec::new();
+        codec.decode(&frame, &mut pcm).unwrap();
+        let peak = pcm.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+        let mut filled = Vec::new();
+        codec.conceal(gap, &mut filled);
+        prop_assert_eq!(filled.len(), gap);
+        prop_assert!(filled.iter().all(|s| s.unsigned_abs() <= peak));
+        prop_assert!(filled.iter().skip(400).all(|&s| s == 0), "silent after 50 ms");
+    }
+}
