@@ -31,4 +31,5 @@
 pub mod codec;
 pub mod dtmf;
 pub mod g711;
+pub mod jitter;
 pub mod rtp;
