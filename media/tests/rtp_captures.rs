@@ -8,7 +8,7 @@
 )]
 
 use sambung_media::codec::{Codec, G711};
-use sambung_media::dtmf::{EventReceiver, TelephoneEvent};
+use sambung_media::dtmf::{EventReceiver, InbandDetector, TelephoneEvent, generate};
 use sambung_media::rtp::{RtpPacket, SequenceExtender, seq_after};
 
 /// UDP payloads of a classic pcap file with Ethernet or raw IPv4 frames.
@@ -114,4 +114,62 @@ fn each_dtmf_capture_yields_its_digit_once() {
         assert_eq!(keys, digit.to_string(), "{file}");
         assert!(digits[0].duration > 0);
     }
+}
+
+/// The same captures in-band: each recovered event is played as its tone pair for its duration,
+/// carried through A-law as a gateway would, decoded, and detected again.
+#[test]
+fn each_dtmf_capture_yields_its_digit_in_band_after_g711() {
+    for (file, digit) in [
+        ("0", '0'),
+        ("1", '1'),
+        ("2", '2'),
+        ("3", '3'),
+        ("4", '4'),
+        ("5", '5'),
+        ("6", '6'),
+        ("7", '7'),
+        ("8", '8'),
+        ("9", '9'),
+        ("star", '*'),
+        ("pound", '#'),
+    ] {
+        let mut receiver = EventReceiver::new();
+        let mut audio: Vec<i16> = vec![0; 400];
+        for p in udp_payloads(&format!("dtmf_2833_{file}.pcap")) {
+            let rtp = RtpPacket::parse(&p).unwrap();
+            if let Some(d) =
+                receiver.push(rtp.timestamp, TelephoneEvent::parse(rtp.payload).unwrap())
+            {
+                let ms = u32::from(d.duration) / 8; // 8 kHz timestamp units
+                audio.extend(generate(d.digit, ms.max(60), 8000).unwrap());
+                audio.extend(std::iter::repeat_n(0, 400));
+            }
+        }
+        let mut codec = G711::alaw();
+        let mut wire = Vec::new();
+        codec.encode(&audio, &mut wire).unwrap();
+        let mut decoded = Vec::new();
+        codec.decode(&wire, &mut decoded).unwrap();
+        let keys: String = InbandDetector::new()
+            .push(&decoded)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, digit.to_string(), "{file}");
+    }
+}
+
+/// Speech must not be taken for keys (talk-off).
+#[test]
+fn speech_is_not_taken_for_dtmf() {
+    let mut codec = G711::alaw();
+    let mut pcm = Vec::new();
+    for p in udp_payloads("g711a.pcap") {
+        codec
+            .decode(RtpPacket::parse(&p).unwrap().payload, &mut pcm)
+            .unwrap();
+    }
+    let found = InbandDetector::new().push(&pcm);
+    assert!(found.is_empty(), "talk-off: {found:?}");
 }
