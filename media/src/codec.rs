@@ -3,9 +3,19 @@
 use crate::g711;
 
 /// Why a codec could not encode or decode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CodecError {
+    /// The codec does not run at this sample rate.
+    #[error("{rate} Hz is not a sample rate this codec supports")]
+    UnsupportedRate {
+        /// The rate asked for.
+        rate: u32,
+    },
+    /// libopus reported an error.
+    #[cfg(feature = "opus")]
+    #[error("opus")]
+    Opus(#[from] audiopus::Error),
     /// The input is not a whole number of frames or samples for this codec.
     #[error("input of {len} bytes is not a whole number of {unit}-byte units")]
     BadLength {

@@ -6,11 +6,14 @@
 //! - [`codec`]: the [`Codec`](codec::Codec) trait that every codec sits behind;
 //! - [`rtp`]: RTP packets (RFC 3550) read without copying and written, with wrap-aware
 //!   sequence and timestamp arithmetic;
-//! - [`dtmf`]: RFC 4733 telephone-events, read and written, and a receiver that turns a
-//!   stream of event packets into digits.
+//! - [`dtmf`]: RFC 4733 telephone-events and a receiver that yields each press once; in-band
+//!   DTMF generation and Goertzel detection with ITU-T Q.24 limits; SIP INFO `dtmf-relay`;
+//! - [`jitter`]: an adaptive, sans-IO jitter buffer with NetEQ-style statistics;
+//! - [`tones`]: call-progress tones with Indonesian cadences;
+//! - [`wav`]: WAV files in PCM 16-bit and G.711;
+//! - `opus` (feature `opus`, on by default): Opus through libopus.
 //!
-//! Still to come: RTCP, SRTP, the jitter buffer, Opus, in-band DTMF, tones, the mixer and the
-//! relay.
+//! Still to come: RTCP, SRTP, the mixer and the relay.
 //!
 //! ```
 //! use sambung_media::codec::{Codec, G711};
@@ -32,5 +35,8 @@ pub mod codec;
 pub mod dtmf;
 pub mod g711;
 pub mod jitter;
+#[cfg(feature = "opus")]
+pub mod opus;
 pub mod rtp;
 pub mod tones;
+pub mod wav;
