@@ -147,7 +147,7 @@ mod tests {
 
     fn snr_db(reference: &[i16], decoded: &[i16]) -> f64 {
         // Opus delays its output; find the lag that best aligns the two.
-        let best = (0..400)
+        (0..400)
             .map(|lag| {
                 let pairs = reference.iter().zip(decoded.iter().skip(lag));
                 let (sig, err) = pairs.fold((0.0, 0.0), |(s, e), (&r, &d)| {
@@ -156,8 +156,7 @@ mod tests {
                 });
                 10.0 * (sig / err.max(1.0)).log10()
             })
-            .fold(f64::MIN, f64::max);
-        best
+            .fold(f64::MIN, f64::max)
     }
 
     #[test]

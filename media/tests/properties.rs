@@ -45,11 +45,10 @@ proptest! {
         let u = g711::ulaw_decode(g711::ulaw_encode(x));
         prop_assert!((i32::from(a) - i32::from(x)).abs() <= 1024, "A {x} -> {a}");
         prop_assert!((i32::from(u) - i32::from(x)).abs() <= 1024 + 644, "µ {x} -> {u}");
-        // Encoding a decoded value gives the same code back.
-        let code = g711::ulaw_encode(x);
-        prop_assert_eq!(g711::ulaw_encode(g711::ulaw_decode(code)), code);
-        let code = g711::alaw_encode(x);
-        prop_assert_eq!(g711::alaw_encode(g711::alaw_decode(code)), code);
+        // A decoded value survives another pass unchanged (µ-law's two zero codes both decode
+        // to 0, so compare values, not codes).
+        prop_assert_eq!(g711::ulaw_decode(g711::ulaw_encode(u)), u);
+        prop_assert_eq!(g711::alaw_decode(g711::alaw_encode(a)), a);
     }
 
     #[test]
