@@ -9,11 +9,12 @@
 //! - [`dtmf`]: RFC 4733 telephone-events and a receiver that yields each press once; in-band
 //!   DTMF generation and Goertzel detection with ITU-T Q.24 limits; SIP INFO `dtmf-relay`;
 //! - [`jitter`]: an adaptive, sans-IO jitter buffer with NetEQ-style statistics;
+//! - [`mixer`]: N-party mixing with the supervisor modes listen, whisper and barge;
 //! - [`tones`]: call-progress tones with Indonesian cadences;
 //! - [`wav`]: WAV files in PCM 16-bit and G.711;
 //! - `opus` (feature `opus`, on by default): Opus through libopus.
 //!
-//! Still to come: RTCP, SRTP, the mixer and the relay.
+//! Still to come: RTCP, SRTP, prompt playback with resampling, and the relay.
 //!
 //! ```
 //! use sambung_media::codec::{Codec, G711};
@@ -35,6 +36,7 @@ pub mod codec;
 pub mod dtmf;
 pub mod g711;
 pub mod jitter;
+pub mod mixer;
 #[cfg(feature = "opus")]
 pub mod opus;
 pub mod rtp;
