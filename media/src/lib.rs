@@ -14,7 +14,9 @@
 //! - [`wav`]: WAV files in PCM 16-bit and G.711;
 //! - `opus` (feature `opus`, on by default): Opus through libopus.
 //!
-//! Still to come: RTCP, SRTP, prompt playback with resampling, and the relay.
+//! - [`rtcp`]: RTCP compound packets and RFC 3550 reception statistics;
+//!
+//! Still to come: SRTP, prompt playback with resampling, and the relay.
 //!
 //! ```
 //! use sambung_media::codec::{Codec, G711};
@@ -39,6 +41,20 @@ pub mod jitter;
 pub mod mixer;
 #[cfg(feature = "opus")]
 pub mod opus;
+pub mod rtcp;
 pub mod rtp;
 pub mod tones;
 pub mod wav;
+
+/// Test helpers shared by the unit tests.
+#[cfg(test)]
+mod tests_support {
+    /// A base instant for simulated time in tests.
+    pub(crate) fn base() -> std::time::Instant {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "one real instant as the base of simulated time"
+        )]
+        std::time::Instant::now()
+    }
+}

@@ -68,3 +68,21 @@ fn g711_error_stays_within_the_quantisation_step() {
         assert_eq!(g711::alaw_decode(g711::alaw_encode(a)), a);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rtcp_parse_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        let _ = sambung_media::rtcp::parse(&bytes);
+    }
+
+    #[test]
+    fn wav_read_never_panics(mut bytes in prop::collection::vec(any::<u8>(), 0..200), riff in any::<bool>()) {
+        if riff && bytes.len() >= 12 {
+            bytes[..4].copy_from_slice(b"RIFF");
+            bytes[8..12].copy_from_slice(b"WAVE");
+        }
+        let _ = sambung_media::wav::read(&bytes);
+    }
+}
