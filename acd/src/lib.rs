@@ -1,14 +1,37 @@
 //! # sambung-acd
 //!
-//! Automatic call distribution for Sambung. Nothing lives here yet; this crate will hold:
+//! Automatic call distribution for Sambung. Today it holds the scheduler core:
 //!
-//! - a sans-IO scheduler that takes events and instants and returns actions (offer a call to an
-//!   agent, play a prompt, overflow) and its next deadline;
-//! - agents with free seating and feature codes, queues with routing strategies, skills and
-//!   caller priority, and call flows as versioned data;
-//! - CMS metrics (real-time and 15-minute history) as projections of the
-//!   `sambung_core::event` log.
+//! - [`Acd`]: a sans-IO scheduler. Feed it [`Input`]s (a call arrives, an agent answers, logs
+//!   in, goes not ready…) with the current `Instant`; take [`Action`]s (offer call C to agent
+//!   A, cancel an offer, tell a caller where they are in the queue) and the events it logged
+//!   (`sambung_core::event::EventKind`), and call [`Acd::handle_timeout`] at
+//!   [`Acd::poll_timeout`]. It never reads a clock.
+//! - Queues with strategies (longest idle, round robin, fewest calls, linear, random), caller
+//!   priority (higher first, then longest waiting), ring timeouts that make an agent not ready
+//!   after repeated unanswered offers, wrap-up with a timer per queue, and a maximum wait.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use sambung_acd::{Acd, AcdConfig, Action, Input, QueueConfig, Strategy};
+//! use sambung_core::ids::{AgentId, CallId, QueueId};
+//!
+//! let queue = QueueId::new("pengaduan")?;
+//! let agent = AgentId::new("1001")?;
+//! let mut acd = Acd::new(AcdConfig::default());
+//! acd.add_queue(QueueConfig::new(queue.clone(), Strategy::LongestIdle));
+//! let now = Instant::now();
+//! acd.handle(now, Input::AgentLogin { agent: agent.clone(), queues: vec![queue.clone()] })?;
+//! acd.handle(now, Input::AgentReady { agent: agent.clone() })?;
+//! acd.handle(now, Input::CallArrived { call: CallId::new(1), queue, priority: 0 })?;
+//! assert_eq!(acd.poll_action(), Some(Action::Offer { call: CallId::new(1), agent }));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! Architecture invariant: this crate performs no I/O and never reads a clock (enforced by this
 //! crate's `clippy.toml`).
 #![forbid(unsafe_code)]
+
+mod scheduler;
+
+pub use scheduler::{Acd, AcdConfig, AcdError, Action, AgentStatus, Input, QueueConfig, Strategy};

@@ -1,0 +1,1003 @@
+//! The scheduler: queues, agents, offers and timers, driven by inputs and instants.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use sambung_core::event::{AgentState, EventKind, QueueExit};
+use sambung_core::ids::{AgentId, CallId, QueueId, ReasonCode};
+
+/// How a queue picks among its available agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// The agent idle the longest.
+    LongestIdle,
+    /// The next agent after the one offered last, in login order (round robin with memory).
+    RoundRobin,
+    /// The agent who has taken the fewest calls (ties: longest idle).
+    FewestCalls,
+    /// The first available agent in login order (hunt group).
+    Linear,
+    /// Any available agent, chosen by the scheduler's seeded generator.
+    Random,
+}
+
+/// A queue's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// The queue.
+    pub id: QueueId,
+    /// Agent selection.
+    pub strategy: Strategy,
+    /// After-call work after each call, before the agent is available again.
+    pub wrap_up: Duration,
+    /// How long an offer rings before it counts as unanswered.
+    pub ring_timeout: Duration,
+    /// Longest a caller waits before leaving for `overflow` (or being turned away).
+    pub max_wait: Option<Duration>,
+    /// Most callers waiting; further callers are turned away.
+    pub max_length: Option<usize>,
+    /// Where callers go when `max_wait` runs out.
+    pub overflow: Option<QueueId>,
+    /// Let callers join while no agent is logged in to the queue.
+    pub join_empty: bool,
+}
+
+impl QueueConfig {
+    /// A queue with 10 s of wrap-up, a 15 s ring timeout, no wait or length limits, and
+    /// callers allowed to join while no agent is logged in.
+    pub fn new(id: QueueId, strategy: Strategy) -> Self {
+        Self {
+            id,
+            strategy,
+            wrap_up: Duration::from_secs(10),
+            ring_timeout: Duration::from_secs(15),
+            max_wait: None,
+            max_length: None,
+            overflow: None,
+            join_empty: true,
+        }
+    }
+}
+
+/// Scheduler-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcdConfig {
+    /// Unanswered offers in a row after which an agent is made not ready.
+    pub max_unanswered_offers: u32,
+    /// The reason given then.
+    pub unanswered_reason: ReasonCode,
+    /// The reason an agent is not ready right after logging in (they press "ready" to start).
+    pub login_reason: ReasonCode,
+    /// Seed of the generator used by [`Strategy::Random`].
+    pub seed: u64,
+}
+
+impl Default for AcdConfig {
+    fn default() -> Self {
+        Self {
+            max_unanswered_offers: 3,
+            unanswered_reason: reason("no-answer"),
+            login_reason: reason("logged-in"),
+            seed: 0x5EED,
+        }
+    }
+}
+
+fn reason(code: &'static str) -> ReasonCode {
+    #[expect(
+        clippy::expect_used,
+        reason = "literal codes, valid by construction (a test checks)"
+    )]
+    ReasonCode::new(code).expect("built-in reason code is valid")
+}
+
+/// What happens, as the scheduler is told it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Input {
+    /// A caller enters a queue.
+    CallArrived {
+        /// The call.
+        call: CallId,
+        /// The queue.
+        queue: QueueId,
+        /// Priority: higher is served first.
+        priority: i32,
+    },
+    /// A waiting caller's priority changes.
+    SetPriority {
+        /// The call.
+        call: CallId,
+        /// The new priority.
+        priority: i32,
+    },
+    /// The caller hung up (waiting, ringing or connected).
+    CallAbandoned {
+        /// The call.
+        call: CallId,
+    },
+    /// The agent answered an offer.
+    OfferAnswered {
+        /// The call.
+        call: CallId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The agent's phone rejected the offer or could not be reached.
+    OfferFailed {
+        /// The call.
+        call: CallId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// A connected call ended.
+    CallEnded {
+        /// The call.
+        call: CallId,
+    },
+    /// An agent logs in (free seating: `extension` is the phone they sit at).
+    AgentLogin {
+        /// The agent.
+        agent: AgentId,
+        /// Queues they serve.
+        queues: Vec<QueueId>,
+    },
+    /// An agent logs out.
+    AgentLogout {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// An agent is ready for calls.
+    AgentReady {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// An agent is not ready, with a reason.
+    AgentNotReady {
+        /// The agent.
+        agent: AgentId,
+        /// Why.
+        reason: ReasonCode,
+    },
+    /// An agent ends after-call work early.
+    WrapUpDone {
+        /// The agent.
+        agent: AgentId,
+    },
+}
+
+/// What the scheduler asks its driver to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Ring the agent with the call.
+    Offer {
+        /// The call.
+        call: CallId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// Stop ringing the agent.
+    CancelOffer {
+        /// The call.
+        call: CallId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The call moved to another queue (its maximum wait ran out).
+    Overflowed {
+        /// The call.
+        call: CallId,
+        /// The queue it now waits in.
+        to: QueueId,
+    },
+    /// The call cannot be queued or waited too long: play a message and end it, or take it
+    /// elsewhere (voicemail, callback).
+    Reject {
+        /// The call.
+        call: CallId,
+        /// Why.
+        exit: QueueExit,
+    },
+}
+
+/// An agent's state as the scheduler sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AgentStatus {
+    /// Ready for an offer.
+    Available,
+    /// Being offered a call.
+    Ringing(CallId),
+    /// On an ACD call.
+    OnCall(CallId),
+    /// After-call work until the instant given.
+    WrapUp(Instant),
+    /// Not ready.
+    NotReady(ReasonCode),
+}
+
+/// Inputs the scheduler refused; each is counted in [`Acd::rejected_inputs`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AcdError {
+    /// No such queue.
+    #[error("unknown queue {0}")]
+    UnknownQueue(QueueId),
+    /// The agent is not logged in.
+    #[error("agent {0} is not logged in")]
+    NotLoggedIn(AgentId),
+    /// No such call.
+    #[error("unknown call {0}")]
+    UnknownCall(CallId),
+    /// A call id already in use.
+    #[error("call {0} is already known")]
+    DuplicateCall(CallId),
+    /// The input does not fit the agent's or call's state.
+    #[error("{what} does not fit the current state")]
+    WrongState {
+        /// Which input.
+        what: &'static str,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Agent {
+    status: AgentStatus,
+    queues: Vec<QueueId>,
+    idle_since: Instant,
+    calls_taken: u64,
+    unanswered: u32,
+    generation: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CallState {
+    Waiting,
+    Offered { agent: AgentId, offer: u64 },
+    Connected { agent: AgentId },
+}
+
+#[derive(Debug, Clone)]
+struct Call {
+    queue: QueueId,
+    priority: i32,
+    order: u64,
+    state: CallState,
+    joined: u64,
+    /// Agents who let this call ring out or refused it: offered again only if no one else is.
+    refused_by: Vec<AgentId>,
+}
+
+/// Waiting order: higher priority first, then who came first.
+type WaitKey = (Reverse<i32>, u64);
+
+#[derive(Debug, Clone)]
+struct Queue {
+    config: QueueConfig,
+    waiting: BTreeMap<WaitKey, CallId>,
+    members: Vec<AgentId>,
+    cursor: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Ring { call: CallId, offer: u64 },
+    WrapUp { agent: AgentId, generation: u64 },
+    MaxWait { call: CallId, joined: u64 },
+}
+
+/// The scheduler. See the crate documentation.
+#[derive(Debug, Clone)]
+pub struct Acd {
+    config: AcdConfig,
+    queues: BTreeMap<QueueId, Queue>,
+    agents: BTreeMap<AgentId, Agent>,
+    calls: HashMap<CallId, Call>,
+    timers: BTreeSet<(Instant, u64, Timer)>,
+    actions: VecDeque<Action>,
+    events: VecDeque<(Instant, EventKind)>,
+    counter: u64,
+    rng: u64,
+    rejected: u64,
+}
+
+impl Acd {
+    /// An empty scheduler.
+    pub fn new(config: AcdConfig) -> Self {
+        let rng = config.seed | 1;
+        Self {
+            config,
+            queues: BTreeMap::new(),
+            agents: BTreeMap::new(),
+            calls: HashMap::new(),
+            timers: BTreeSet::new(),
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            counter: 0,
+            rng,
+            rejected: 0,
+        }
+    }
+
+    /// Adds a queue, or replaces its settings while it runs (callers keep their places).
+    pub fn add_queue(&mut self, config: QueueConfig) {
+        match self.queues.get_mut(&config.id) {
+            Some(q) => q.config = config,
+            None => {
+                let id = config.id.clone();
+                self.queues.insert(
+                    id,
+                    Queue {
+                        config,
+                        waiting: BTreeMap::new(),
+                        members: Vec::new(),
+                        cursor: 0,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The next action for the driver.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// The next event for the log, with the instant it happened.
+    pub fn poll_event(&mut self) -> Option<(Instant, EventKind)> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|(at, _, _)| *at)
+    }
+
+    /// Inputs refused so far (unknown calls, events out of order…).
+    pub fn rejected_inputs(&self) -> u64 {
+        self.rejected
+    }
+
+    /// An agent's status; `None` when logged out.
+    pub fn agent_status(&self, agent: &AgentId) -> Option<&AgentStatus> {
+        self.agents.get(agent).map(|a| &a.status)
+    }
+
+    /// Callers waiting in a queue.
+    pub fn waiting(&self, queue: &QueueId) -> usize {
+        self.queues.get(queue).map_or(0, |q| q.waiting.len())
+    }
+
+    /// A waiting caller's position in its queue, 1-based.
+    pub fn position(&self, call: CallId) -> Option<usize> {
+        let c = self.calls.get(&call)?;
+        if c.state != CallState::Waiting {
+            return None;
+        }
+        let q = self.queues.get(&c.queue)?;
+        Some(q.waiting.range(..=(Reverse(c.priority), c.order)).count())
+    }
+
+    fn next_id(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    fn emit(&mut self, now: Instant, kind: EventKind) {
+        self.events.push_back((now, kind));
+    }
+
+    fn set_agent(&mut self, now: Instant, agent: &AgentId, status: AgentStatus) {
+        let state = match &status {
+            AgentStatus::Available => AgentState::Available,
+            AgentStatus::Ringing(_) => AgentState::Ringing,
+            AgentStatus::OnCall(_) => AgentState::OnAcdCall,
+            AgentStatus::WrapUp(_) => AgentState::AfterCallWork,
+            AgentStatus::NotReady(reason) => AgentState::NotReady {
+                reason: reason.clone(),
+            },
+        };
+        if let Some(a) = self.agents.get_mut(agent) {
+            if status == AgentStatus::Available && a.status != AgentStatus::Available {
+                a.idle_since = now;
+            }
+            a.status = status;
+            a.generation += 1;
+        }
+        self.emit(
+            now,
+            EventKind::AgentStateChanged {
+                agent: agent.clone(),
+                state,
+            },
+        );
+    }
+
+    /// Takes one input at `now`. A refused input changes nothing and is counted.
+    pub fn handle(&mut self, now: Instant, input: Input) -> Result<(), AcdError> {
+        let result = self.apply(now, input);
+        if result.is_err() {
+            self.rejected += 1;
+        }
+        self.dispatch(now);
+        result
+    }
+
+    fn apply(&mut self, now: Instant, input: Input) -> Result<(), AcdError> {
+        match input {
+            Input::CallArrived {
+                call,
+                queue,
+                priority,
+            } => self.arrive(now, call, queue, priority),
+            Input::SetPriority { call, priority } => {
+                let c = self
+                    .calls
+                    .get_mut(&call)
+                    .ok_or(AcdError::UnknownCall(call))?;
+                let queue = c.queue.clone();
+                if c.state == CallState::Waiting
+                    && let Some(q) = self.queues.get_mut(&queue)
+                {
+                    q.waiting.remove(&(Reverse(c.priority), c.order));
+                    q.waiting.insert((Reverse(priority), c.order), call);
+                }
+                c.priority = priority;
+                self.emit(
+                    now,
+                    EventKind::PriorityChanged {
+                        call,
+                        queue,
+                        priority,
+                    },
+                );
+                Ok(())
+            }
+            Input::CallAbandoned { call } => {
+                let c = self
+                    .calls
+                    .get(&call)
+                    .ok_or(AcdError::UnknownCall(call))?
+                    .clone();
+                match c.state.clone() {
+                    CallState::Waiting => {
+                        self.leave_queue(call, &c);
+                        self.calls.remove(&call);
+                        self.emit(
+                            now,
+                            EventKind::QueueLeft {
+                                call,
+                                queue: c.queue,
+                                exit: QueueExit::Abandoned,
+                            },
+                        );
+                    }
+                    CallState::Offered { agent, .. } => {
+                        self.leave_queue(call, &c);
+                        self.calls.remove(&call);
+                        self.actions.push_back(Action::CancelOffer {
+                            call,
+                            agent: agent.clone(),
+                        });
+                        self.emit(
+                            now,
+                            EventKind::QueueLeft {
+                                call,
+                                queue: c.queue,
+                                exit: QueueExit::Abandoned,
+                            },
+                        );
+                        self.set_agent(now, &agent, AgentStatus::Available);
+                    }
+                    CallState::Connected { .. } => {
+                        return self.apply(now, Input::CallEnded { call });
+                    }
+                }
+                Ok(())
+            }
+            Input::OfferAnswered { call, agent } => {
+                let c = self
+                    .calls
+                    .get_mut(&call)
+                    .ok_or(AcdError::UnknownCall(call))?;
+                match &c.state {
+                    CallState::Offered { agent: offered, .. } if *offered == agent => {}
+                    _ => {
+                        return Err(AcdError::WrongState {
+                            what: "an answer to an offer not made",
+                        });
+                    }
+                }
+                c.state = CallState::Connected {
+                    agent: agent.clone(),
+                };
+                let queue = c.queue.clone();
+                let key = (Reverse(c.priority), c.order);
+                if let Some(q) = self.queues.get_mut(&queue) {
+                    q.waiting.remove(&key);
+                }
+                if let Some(a) = self.agents.get_mut(&agent) {
+                    a.calls_taken += 1;
+                    a.unanswered = 0;
+                }
+                self.emit(
+                    now,
+                    EventKind::QueueAnswered {
+                        call,
+                        queue,
+                        agent: agent.clone(),
+                    },
+                );
+                self.set_agent(now, &agent, AgentStatus::OnCall(call));
+                Ok(())
+            }
+            Input::OfferFailed { call, agent } => {
+                let offered = matches!(&self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?.state,
+                    CallState::Offered { agent: a, .. } if *a == agent);
+                if !offered {
+                    return Err(AcdError::WrongState {
+                        what: "a failure of an offer not made",
+                    });
+                }
+                self.offer_failed(now, call, &agent);
+                Ok(())
+            }
+            Input::CallEnded { call } => {
+                let c = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
+                let CallState::Connected { agent } = c.state.clone() else {
+                    return Err(AcdError::WrongState {
+                        what: "the end of a call not connected",
+                    });
+                };
+                let wrap_up = self
+                    .queues
+                    .get(&c.queue)
+                    .map_or(Duration::ZERO, |q| q.config.wrap_up);
+                self.calls.remove(&call);
+                if wrap_up.is_zero() {
+                    self.set_agent(now, &agent, AgentStatus::Available);
+                } else {
+                    let until = now + wrap_up;
+                    self.set_agent(now, &agent, AgentStatus::WrapUp(until));
+                    let generation = self.agents.get(&agent).map_or(0, |a| a.generation);
+                    let id = self.next_id();
+                    self.timers
+                        .insert((until, id, Timer::WrapUp { agent, generation }));
+                }
+                Ok(())
+            }
+            Input::AgentLogin { agent, queues } => {
+                for q in &queues {
+                    if !self.queues.contains_key(q) {
+                        return Err(AcdError::UnknownQueue(q.clone()));
+                    }
+                }
+                if self.agents.contains_key(&agent) {
+                    return Err(AcdError::WrongState {
+                        what: "a login of an agent logged in",
+                    });
+                }
+                for q in &queues {
+                    if let Some(queue) = self.queues.get_mut(q) {
+                        queue.members.push(agent.clone());
+                    }
+                }
+                let login_reason = self.config.login_reason.clone();
+                self.agents.insert(
+                    agent.clone(),
+                    Agent {
+                        status: AgentStatus::NotReady(login_reason.clone()),
+                        queues,
+                        idle_since: now,
+                        calls_taken: 0,
+                        unanswered: 0,
+                        generation: 0,
+                    },
+                );
+                self.emit(
+                    now,
+                    EventKind::AgentLoggedIn {
+                        agent: agent.clone(),
+                        extension: String::new(),
+                    },
+                );
+                self.set_agent(now, &agent, AgentStatus::NotReady(login_reason));
+                Ok(())
+            }
+            Input::AgentLogout { agent } => {
+                let a = self
+                    .agents
+                    .get(&agent)
+                    .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
+                let queues = a.queues.clone();
+                match a.status.clone() {
+                    AgentStatus::OnCall(_) => {
+                        return Err(AcdError::WrongState {
+                            what: "a logout during a call",
+                        });
+                    }
+                    AgentStatus::Ringing(call) => {
+                        self.actions.push_back(Action::CancelOffer {
+                            call,
+                            agent: agent.clone(),
+                        });
+                        self.requeue(call);
+                    }
+                    _ => {}
+                }
+                for q in queues {
+                    if let Some(queue) = self.queues.get_mut(&q) {
+                        queue.members.retain(|m| *m != agent);
+                    }
+                }
+                self.agents.remove(&agent);
+                self.emit(now, EventKind::AgentLoggedOut { agent });
+                Ok(())
+            }
+            Input::AgentReady { agent } | Input::WrapUpDone { agent } => {
+                let a = self
+                    .agents
+                    .get(&agent)
+                    .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
+                match a.status {
+                    AgentStatus::NotReady(_) | AgentStatus::WrapUp(_) => {
+                        if let Some(a) = self.agents.get_mut(&agent) {
+                            a.unanswered = 0;
+                        }
+                        self.set_agent(now, &agent, AgentStatus::Available);
+                        Ok(())
+                    }
+                    AgentStatus::Available => Ok(()),
+                    _ => Err(AcdError::WrongState {
+                        what: "ready during a call",
+                    }),
+                }
+            }
+            Input::AgentNotReady { agent, reason } => {
+                let a = self
+                    .agents
+                    .get(&agent)
+                    .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
+                match a.status.clone() {
+                    AgentStatus::OnCall(_) => Err(AcdError::WrongState {
+                        what: "not ready during a call",
+                    }),
+                    AgentStatus::Ringing(call) => {
+                        self.actions.push_back(Action::CancelOffer {
+                            call,
+                            agent: agent.clone(),
+                        });
+                        self.requeue(call);
+                        self.set_agent(now, &agent, AgentStatus::NotReady(reason));
+                        Ok(())
+                    }
+                    _ => {
+                        self.set_agent(now, &agent, AgentStatus::NotReady(reason));
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    fn arrive(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        queue: QueueId,
+        priority: i32,
+    ) -> Result<(), AcdError> {
+        if self.calls.contains_key(&call) {
+            return Err(AcdError::DuplicateCall(call));
+        }
+        let q = self
+            .queues
+            .get(&queue)
+            .ok_or_else(|| AcdError::UnknownQueue(queue.clone()))?;
+        let full = q
+            .config
+            .max_length
+            .is_some_and(|max| q.waiting.len() >= max);
+        let empty = !q.config.join_empty && q.members.is_empty();
+        let max_wait = q.config.max_wait;
+        self.emit(
+            now,
+            EventKind::QueueJoined {
+                call,
+                queue: queue.clone(),
+                priority,
+            },
+        );
+        if full || empty {
+            let exit = if full {
+                QueueExit::Full
+            } else {
+                QueueExit::NoAgents
+            };
+            self.emit(now, EventKind::QueueLeft { call, queue, exit });
+            self.actions.push_back(Action::Reject { call, exit });
+            return Ok(());
+        }
+        let order = self.next_id();
+        let joined = self.next_id();
+        if let Some(q) = self.queues.get_mut(&queue) {
+            q.waiting.insert((Reverse(priority), order), call);
+        }
+        self.calls.insert(
+            call,
+            Call {
+                queue,
+                priority,
+                order,
+                state: CallState::Waiting,
+                joined,
+                refused_by: Vec::new(),
+            },
+        );
+        if let Some(wait) = max_wait {
+            let id = self.next_id();
+            self.timers
+                .insert((now + wait, id, Timer::MaxWait { call, joined }));
+        }
+        Ok(())
+    }
+
+    fn leave_queue(&mut self, _call: CallId, c: &Call) {
+        if let Some(q) = self.queues.get_mut(&c.queue) {
+            q.waiting.remove(&(Reverse(c.priority), c.order));
+        }
+    }
+
+    /// Puts an offered call back to waiting, in its old place.
+    fn requeue(&mut self, call: CallId) {
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.state = CallState::Waiting;
+        }
+    }
+
+    fn offer_failed(&mut self, now: Instant, call: CallId, agent: &AgentId) {
+        self.requeue(call);
+        if let Some(c) = self.calls.get_mut(&call)
+            && !c.refused_by.contains(agent)
+        {
+            c.refused_by.push(agent.clone());
+        }
+        let queue = self.calls.get(&call).map(|c| c.queue.clone());
+        if let Some(queue) = queue {
+            self.emit(
+                now,
+                EventKind::OfferFailed {
+                    call,
+                    queue,
+                    agent: agent.clone(),
+                },
+            );
+        }
+        let unanswered = self.agents.get_mut(agent).map_or(0, |a| {
+            a.unanswered += 1;
+            a.unanswered
+        });
+        if unanswered >= self.config.max_unanswered_offers {
+            let reason = self.config.unanswered_reason.clone();
+            self.set_agent(now, agent, AgentStatus::NotReady(reason));
+        } else {
+            self.set_agent(now, agent, AgentStatus::Available);
+        }
+    }
+
+    /// Fires the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(first) = self.timers.first().cloned() {
+            if first.0 > now {
+                break;
+            }
+            self.timers.remove(&first);
+            match first.2 {
+                Timer::Ring { call, offer } => {
+                    let agent = match self.calls.get(&call).map(|c| &c.state) {
+                        Some(CallState::Offered { agent, offer: o }) if *o == offer => {
+                            agent.clone()
+                        }
+                        _ => continue,
+                    };
+                    self.actions.push_back(Action::CancelOffer {
+                        call,
+                        agent: agent.clone(),
+                    });
+                    self.offer_failed(now, call, &agent);
+                }
+                Timer::WrapUp { agent, generation } => {
+                    if self
+                        .agents
+                        .get(&agent)
+                        .is_some_and(|a| a.generation == generation)
+                    {
+                        self.set_agent(now, &agent, AgentStatus::Available);
+                    }
+                }
+                Timer::MaxWait { call, joined } => {
+                    let Some(c) = self.calls.get(&call).cloned() else {
+                        continue;
+                    };
+                    if c.joined != joined || c.state != CallState::Waiting {
+                        continue;
+                    }
+                    self.leave_queue(call, &c);
+                    self.calls.remove(&call);
+                    let overflow = self
+                        .queues
+                        .get(&c.queue)
+                        .and_then(|q| q.config.overflow.clone());
+                    match overflow {
+                        Some(to) if self.queues.contains_key(&to) => {
+                            self.emit(
+                                now,
+                                EventKind::QueueLeft {
+                                    call,
+                                    queue: c.queue,
+                                    exit: QueueExit::Overflow,
+                                },
+                            );
+                            self.actions.push_back(Action::Overflowed {
+                                call,
+                                to: to.clone(),
+                            });
+                            let _ = self.arrive(now, call, to, c.priority);
+                        }
+                        _ => {
+                            self.emit(
+                                now,
+                                EventKind::QueueLeft {
+                                    call,
+                                    queue: c.queue,
+                                    exit: QueueExit::Timeout,
+                                },
+                            );
+                            self.actions.push_back(Action::Reject {
+                                call,
+                                exit: QueueExit::Timeout,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        self.dispatch(now);
+    }
+
+    /// Offers waiting calls to available agents while any pair matches: the best waiting
+    /// caller across queues (priority, then longest wait) first.
+    fn dispatch(&mut self, now: Instant) {
+        loop {
+            let mut heads: Vec<(WaitKey, QueueId)> = Vec::new();
+            for (id, q) in &self.queues {
+                // The first caller in this queue not already being offered.
+                if let Some((key, _)) = q.waiting.iter().find(|(_, call)| {
+                    self.calls
+                        .get(call)
+                        .is_some_and(|c| c.state == CallState::Waiting)
+                }) {
+                    heads.push((*key, id.clone()));
+                }
+            }
+            // Priority first; then who came first, whatever the queue.
+            heads.sort_by_key(|(key, _)| *key);
+            let mut offered = false;
+            for (key, queue) in heads {
+                let Some(call) = self
+                    .queues
+                    .get(&queue)
+                    .and_then(|q| q.waiting.get(&key))
+                    .copied()
+                else {
+                    continue;
+                };
+                let refused = self
+                    .calls
+                    .get(&call)
+                    .map(|c| c.refused_by.clone())
+                    .unwrap_or_default();
+                if let Some(agent) = self.pick_agent(&queue, &refused) {
+                    self.offer(now, call, &queue, agent);
+                    offered = true;
+                    break;
+                }
+            }
+            if !offered {
+                return;
+            }
+        }
+    }
+
+    /// An available agent of `queue` by its strategy, avoiding `refused` unless no one else is
+    /// available.
+    fn pick_agent(&mut self, queue: &QueueId, refused: &[AgentId]) -> Option<AgentId> {
+        let q = self.queues.get(queue)?;
+        let free = |m: &AgentId| {
+            self.agents
+                .get(m)
+                .is_some_and(|a| a.status == AgentStatus::Available)
+        };
+        let mut available: Vec<(usize, &AgentId)> = q
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| free(m) && !refused.contains(m))
+            .collect();
+        if available.is_empty() {
+            available = q
+                .members
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| free(m))
+                .collect();
+        }
+        if available.is_empty() {
+            return None;
+        }
+        let chosen = match q.config.strategy {
+            Strategy::LongestIdle => available
+                .iter()
+                .min_by_key(|(i, m)| (self.agents.get(*m).map(|a| a.idle_since), *i)),
+            Strategy::FewestCalls => available.iter().min_by_key(|(i, m)| {
+                (
+                    self.agents.get(*m).map(|a| (a.calls_taken, a.idle_since)),
+                    *i,
+                )
+            }),
+            Strategy::Linear => available.first(),
+            Strategy::RoundRobin => {
+                let cursor = q.cursor;
+                available
+                    .iter()
+                    .find(|(i, _)| *i >= cursor)
+                    .or_else(|| available.first())
+            }
+            Strategy::Random => {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                let n = u64::try_from(available.len()).unwrap_or(1);
+                available.get(usize::try_from(self.rng % n).unwrap_or(0))
+            }
+        };
+        let (index, agent) = chosen.map(|(i, m)| (*i, (*m).clone()))?;
+        if let Some(q) = self.queues.get_mut(queue) {
+            q.cursor = index + 1;
+        }
+        Some(agent)
+    }
+
+    fn offer(&mut self, now: Instant, call: CallId, queue: &QueueId, agent: AgentId) {
+        let offer = self.next_id();
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.state = CallState::Offered {
+                agent: agent.clone(),
+                offer,
+            };
+        }
+        let ring = self
+            .queues
+            .get(queue)
+            .map_or(Duration::from_secs(15), |q| q.config.ring_timeout);
+        let id = self.next_id();
+        self.timers
+            .insert((now + ring, id, Timer::Ring { call, offer }));
+        self.actions.push_back(Action::Offer {
+            call,
+            agent: agent.clone(),
+        });
+        self.emit(
+            now,
+            EventKind::Offered {
+                call,
+                queue: queue.clone(),
+                agent: agent.clone(),
+            },
+        );
+        self.set_agent(now, &agent, AgentStatus::Ringing(call));
+    }
+}

@@ -1,0 +1,531 @@
+//! The scheduler driven with simulated time.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use proptest::prelude::*;
+use sambung_acd::{Acd, AcdConfig, Action, AgentStatus, Input, QueueConfig, Strategy};
+use sambung_core::clock::{Clock, SimulatedClock};
+use sambung_core::event::{EventKind, QueueExit};
+use sambung_core::ids::{AgentId, CallId, QueueId, ReasonCode};
+
+fn t0() -> Instant {
+    SimulatedClock::new(Timestamp::UNIX_EPOCH).now()
+}
+
+fn q(name: &str) -> QueueId {
+    QueueId::new(name).unwrap()
+}
+
+fn a(id: &str) -> AgentId {
+    AgentId::new(id).unwrap()
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+fn actions(acd: &mut Acd) -> Vec<Action> {
+    std::iter::from_fn(|| acd.poll_action()).collect()
+}
+
+fn events(acd: &mut Acd) -> Vec<EventKind> {
+    std::iter::from_fn(|| acd.poll_event())
+        .map(|(_, e)| e)
+        .collect()
+}
+
+/// A queue and agents logged in and ready, in this order.
+fn setup(strategy: Strategy, agents: &[&str], now: Instant) -> Acd {
+    let mut acd = Acd::new(AcdConfig::default());
+    acd.add_queue(QueueConfig::new(q("pengaduan"), strategy));
+    for id in agents {
+        acd.handle(
+            now,
+            Input::AgentLogin {
+                agent: a(id),
+                queues: vec![q("pengaduan")],
+            },
+        )
+        .unwrap();
+        acd.handle(now, Input::AgentReady { agent: a(id) }).unwrap();
+    }
+    actions(&mut acd);
+    events(&mut acd);
+    acd
+}
+
+/// Answers and ends calls one after another; returns which agent got each.
+fn serve(acd: &mut Acd, calls: u64, mut now: Instant) -> Vec<AgentId> {
+    let mut got = Vec::new();
+    for i in 0..calls {
+        acd.handle(
+            now,
+            Input::CallArrived {
+                call: CallId::new(i),
+                queue: q("pengaduan"),
+                priority: 0,
+            },
+        )
+        .unwrap();
+        let Some(Action::Offer { call, agent }) = acd.poll_action() else {
+            panic!("no offer")
+        };
+        acd.handle(
+            now,
+            Input::OfferAnswered {
+                call,
+                agent: agent.clone(),
+            },
+        )
+        .unwrap();
+        now += secs(1);
+        acd.handle(now, Input::CallEnded { call }).unwrap();
+        acd.handle(
+            now,
+            Input::WrapUpDone {
+                agent: agent.clone(),
+            },
+        )
+        .unwrap();
+        got.push(agent);
+        now += secs(1);
+    }
+    got
+}
+
+#[test]
+fn strategies_pick_the_agent_they_promise() {
+    let now = t0();
+    let ids = ["1001", "1002", "1003"];
+    let names = |v: Vec<AgentId>| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let mut linear = setup(Strategy::Linear, &ids, now);
+    assert_eq!(names(serve(&mut linear, 3, now)), ["1001", "1001", "1001"]);
+    let mut rr = setup(Strategy::RoundRobin, &ids, now);
+    assert_eq!(
+        names(serve(&mut rr, 4, now)),
+        ["1001", "1002", "1003", "1001"]
+    );
+    let mut idle = setup(Strategy::LongestIdle, &ids, now);
+    assert_eq!(
+        names(serve(&mut idle, 4, now)),
+        ["1001", "1002", "1003", "1001"]
+    );
+    let mut fewest = setup(Strategy::FewestCalls, &ids, now);
+    assert_eq!(names(serve(&mut fewest, 3, now)), ["1001", "1002", "1003"]);
+    let mut random = setup(Strategy::Random, &ids, now);
+    let picked = serve(&mut random, 30, now);
+    assert!(
+        ids.iter().all(|id| picked.contains(&a(id))),
+        "every agent gets some calls"
+    );
+}
+
+#[test]
+fn higher_priority_and_longer_waits_go_first() {
+    let now = t0();
+    let mut acd = setup(Strategy::LongestIdle, &[], now);
+    for (call, priority) in [(1, 0), (2, 5), (3, 0), (4, 5)] {
+        acd.handle(
+            now,
+            Input::CallArrived {
+                call: CallId::new(call),
+                queue: q("pengaduan"),
+                priority,
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(acd.position(CallId::new(2)), Some(1));
+    assert_eq!(acd.position(CallId::new(4)), Some(2));
+    assert_eq!(acd.position(CallId::new(1)), Some(3));
+    // A caller's priority can change while waiting.
+    acd.handle(
+        now,
+        Input::SetPriority {
+            call: CallId::new(3),
+            priority: 9,
+        },
+    )
+    .unwrap();
+    acd.handle(
+        now,
+        Input::AgentLogin {
+            agent: a("1001"),
+            queues: vec![q("pengaduan")],
+        },
+    )
+    .unwrap();
+    let mut order = Vec::new();
+    for _ in 0..4 {
+        acd.handle(now, Input::AgentReady { agent: a("1001") })
+            .unwrap();
+        let offer = actions(&mut acd).into_iter().find_map(|x| match x {
+            Action::Offer { call, agent } => Some((call, agent)),
+            _ => None,
+        });
+        let (call, agent) = offer.unwrap();
+        order.push(call.get());
+        acd.handle(now, Input::OfferAnswered { call, agent })
+            .unwrap();
+        acd.handle(now, Input::CallEnded { call }).unwrap();
+    }
+    assert_eq!(order, [3, 2, 4, 1]);
+}
+
+#[test]
+fn unanswered_offers_make_the_agent_not_ready() {
+    let mut now = t0();
+    let mut acd = setup(Strategy::Linear, &["1001", "1002"], now);
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(1),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        actions(&mut acd),
+        [Action::Offer {
+            call: CallId::new(1),
+            agent: a("1001")
+        }]
+    );
+    // 1001 never answers: after the ring timeout the call goes to 1002.
+    now += secs(15);
+    assert_eq!(acd.poll_timeout(), Some(now));
+    acd.handle_timeout(now);
+    assert_eq!(
+        actions(&mut acd),
+        [
+            Action::CancelOffer {
+                call: CallId::new(1),
+                agent: a("1001")
+            },
+            Action::Offer {
+                call: CallId::new(1),
+                agent: a("1002")
+            }
+        ]
+    );
+    // 1001 misses two more offers (rejects them) and is made not ready.
+    acd.handle(
+        now,
+        Input::AgentNotReady {
+            agent: a("1002"),
+            reason: ReasonCode::new("break").unwrap(),
+        },
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let offer = actions(&mut acd).into_iter().find_map(|x| match x {
+            Action::Offer { call, agent } => Some((call, agent)),
+            _ => None,
+        });
+        let (call, agent) = offer.unwrap();
+        assert_eq!(agent, a("1001"));
+        acd.handle(now, Input::OfferFailed { call, agent }).unwrap();
+    }
+    assert_eq!(
+        acd.agent_status(&a("1001")),
+        Some(&AgentStatus::NotReady(
+            ReasonCode::new("no-answer").unwrap()
+        ))
+    );
+    assert_eq!(acd.waiting(&q("pengaduan")), 1);
+}
+
+#[test]
+fn wrap_up_runs_out_by_itself() {
+    let mut now = t0();
+    let mut acd = setup(Strategy::Linear, &["1001"], now);
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(1),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    acd.handle(
+        now,
+        Input::OfferAnswered {
+            call: CallId::new(1),
+            agent: a("1001"),
+        },
+    )
+    .unwrap();
+    acd.handle(
+        now,
+        Input::CallEnded {
+            call: CallId::new(1),
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        acd.agent_status(&a("1001")),
+        Some(AgentStatus::WrapUp(_))
+    ));
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(2),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    assert!(
+        actions(&mut acd)
+            .iter()
+            .all(|x| !matches!(x, Action::Offer { call, .. } if call.get() == 2))
+    );
+    now += secs(10);
+    acd.handle_timeout(now);
+    assert_eq!(
+        actions(&mut acd),
+        [Action::Offer {
+            call: CallId::new(2),
+            agent: a("1001")
+        }]
+    );
+}
+
+#[test]
+fn max_wait_overflows_and_full_queues_turn_callers_away() {
+    let mut now = t0();
+    let mut acd = Acd::new(AcdConfig::default());
+    let mut main = QueueConfig::new(q("pengaduan"), Strategy::Linear);
+    main.max_wait = Some(secs(60));
+    main.overflow = Some(q("informasi"));
+    main.max_length = Some(1);
+    acd.add_queue(main);
+    acd.add_queue(QueueConfig::new(q("informasi"), Strategy::Linear));
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(1),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(2),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        actions(&mut acd),
+        [Action::Reject {
+            call: CallId::new(2),
+            exit: QueueExit::Full
+        }]
+    );
+    now += secs(60);
+    acd.handle_timeout(now);
+    assert_eq!(
+        actions(&mut acd),
+        [Action::Overflowed {
+            call: CallId::new(1),
+            to: q("informasi")
+        }]
+    );
+    assert_eq!(acd.waiting(&q("informasi")), 1);
+    let log = events(&mut acd);
+    assert!(log.contains(&EventKind::QueueLeft {
+        call: CallId::new(1),
+        queue: q("pengaduan"),
+        exit: QueueExit::Overflow
+    }));
+}
+
+#[test]
+fn a_caller_who_hangs_up_while_ringing_frees_the_agent() {
+    let now = t0();
+    let mut acd = setup(Strategy::Linear, &["1001"], now);
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(1),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    actions(&mut acd);
+    acd.handle(
+        now,
+        Input::CallAbandoned {
+            call: CallId::new(1),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        actions(&mut acd),
+        [Action::CancelOffer {
+            call: CallId::new(1),
+            agent: a("1001")
+        }]
+    );
+    assert_eq!(acd.agent_status(&a("1001")), Some(&AgentStatus::Available));
+    assert!(events(&mut acd).contains(&EventKind::QueueLeft {
+        call: CallId::new(1),
+        queue: q("pengaduan"),
+        exit: QueueExit::Abandoned
+    }));
+}
+
+#[test]
+fn bad_inputs_are_refused_and_counted() {
+    let now = t0();
+    let mut acd = setup(Strategy::Linear, &["1001"], now);
+    assert!(
+        acd.handle(
+            now,
+            Input::CallEnded {
+                call: CallId::new(9)
+            }
+        )
+        .is_err()
+    );
+    assert!(
+        acd.handle(
+            now,
+            Input::CallArrived {
+                call: CallId::new(1),
+                queue: q("nowhere"),
+                priority: 0
+            }
+        )
+        .is_err()
+    );
+    assert!(
+        acd.handle(now, Input::AgentReady { agent: a("2002") })
+            .is_err()
+    );
+    assert!(
+        acd.handle(
+            now,
+            Input::OfferAnswered {
+                call: CallId::new(9),
+                agent: a("1001")
+            }
+        )
+        .is_err()
+    );
+    assert_eq!(acd.rejected_inputs(), 4);
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Arrive(u8, i8),
+    Abandon(u8),
+    Answer,
+    Fail,
+    End(u8),
+    Ready(u8),
+    NotReady(u8),
+    Advance(u8),
+}
+
+fn step() -> impl Strategy2<Value = Step> {
+    prop_oneof![
+        (any::<u8>(), any::<i8>()).prop_map(|(c, p)| Step::Arrive(c, p)),
+        any::<u8>().prop_map(Step::Abandon),
+        Just(Step::Answer),
+        Just(Step::Fail),
+        any::<u8>().prop_map(Step::End),
+        any::<u8>().prop_map(Step::Ready),
+        any::<u8>().prop_map(Step::NotReady),
+        any::<u8>().prop_map(Step::Advance),
+    ]
+}
+
+use proptest::strategy::Strategy as Strategy2;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Conservation: every caller who joined left answered, abandoned, overflowed, timed out or
+    /// turned away, or is still waiting or ringing; no agent ever holds two calls; the same
+    /// inputs give the same outputs.
+    #[test]
+    fn conservation_and_determinism(steps in prop::collection::vec(step(), 1..200)) {
+        let run = |steps: &[Step]| {
+            let mut now = t0();
+            let mut acd = Acd::new(AcdConfig::default());
+            let mut main = QueueConfig::new(q("pengaduan"), Strategy::LongestIdle);
+            main.max_wait = Some(secs(30));
+            main.max_length = Some(20);
+            acd.add_queue(main);
+            let agents: Vec<AgentId> = (1..=4).map(|i| a(&format!("100{i}"))).collect();
+            for agent in &agents {
+                acd.handle(now, Input::AgentLogin { agent: agent.clone(), queues: vec![q("pengaduan")] }).unwrap();
+            }
+            let mut offers: Vec<(CallId, AgentId)> = Vec::new();
+            let mut connected: Vec<CallId> = Vec::new();
+            let mut log = Vec::new();
+            for s in steps {
+                let _ = match s.clone() {
+                    Step::Arrive(c, p) => acd.handle(now, Input::CallArrived { call: CallId::new(u64::from(c)), queue: q("pengaduan"), priority: i32::from(p) }),
+                    Step::Abandon(c) => acd.handle(now, Input::CallAbandoned { call: CallId::new(u64::from(c)) }),
+                    Step::Answer => match offers.pop() {
+                        Some((call, agent)) => {
+                            let r = acd.handle(now, Input::OfferAnswered { call, agent });
+                            if r.is_ok() { connected.push(call); }
+                            r
+                        }
+                        None => Ok(()),
+                    },
+                    Step::Fail => match offers.pop() {
+                        Some((call, agent)) => acd.handle(now, Input::OfferFailed { call, agent }),
+                        None => Ok(()),
+                    },
+                    Step::End(i) => match connected.len() {
+                        0 => Ok(()),
+                        n => { let call = connected.remove(usize::from(i) % n); acd.handle(now, Input::CallEnded { call }) }
+                    },
+                    Step::Ready(i) => acd.handle(now, Input::AgentReady { agent: agents[usize::from(i) % 4].clone() }),
+                    Step::NotReady(i) => acd.handle(now, Input::AgentNotReady { agent: agents[usize::from(i) % 4].clone(), reason: ReasonCode::new("break").unwrap() }),
+                    Step::Advance(s) => { now += Duration::from_secs(u64::from(s % 40)); acd.handle_timeout(now); Ok(()) }
+                };
+                while let Some(action) = acd.poll_action() {
+                    match &action {
+                        Action::Offer { call, agent } => offers.push((*call, agent.clone())),
+                        Action::CancelOffer { call, .. } => offers.retain(|(c, _)| c != call),
+                        _ => {}
+                    }
+                    log.push(format!("{action:?}"));
+                }
+                // No agent holds two calls.
+                let ringing = agents.iter().filter_map(|x| match acd.agent_status(x) { Some(AgentStatus::Ringing(c)) => Some(*c), _ => None }).count();
+                prop_assert!(ringing <= 4);
+            }
+            let events: Vec<EventKind> = std::iter::from_fn(|| acd.poll_event()).map(|(_, e)| e).collect();
+            let joined = events.iter().filter(|e| matches!(e, EventKind::QueueJoined { .. })).count();
+            let answered = events.iter().filter(|e| matches!(e, EventKind::QueueAnswered { .. })).count();
+            let left = events.iter().filter(|e| matches!(e, EventKind::QueueLeft { .. })).count();
+            let in_queue = acd.waiting(&q("pengaduan"));
+            // Ringing calls are still in the waiting list (they keep their place until answered).
+            prop_assert_eq!(joined, answered + left + in_queue, "{:?}", events);
+            Ok(log)
+        };
+        let first = run(&steps)?;
+        let second = run(&steps)?;
+        prop_assert_eq!(first, second);
+    }
+}
