@@ -256,8 +256,15 @@ struct Agent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum CallState {
     Waiting,
-    Offered { agent: AgentId, offer: u64 },
-    Connected { agent: AgentId },
+    Offered {
+        agent: AgentId,
+        offer: u64,
+        deadline: Instant,
+        timer: u64,
+    },
+    Connected {
+        agent: AgentId,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -476,6 +483,7 @@ impl Acd {
                         );
                     }
                     CallState::Offered { agent, .. } => {
+                        self.cancel_ring(call);
                         self.leave_queue(call, &c);
                         self.calls.remove(&call);
                         self.actions.push_back(Action::CancelOffer {
@@ -499,10 +507,7 @@ impl Acd {
                 Ok(())
             }
             Input::OfferAnswered { call, agent } => {
-                let c = self
-                    .calls
-                    .get_mut(&call)
-                    .ok_or(AcdError::UnknownCall(call))?;
+                let c = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
                 match &c.state {
                     CallState::Offered { agent: offered, .. } if *offered == agent => {}
                     _ => {
@@ -511,6 +516,11 @@ impl Acd {
                         });
                     }
                 }
+                self.cancel_ring(call);
+                let c = self
+                    .calls
+                    .get_mut(&call)
+                    .ok_or(AcdError::UnknownCall(call))?;
                 c.state = CallState::Connected {
                     agent: agent.clone(),
                 };
@@ -751,8 +761,34 @@ impl Acd {
         }
     }
 
+    /// Drops the ring timer of a call that is no longer ringing.
+    fn cancel_ring(&mut self, call: CallId) {
+        if let Some(Call {
+            state:
+                CallState::Offered {
+                    offer,
+                    deadline,
+                    timer,
+                    ..
+                },
+            ..
+        }) = self.calls.get(&call)
+        {
+            let key = (
+                *deadline,
+                *timer,
+                Timer::Ring {
+                    call,
+                    offer: *offer,
+                },
+            );
+            self.timers.remove(&key);
+        }
+    }
+
     /// Puts an offered call back to waiting, in its old place.
     fn requeue(&mut self, call: CallId) {
+        self.cancel_ring(call);
         if let Some(c) = self.calls.get_mut(&call) {
             c.state = CallState::Waiting;
         }
@@ -798,9 +834,9 @@ impl Acd {
             match first.2 {
                 Timer::Ring { call, offer } => {
                     let agent = match self.calls.get(&call).map(|c| &c.state) {
-                        Some(CallState::Offered { agent, offer: o }) if *o == offer => {
-                            agent.clone()
-                        }
+                        Some(CallState::Offered {
+                            agent, offer: o, ..
+                        }) if *o == offer => agent.clone(),
                         _ => continue,
                     };
                     self.actions.push_back(Action::CancelOffer {
@@ -973,19 +1009,22 @@ impl Acd {
 
     fn offer(&mut self, now: Instant, call: CallId, queue: &QueueId, agent: AgentId) {
         let offer = self.next_id();
-        if let Some(c) = self.calls.get_mut(&call) {
-            c.state = CallState::Offered {
-                agent: agent.clone(),
-                offer,
-            };
-        }
         let ring = self
             .queues
             .get(queue)
             .map_or(Duration::from_secs(15), |q| q.config.ring_timeout);
-        let id = self.next_id();
+        let timer = self.next_id();
+        let deadline = now + ring;
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.state = CallState::Offered {
+                agent: agent.clone(),
+                offer,
+                deadline,
+                timer,
+            };
+        }
         self.timers
-            .insert((now + ring, id, Timer::Ring { call, offer }));
+            .insert((deadline, timer, Timer::Ring { call, offer }));
         self.actions.push_back(Action::Offer {
             call,
             agent: agent.clone(),
