@@ -7,6 +7,8 @@
 //!   A, cancel an offer, tell a caller where they are in the queue) and the events it logged
 //!   (`sambung_core::event::EventKind`), and call [`Acd::handle_timeout`] at
 //!   [`Acd::poll_timeout`]. It never reads a clock.
+//! - [`cms`]: CMS metrics as a projection of the event log: a live snapshot per queue and
+//!   agent, and 15-minute interval rollups that can be rebuilt from the log.
 //! - Queues with strategies (longest idle, round robin, fewest calls, linear, random), caller
 //!   priority (higher first, then longest waiting), ring timeouts that make an agent not ready
 //!   after repeated unanswered offers, wrap-up with a timer per queue, and a maximum wait.
@@ -32,6 +34,7 @@
 //! crate's `clippy.toml`).
 #![forbid(unsafe_code)]
 
+pub mod cms;
 mod scheduler;
 
 pub use scheduler::{Acd, AcdConfig, AcdError, Action, AgentStatus, Input, QueueConfig, Strategy};

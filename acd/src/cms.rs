@@ -1,0 +1,378 @@
+//! CMS metrics as a projection of the event log (`sambung_core::event`): a real-time snapshot
+//! kept current as events arrive (each query O(1) per queue or agent), and interval rollups
+//! (15 minutes by default) keyed by wall-clock time, which can be rebuilt from the log at any
+//! time because they hold nothing the log does not.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use sambung_core::event::{AgentState, Event, EventKind, Projection, QueueExit};
+use sambung_core::ids::{AgentId, CallId, QueueId};
+use serde::Serialize;
+
+/// Settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CmsConfig {
+    /// Rollup interval (15 minutes by default; at least one second).
+    pub interval: Duration,
+    /// Calls answered within this count towards the service level.
+    pub service_level_threshold: Duration,
+    /// Callers who give up sooner are counted as short abandons, not as offered calls.
+    pub short_abandon: Duration,
+}
+
+impl Default for CmsConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(15 * 60),
+            service_level_threshold: Duration::from_secs(20),
+            short_abandon: Duration::ZERO,
+        }
+    }
+}
+
+/// Counters of one queue, for an interval or since the start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct QueueStats {
+    /// Callers who joined (short abandons excluded).
+    pub offered: u64,
+    /// Answered by an agent.
+    pub answered: u64,
+    /// Answered within the service-level threshold.
+    pub answered_within_threshold: u64,
+    /// Hung up while waiting (short abandons excluded).
+    pub abandoned: u64,
+    /// Hung up sooner than the short-abandon time.
+    pub short_abandoned: u64,
+    /// Moved to another queue.
+    pub overflowed: u64,
+    /// Left when the maximum wait ran out.
+    pub timed_out: u64,
+    /// Turned away (full, no agents, caller's choice).
+    pub rejected: u64,
+    /// Total wait of answered calls.
+    pub answered_wait: Duration,
+    /// Total wait of abandoned calls.
+    pub abandoned_wait: Duration,
+}
+
+impl QueueStats {
+    /// Answered within the threshold ÷ offered.
+    pub fn service_level(&self) -> f64 {
+        ratio(self.answered_within_threshold, self.offered)
+    }
+    /// Abandoned ÷ offered.
+    pub fn abandon_rate(&self) -> f64 {
+        ratio(self.abandoned, self.offered)
+    }
+    /// Mean wait of answered calls.
+    pub fn asa(&self) -> Duration {
+        mean(self.answered_wait, self.answered)
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn mean(total: Duration, n: u64) -> Duration {
+    total
+        .checked_div(u32::try_from(n).unwrap_or(u32::MAX))
+        .unwrap_or_default()
+}
+
+/// Where an agent's time went.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AgentTimes {
+    /// Logged in.
+    pub staffed: Duration,
+    /// Available.
+    pub available: Duration,
+    /// Ringing.
+    pub ringing: Duration,
+    /// On ACD calls.
+    pub talk: Duration,
+    /// On direct calls.
+    pub direct: Duration,
+    /// After-call work.
+    pub after_call_work: Duration,
+    /// Not ready, by reason code.
+    pub not_ready: BTreeMap<String, Duration>,
+    /// ACD calls answered.
+    pub calls: u64,
+}
+
+/// The live view of a queue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct QueueNow {
+    /// Since the start of the log.
+    pub totals: QueueStats,
+    /// Callers waiting now.
+    pub waiting: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Waiting {
+    since: Instant,
+}
+
+#[derive(Debug, Clone)]
+struct AgentNow {
+    state: Option<AgentState>,
+    since: Instant,
+    since_wall: Timestamp,
+    logged_in: Option<Timestamp>,
+    totals: AgentTimes,
+}
+
+/// The CMS projection.
+#[derive(Debug, Clone)]
+pub struct Cms {
+    config: CmsConfig,
+    queues: BTreeMap<QueueId, QueueNow>,
+    agents: BTreeMap<AgentId, AgentNow>,
+    waiting: HashMap<CallId, Waiting>,
+    /// Per interval start (Unix seconds), per queue.
+    queue_intervals: BTreeMap<(i64, QueueId), QueueStats>,
+    /// Per interval start, per agent.
+    agent_intervals: BTreeMap<(i64, AgentId), AgentTimes>,
+    /// Events for calls or agents the projection never saw start.
+    pub orphans: u64,
+}
+
+impl Cms {
+    /// An empty projection.
+    pub fn new(config: CmsConfig) -> Self {
+        let interval = config.interval.max(Duration::from_secs(1));
+        Self {
+            config: CmsConfig { interval, ..config },
+            queues: BTreeMap::new(),
+            agents: BTreeMap::new(),
+            waiting: HashMap::new(),
+            queue_intervals: BTreeMap::new(),
+            agent_intervals: BTreeMap::new(),
+            orphans: 0,
+        }
+    }
+
+    fn slot(&self, wall: Timestamp) -> i64 {
+        let len = i64::try_from(self.config.interval.as_secs())
+            .unwrap_or(900)
+            .max(1);
+        wall.as_second().div_euclid(len) * len
+    }
+
+    /// The live view of a queue.
+    pub fn queue(&self, queue: &QueueId) -> Option<&QueueNow> {
+        self.queues.get(queue)
+    }
+
+    /// An agent's times since the start of the log, including the state they are in up to
+    /// `now`.
+    pub fn agent(&self, agent: &AgentId, now: Instant) -> Option<AgentTimes> {
+        let a = self.agents.get(agent)?;
+        let mut totals = a.totals.clone();
+        if let Some(state) = &a.state {
+            add_state(&mut totals, state, now.saturating_duration_since(a.since));
+        }
+        Some(totals)
+    }
+
+    /// When an agent logged in, if they are logged in (CMS-1, CRM-4).
+    pub fn logged_in_at(&self, agent: &AgentId) -> Option<Timestamp> {
+        self.agents.get(agent).and_then(|a| a.logged_in)
+    }
+
+    /// Interval rollups of a queue with start times (Unix seconds) in `[from, to)`.
+    pub fn queue_intervals(&self, queue: &QueueId, from: i64, to: i64) -> Vec<(i64, QueueStats)> {
+        self.queue_intervals
+            .iter()
+            .filter(|((start, q), _)| q == queue && (from..to).contains(start))
+            .map(|((start, _), s)| (*start, s.clone()))
+            .collect()
+    }
+
+    /// Interval rollups of an agent with start times in `[from, to)` (closed states only).
+    pub fn agent_intervals(&self, agent: &AgentId, from: i64, to: i64) -> Vec<(i64, AgentTimes)> {
+        self.agent_intervals
+            .iter()
+            .filter(|((start, a), _)| a == agent && (from..to).contains(start))
+            .map(|((start, _), t)| (*start, t.clone()))
+            .collect()
+    }
+
+    fn count(&mut self, wall: Timestamp, queue: &QueueId, f: impl Fn(&mut QueueStats)) {
+        let slot = self.slot(wall);
+        f(&mut self.queues.entry(queue.clone()).or_default().totals);
+        f(self
+            .queue_intervals
+            .entry((slot, queue.clone()))
+            .or_default());
+    }
+
+    /// Closes the agent's current state at (`at`, `wall`), splitting it over the intervals it
+    /// spans.
+    fn close_state(&mut self, agent: &AgentId, at: Instant, wall: Timestamp) {
+        let interval = self.config.interval;
+        let Some(a) = self.agents.get_mut(agent) else {
+            return;
+        };
+        let Some(state) = a.state.clone() else { return };
+        let total = at.saturating_duration_since(a.since);
+        add_state(&mut a.totals, &state, total);
+        // Split by wall-clock interval boundaries.
+        let mut start = a.since_wall;
+        let end = wall;
+        let mut remaining = total;
+        let len = i64::try_from(interval.as_secs()).unwrap_or(900).max(1);
+        while remaining > Duration::ZERO {
+            let slot = start.as_second().div_euclid(len) * len;
+            let boundary = Timestamp::from_second(slot + len).unwrap_or(end);
+            let piece = if boundary < end {
+                Duration::try_from(boundary.duration_since(start))
+                    .unwrap_or_default()
+                    .min(remaining)
+            } else {
+                remaining
+            };
+            add_state(
+                self.agent_intervals
+                    .entry((slot, agent.clone()))
+                    .or_default(),
+                &state,
+                piece,
+            );
+            remaining = remaining.saturating_sub(piece);
+            if piece.is_zero() {
+                break;
+            }
+            start = boundary;
+        }
+        a.since = at;
+        a.since_wall = wall;
+    }
+}
+
+fn add_state(t: &mut AgentTimes, state: &AgentState, d: Duration) {
+    t.staffed += d;
+    match state {
+        AgentState::Available => t.available += d,
+        AgentState::Ringing => t.ringing += d,
+        AgentState::OnAcdCall => t.talk += d,
+        AgentState::OnDirectCall => t.direct += d,
+        AgentState::AfterCallWork => t.after_call_work += d,
+        AgentState::NotReady { reason } => *t.not_ready.entry(reason.to_string()).or_default() += d,
+        _ => {}
+    }
+}
+
+impl Projection for Cms {
+    fn apply(&mut self, event: &Event) {
+        let (at, wall) = (event.at, event.wall);
+        match &event.kind {
+            EventKind::QueueJoined { call, queue, .. } => {
+                self.waiting.insert(*call, Waiting { since: at });
+                self.queues.entry(queue.clone()).or_default().waiting += 1;
+            }
+            EventKind::QueueAnswered { call, queue, agent } => {
+                let Some(w) = self.waiting.remove(call) else {
+                    self.orphans += 1;
+                    return;
+                };
+                let wait = at.saturating_duration_since(w.since);
+                let within = wait <= self.config.service_level_threshold;
+                if let Some(q) = self.queues.get_mut(queue) {
+                    q.waiting = q.waiting.saturating_sub(1);
+                }
+                self.count(wall, queue, |s| {
+                    s.offered += 1;
+                    s.answered += 1;
+                    s.answered_within_threshold += u64::from(within);
+                    s.answered_wait += wait;
+                });
+                if let Some(a) = self.agents.get_mut(agent) {
+                    a.totals.calls += 1;
+                }
+                let slot = self.slot(wall);
+                self.agent_intervals
+                    .entry((slot, agent.clone()))
+                    .or_default()
+                    .calls += 1;
+            }
+            EventKind::QueueLeft { call, queue, exit } => {
+                let Some(w) = self.waiting.remove(call) else {
+                    self.orphans += 1;
+                    return;
+                };
+                let wait = at.saturating_duration_since(w.since);
+                if let Some(q) = self.queues.get_mut(queue) {
+                    q.waiting = q.waiting.saturating_sub(1);
+                }
+                let short = *exit == QueueExit::Abandoned && wait < self.config.short_abandon;
+                let exit = *exit;
+                self.count(wall, queue, |s| {
+                    if short {
+                        s.short_abandoned += 1;
+                        return;
+                    }
+                    s.offered += 1;
+                    match exit {
+                        QueueExit::Abandoned => {
+                            s.abandoned += 1;
+                            s.abandoned_wait += wait;
+                        }
+                        QueueExit::Overflow => s.overflowed += 1,
+                        QueueExit::Timeout => s.timed_out += 1,
+                        _ => s.rejected += 1,
+                    }
+                });
+            }
+            EventKind::AgentLoggedIn { agent, .. } => {
+                self.agents.insert(
+                    agent.clone(),
+                    AgentNow {
+                        state: None,
+                        since: at,
+                        since_wall: wall,
+                        logged_in: Some(wall),
+                        totals: AgentTimes::default(),
+                    },
+                );
+            }
+            EventKind::AgentStateChanged { agent, state } => {
+                if !self.agents.contains_key(agent) {
+                    self.orphans += 1;
+                    return;
+                }
+                self.close_state(agent, at, wall);
+                if let Some(a) = self.agents.get_mut(agent) {
+                    a.state = Some(state.clone());
+                }
+            }
+            EventKind::AgentLoggedOut { agent } => {
+                self.close_state(agent, at, wall);
+                if let Some(a) = self.agents.get_mut(agent) {
+                    a.state = None;
+                    a.logged_in = None;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_slots_are_aligned() {
+        let cms = Cms::new(CmsConfig::default());
+        let t: Timestamp = "2026-11-30T01:14:59Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        assert_eq!(cms.slot(t) % 900, 0);
+        assert_eq!(t.as_second() - cms.slot(t), 14 * 60 + 59);
+    }
+}

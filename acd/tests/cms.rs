@@ -1,0 +1,235 @@
+//! CMS metrics from the scheduler's events: counts, agent times, interval splits, replay.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sambung_acd::cms::{Cms, CmsConfig};
+use sambung_acd::{Acd, AcdConfig, Action, Input, QueueConfig, Strategy};
+use sambung_core::clock::{Clock, SimulatedClock};
+use sambung_core::event::{EventLog, EventSeq, MemoryEventLog, Projection};
+use sambung_core::ids::{AgentId, CallId, QueueId, ReasonCode};
+
+struct World {
+    clock: SimulatedClock,
+    acd: Acd,
+    log: MemoryEventLog,
+    cms: Cms,
+}
+
+impl World {
+    fn new() -> Self {
+        // Monday 30 November 2026, 08:00 WIB.
+        let clock = SimulatedClock::new("2026-11-30T01:00:00Z".parse().unwrap());
+        let mut acd = Acd::new(AcdConfig::default());
+        let mut config =
+            QueueConfig::new(QueueId::new("pengaduan").unwrap(), Strategy::LongestIdle);
+        config.wrap_up = Duration::from_secs(30);
+        acd.add_queue(config);
+        let cms = Cms::new(CmsConfig {
+            short_abandon: Duration::from_secs(5),
+            ..CmsConfig::default()
+        });
+        Self {
+            clock,
+            acd,
+            log: MemoryEventLog::new(),
+            cms,
+        }
+    }
+
+    fn input(&mut self, input: Input) -> Vec<Action> {
+        let _ = self.acd.handle(self.clock.now(), input);
+        self.drain()
+    }
+
+    fn advance(&mut self, secs: u64) -> Vec<Action> {
+        self.clock.advance(Duration::from_secs(secs));
+        self.acd.handle_timeout(self.clock.now());
+        self.drain()
+    }
+
+    /// Moves events from the scheduler into the log and the live projection.
+    fn drain(&mut self) -> Vec<Action> {
+        while let Some((at, kind)) = self.acd.poll_event() {
+            // The wall time of an event is the clock's, shifted back by how long ago it happened.
+            let ago = self.clock.now().saturating_duration_since(at);
+            let wall = self.clock.wall() - jiff::SignedDuration::try_from(ago).unwrap();
+            let seq = self.log.append(at, wall, kind).unwrap();
+            let event = self.log.since(seq).next().unwrap().clone();
+            self.cms.apply(&event);
+        }
+        std::iter::from_fn(|| self.acd.poll_action()).collect()
+    }
+}
+
+fn agent() -> AgentId {
+    AgentId::new("1001").unwrap()
+}
+
+fn queue() -> QueueId {
+    QueueId::new("pengaduan").unwrap()
+}
+
+#[test]
+fn a_morning_in_the_queue() {
+    let mut w = World::new();
+    w.input(Input::AgentLogin {
+        agent: agent(),
+        queues: vec![queue()],
+    });
+    w.advance(60); // logged in, not ready, for a minute
+    w.input(Input::AgentReady { agent: agent() });
+    // Call 1: answered after 10 s of ringing, 120 s of talk.
+    let offers = w.input(Input::CallArrived {
+        call: CallId::new(1),
+        queue: queue(),
+        priority: 0,
+    });
+    assert!(matches!(offers[0], Action::Offer { .. }));
+    w.advance(10);
+    w.input(Input::OfferAnswered {
+        call: CallId::new(1),
+        agent: agent(),
+    });
+    w.advance(120);
+    w.input(Input::CallEnded {
+        call: CallId::new(1),
+    });
+    // Call 2 arrives during the 30 s wrap-up, waits it out, and is answered the moment it rings.
+    w.input(Input::CallArrived {
+        call: CallId::new(2),
+        queue: queue(),
+        priority: 0,
+    });
+    w.advance(30);
+    w.input(Input::OfferAnswered {
+        call: CallId::new(2),
+        agent: agent(),
+    });
+    w.advance(60);
+    w.input(Input::CallEnded {
+        call: CallId::new(2),
+    });
+    w.input(Input::WrapUpDone { agent: agent() });
+    w.input(Input::AgentNotReady {
+        agent: agent(),
+        reason: ReasonCode::new("break").unwrap(),
+    });
+    // Calls 3 and 4 give up: one after 3 s (short), one after 40 s.
+    w.input(Input::CallArrived {
+        call: CallId::new(3),
+        queue: queue(),
+        priority: 0,
+    });
+    w.advance(3);
+    w.input(Input::CallAbandoned {
+        call: CallId::new(3),
+    });
+    w.input(Input::CallArrived {
+        call: CallId::new(4),
+        queue: queue(),
+        priority: 0,
+    });
+    w.advance(40);
+    w.input(Input::CallAbandoned {
+        call: CallId::new(4),
+    });
+    w.advance(900);
+
+    let q = w.cms.queue(&queue()).unwrap();
+    let t = &q.totals;
+    assert_eq!(
+        (
+            t.offered,
+            t.answered,
+            t.abandoned,
+            t.short_abandoned,
+            q.waiting
+        ),
+        (3, 2, 1, 1, 0)
+    );
+    // Call 1 waited 10 s (within 20 s), call 2 waited 30 s.
+    assert_eq!(t.answered_within_threshold, 1);
+    assert_eq!(t.asa(), Duration::from_secs(20));
+    assert!((t.service_level() - 1.0 / 3.0).abs() < 1e-9);
+    assert!((t.abandon_rate() - 1.0 / 3.0).abs() < 1e-9);
+
+    let times = w.cms.agent(&agent(), w.clock.now()).unwrap();
+    assert_eq!(times.calls, 2);
+    assert_eq!(times.talk, Duration::from_secs(180));
+    assert_eq!(
+        times.ringing,
+        Duration::from_secs(10),
+        "call 2 was answered the moment it rang"
+    );
+    assert_eq!(
+        times.after_call_work,
+        Duration::from_secs(30),
+        "the 30 s wrap-up after call 1"
+    );
+    assert_eq!(times.not_ready["logged-in"], Duration::from_secs(60));
+    assert_eq!(times.not_ready["break"], Duration::from_secs(943));
+    let parts = times.available
+        + times.ringing
+        + times.talk
+        + times.direct
+        + times.after_call_work
+        + times.not_ready.values().sum::<Duration>();
+    assert_eq!(
+        parts, times.staffed,
+        "an agent's state times add up to staffed time"
+    );
+    assert_eq!(
+        times.staffed,
+        Duration::from_secs(60 + 10 + 120 + 30 + 60 + 3 + 40 + 900)
+    );
+    assert!(w.cms.logged_in_at(&agent()).is_some());
+    assert_eq!(w.cms.orphans, 0);
+}
+
+#[test]
+fn intervals_split_states_at_their_boundaries_and_replay_matches() {
+    let mut w = World::new();
+    w.input(Input::AgentLogin {
+        agent: agent(),
+        queues: vec![queue()],
+    });
+    w.input(Input::AgentReady { agent: agent() });
+    // Available from 08:00 to 08:20; the 15-minute intervals cut it 15 + 5.
+    w.advance(20 * 60);
+    w.input(Input::AgentNotReady {
+        agent: agent(),
+        reason: ReasonCode::new("meeting").unwrap(),
+    });
+    let from = "2026-11-30T01:00:00Z"
+        .parse::<Timestamp>()
+        .unwrap()
+        .as_second();
+    let intervals = w.cms.agent_intervals(&agent(), from, from + 3600);
+    let available: Vec<u64> = intervals
+        .iter()
+        .map(|(_, t)| t.available.as_secs())
+        .collect();
+    assert_eq!(available, [15 * 60, 5 * 60]);
+
+    // A projection rebuilt from the log equals the live one.
+    let mut replayed = Cms::new(CmsConfig {
+        short_abandon: Duration::from_secs(5),
+        ..CmsConfig::default()
+    });
+    replayed.replay(&w.log, EventSeq::FIRST);
+    assert_eq!(
+        replayed.agent_intervals(&agent(), from, from + 3600),
+        intervals
+    );
+    assert_eq!(
+        replayed.agent(&agent(), w.clock.now()),
+        w.cms.agent(&agent(), w.clock.now())
+    );
+}
