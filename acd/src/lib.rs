@@ -9,6 +9,10 @@
 //!   [`Acd::poll_timeout`]. It never reads a clock.
 //! - [`cms`]: CMS metrics as a projection of the event log: a live snapshot per queue and
 //!   agent, and 15-minute interval rollups that can be rebuilt from the log.
+//! - [`feature_codes`]: the codes agents and supervisors key on their phones (`*71` agent-ID
+//!   `#` PIN `#`, …).
+//! - [`queue_log`]: Asterisk-compatible `queue_log` lines, for wallboards and tools that read
+//!   them.
 //! - Queues with strategies (longest idle, round robin, fewest calls, linear, random), caller
 //!   priority (higher first, then longest waiting), ring timeouts that make an agent not ready
 //!   after repeated unanswered offers, wrap-up with a timer per queue, and a maximum wait.
@@ -35,6 +39,8 @@
 #![forbid(unsafe_code)]
 
 pub mod cms;
+pub mod feature_codes;
+pub mod queue_log;
 mod scheduler;
 
 pub use scheduler::{Acd, AcdConfig, AcdError, Action, AgentStatus, Input, QueueConfig, Strategy};

@@ -233,3 +233,73 @@ fn intervals_split_states_at_their_boundaries_and_replay_matches() {
         w.cms.agent(&agent(), w.clock.now())
     );
 }
+
+#[test]
+fn queue_log_lines_like_asterisk() {
+    use sambung_acd::queue_log::QueueLog;
+    use sambung_core::event::{EndCause, EventKind};
+    let mut w = World::new();
+    w.input(Input::AgentLogin {
+        agent: agent(),
+        queues: vec![queue()],
+    });
+    w.input(Input::AgentReady { agent: agent() });
+    w.input(Input::CallArrived {
+        call: CallId::new(7),
+        queue: queue(),
+        priority: 0,
+    });
+    w.advance(4);
+    w.input(Input::OfferAnswered {
+        call: CallId::new(7),
+        agent: agent(),
+    });
+    w.advance(95);
+    w.input(Input::CallEnded {
+        call: CallId::new(7),
+    });
+    // The call's end comes from the PBX, not the scheduler.
+    w.log
+        .append(
+            w.clock.now(),
+            w.clock.wall(),
+            EventKind::CallEnded {
+                call: CallId::new(7),
+                cause: EndCause::CallerHangup,
+            },
+        )
+        .unwrap();
+    let mut ql = QueueLog::new();
+    ql.replay(&w.log, EventSeq::FIRST);
+    let lines = ql.take_lines();
+    let kinds: Vec<&str> = lines.iter().map(|l| l.split('|').nth(4).unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "AGENTLOGIN",
+            "PAUSE",
+            "UNPAUSE",
+            "ENTERQUEUE",
+            "CONNECT",
+            "COMPLETECALLER"
+        ]
+    );
+    let connect: Vec<&str> = lines[4].split('|').collect();
+    assert_eq!(
+        &connect[1..5],
+        ["call-7", "pengaduan", "Agent/1001", "CONNECT"]
+    );
+    assert_eq!(connect[5], "4", "hold time");
+    let complete: Vec<&str> = lines[5].split('|').collect();
+    assert_eq!(
+        &complete[5..],
+        ["4", "95", "1"],
+        "hold, talk, original position"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.split('|').next().unwrap().parse::<i64>().is_ok()),
+        "epoch seconds first"
+    );
+}
