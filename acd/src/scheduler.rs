@@ -42,6 +42,8 @@ pub struct QueueConfig {
     pub overflow: Option<QueueId>,
     /// Let callers join while no agent is logged in to the queue.
     pub join_empty: bool,
+    /// Tell waiting callers their position and expected wait this often (ACD-2); `None` never.
+    pub announce_every: Option<Duration>,
 }
 
 impl QueueConfig {
@@ -57,6 +59,7 @@ impl QueueConfig {
             max_length: None,
             overflow: None,
             join_empty: true,
+            announce_every: None,
         }
     }
 }
@@ -193,6 +196,16 @@ pub enum Action {
         /// The queue it now waits in.
         to: QueueId,
     },
+    /// Tell a waiting caller where they are (play the position and expected-wait prompts).
+    Announce {
+        /// The call.
+        call: CallId,
+        /// Position in the queue, 1-based.
+        position: usize,
+        /// Expected wait, from the queue's recent handle times and its agents; `None` before
+        /// any call has been handled.
+        expected_wait: Option<Duration>,
+    },
     /// The call cannot be queued or waited too long: play a message and end it, or take it
     /// elsewhere (voicemail, callback).
     Reject {
@@ -264,6 +277,7 @@ enum CallState {
     },
     Connected {
         agent: AgentId,
+        since: Instant,
     },
 }
 
@@ -287,6 +301,8 @@ struct Queue {
     waiting: BTreeMap<WaitKey, CallId>,
     members: Vec<AgentId>,
     cursor: usize,
+    /// Recent mean handle time in seconds.
+    handle_ewma: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -294,6 +310,7 @@ enum Timer {
     Ring { call: CallId, offer: u64 },
     WrapUp { agent: AgentId, generation: u64 },
     MaxWait { call: CallId, joined: u64 },
+    Announce { call: CallId, joined: u64 },
 }
 
 /// The scheduler. See the crate documentation.
@@ -342,6 +359,7 @@ impl Acd {
                         waiting: BTreeMap::new(),
                         members: Vec::new(),
                         cursor: 0,
+                        handle_ewma: None,
                     },
                 );
             }
@@ -523,6 +541,7 @@ impl Acd {
                     .ok_or(AcdError::UnknownCall(call))?;
                 c.state = CallState::Connected {
                     agent: agent.clone(),
+                    since: now,
                 };
                 let queue = c.queue.clone();
                 let key = (Reverse(c.priority), c.order);
@@ -557,7 +576,7 @@ impl Acd {
             }
             Input::CallEnded { call } => {
                 let c = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
-                let CallState::Connected { agent } = c.state.clone() else {
+                let CallState::Connected { agent, since } = c.state.clone() else {
                     return Err(AcdError::WrongState {
                         what: "the end of a call not connected",
                     });
@@ -566,7 +585,14 @@ impl Acd {
                     .queues
                     .get(&c.queue)
                     .map_or(Duration::ZERO, |q| q.config.wrap_up);
+                let queue = c.queue.clone();
                 self.calls.remove(&call);
+                if let Some(q) = self.queues.get_mut(&queue) {
+                    // Exponentially weighted mean handle time, for expected-wait estimates.
+                    let handled = now.saturating_duration_since(since).as_secs_f64();
+                    q.handle_ewma =
+                        Some(q.handle_ewma.map_or(handled, |m| m + 0.2 * (handled - m)));
+                }
                 if wrap_up.is_zero() {
                     self.set_agent(now, &agent, AgentStatus::Available);
                 } else {
@@ -713,6 +739,7 @@ impl Acd {
             .is_some_and(|max| q.waiting.len() >= max);
         let empty = !q.config.join_empty && q.members.is_empty();
         let max_wait = q.config.max_wait;
+        let announce_every = q.config.announce_every;
         self.emit(
             now,
             EventKind::QueueJoined {
@@ -752,7 +779,35 @@ impl Acd {
             self.timers
                 .insert((now + wait, id, Timer::MaxWait { call, joined }));
         }
+        if let Some(every) = announce_every.filter(|e| !e.is_zero()) {
+            let id = self.next_id();
+            self.timers
+                .insert((now + every, id, Timer::Announce { call, joined }));
+        }
         Ok(())
+    }
+
+    /// Expected wait of the caller at `position`: position × recent handle time ÷ the agents
+    /// serving the queue (logged in and not "not ready").
+    fn expected_wait(&self, queue: &QueueId, position: usize) -> Option<Duration> {
+        let q = self.queues.get(queue)?;
+        let handle = q.handle_ewma?;
+        let serving = q
+            .members
+            .iter()
+            .filter(|m| {
+                self.agents
+                    .get(*m)
+                    .is_some_and(|a| !matches!(a.status, AgentStatus::NotReady(_)))
+            })
+            .count()
+            .max(1);
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "positions and agent counts are small"
+        )]
+        let secs = position as f64 * handle / serving as f64;
+        Some(Duration::from_secs_f64(secs.clamp(0.0, 86_400.0)))
     }
 
     fn leave_queue(&mut self, _call: CallId, c: &Call) {
@@ -852,6 +907,34 @@ impl Acd {
                         .is_some_and(|a| a.generation == generation)
                     {
                         self.set_agent(now, &agent, AgentStatus::Available);
+                    }
+                }
+                Timer::Announce { call, joined } => {
+                    let Some(c) = self.calls.get(&call) else {
+                        continue;
+                    };
+                    if c.joined != joined || matches!(c.state, CallState::Connected { .. }) {
+                        continue;
+                    }
+                    let queue = c.queue.clone();
+                    // While an agent's phone rings the caller hears ringback, not a prompt; the
+                    // schedule carries on in case the offer fails.
+                    if let Some(position) = self.position(call) {
+                        let expected_wait = self.expected_wait(&queue, position);
+                        self.actions.push_back(Action::Announce {
+                            call,
+                            position,
+                            expected_wait,
+                        });
+                    }
+                    let every = self
+                        .queues
+                        .get(&queue)
+                        .and_then(|q| q.config.announce_every);
+                    if let Some(every) = every.filter(|e| !e.is_zero()) {
+                        let id = self.next_id();
+                        self.timers
+                            .insert((now + every, id, Timer::Announce { call, joined }));
                     }
                 }
                 Timer::MaxWait { call, joined } => {

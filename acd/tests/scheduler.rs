@@ -529,3 +529,104 @@ proptest! {
         prop_assert_eq!(first, second);
     }
 }
+
+#[test]
+fn waiting_callers_hear_their_position_and_expected_wait() {
+    let mut now = t0();
+    let mut acd = Acd::new(AcdConfig::default());
+    let mut config = QueueConfig::new(q("pengaduan"), Strategy::Linear);
+    config.announce_every = Some(secs(30));
+    config.wrap_up = Duration::ZERO;
+    acd.add_queue(config);
+    acd.handle(
+        now,
+        Input::AgentLogin {
+            agent: a("1001"),
+            queues: vec![q("pengaduan")],
+        },
+    )
+    .unwrap();
+    acd.handle(now, Input::AgentReady { agent: a("1001") })
+        .unwrap();
+    // One call handled in 120 s teaches the queue its handle time.
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(1),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    acd.handle(
+        now,
+        Input::OfferAnswered {
+            call: CallId::new(1),
+            agent: a("1001"),
+        },
+    )
+    .unwrap();
+    // Two callers wait behind it.
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(2),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(3),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    actions(&mut acd);
+    now += secs(30);
+    acd.handle_timeout(now);
+    // No handled call yet: position only.
+    assert_eq!(
+        actions(&mut acd),
+        [
+            Action::Announce {
+                call: CallId::new(2),
+                position: 1,
+                expected_wait: None
+            },
+            Action::Announce {
+                call: CallId::new(3),
+                position: 2,
+                expected_wait: None
+            },
+        ]
+    );
+    now += secs(90);
+    acd.handle(
+        now,
+        Input::CallEnded {
+            call: CallId::new(1),
+        },
+    )
+    .unwrap();
+    // Call 2 now rings the agent (no prompt over ringback); call 3 is second in line,
+    // 2 × 120 s ÷ 1 agent.
+    actions(&mut acd);
+    now += secs(30);
+    acd.handle_timeout(now);
+    let announced: Vec<Action> = actions(&mut acd)
+        .into_iter()
+        .filter(|x| matches!(x, Action::Announce { .. }))
+        .collect();
+    assert_eq!(
+        announced,
+        [Action::Announce {
+            call: CallId::new(3),
+            position: 2,
+            expected_wait: Some(secs(240))
+        }]
+    );
+}
