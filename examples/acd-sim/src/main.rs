@@ -15,11 +15,16 @@
 //! (`count`, `queues`). Agents answer at once and have no wrap-up; arrivals stop at
 //! `duration_s` and the calls already in finish.
 //!
+//! `--sweep-agents A..B --svg FILE` runs the scenario once per agent count (varying its one
+//! `[[agents]]` table), prints `{"sweep": [{"agents": n, …report…}, …]}`, and draws service level
+//! and ASA against agents for the first queue.
+//!
 //! Exit status: 0, or 2 for a usage, I/O or scenario error (which names the key).
 #![forbid(unsafe_code)]
 
 mod scenario;
 mod sim;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +37,12 @@ use clap::Parser;
 struct Args {
     /// The scenario (TOML).
     scenario: PathBuf,
+    /// Run once per agent count in A..B (the scenario's one [[agents]] table is varied).
+    #[arg(long, value_name = "A..B")]
+    sweep_agents: Option<String>,
+    /// With --sweep-agents: draw service level and ASA against agents into this SVG file.
+    #[arg(long, value_name = "FILE", requires = "sweep_agents")]
+    svg: Option<PathBuf>,
 }
 
 /// Largest scenario file read.
@@ -76,6 +87,26 @@ fn main() -> ExitCode {
     };
     // One real instant as the base; every time after it is simulated.
     let base = std::time::Instant::now();
+    if let Some(range) = &args.sweep_agents {
+        let points =
+            match sweep::parse_range(range).and_then(|(a, b)| sweep::run(&scenario, a, b, base)) {
+                Ok(p) => p,
+                Err(e) => return fail(e.to_string()),
+            };
+        if let Some(svg) = &args.svg {
+            let queue = scenario.queues.first().map_or("", |q| q.name.as_str());
+            if let Err(e) = sweep::draw(&points, queue, svg) {
+                return fail(e.to_string());
+            }
+        }
+        return match serde_json::to_string(&serde_json::json!({ "sweep": points })) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e.to_string()),
+        };
+    }
     let report = sim::run(&scenario, base);
     match serde_json::to_string(&report) {
         Ok(json) => {

@@ -131,3 +131,41 @@ fn bad_scenarios_name_the_place() {
         assert!(stderr.contains(expect), "want {expect:?} in {stderr}");
     }
 }
+
+#[test]
+fn sweep_draws_service_level_and_asa_against_agents() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.toml");
+    std::fs::write(&path, MMC.replace("40000", "2000")).unwrap();
+    let svg = dir.path().join("sweep.svg");
+    let out = Command::new(BIN)
+        .arg(&path)
+        .args(["--sweep-agents", "9..13", "--svg"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = v["sweep"].as_array().unwrap();
+    assert_eq!(points.len(), 5);
+    let sl: Vec<f64> = points
+        .iter()
+        .map(|p| p["queues"]["pengaduan"]["service_level"].as_f64().unwrap())
+        .collect();
+    assert!(
+        sl.windows(2).all(|w| w[1] >= w[0] - 0.02),
+        "more agents, better service: {sl:?}"
+    );
+    let drawing = std::fs::read_to_string(&svg).unwrap();
+    assert!(drawing.starts_with("<svg") && drawing.contains("service level"));
+    let bad = Command::new(BIN)
+        .arg(&path)
+        .args(["--sweep-agents", "5..2"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
