@@ -9,6 +9,7 @@
 //!   [`Acd::poll_timeout`]. It never reads a clock.
 //! - [`cms`]: CMS metrics as a projection of the event log: a live snapshot per queue and
 //!   agent, and 15-minute interval rollups that can be rebuilt from the log.
+//! - [`alerts`]: thresholds on key figures that raise and clear alerts.
 //! - [`feature_codes`]: the codes agents and supervisors key on their phones (`*71` agent-ID
 //!   `#` PIN `#`, …).
 //! - [`queue_log`]: Asterisk-compatible `queue_log` lines, for wallboards and tools that read
@@ -38,6 +39,7 @@
 //! crate's `clippy.toml`).
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod cms;
 pub mod feature_codes;
 pub mod queue_log;
