@@ -140,6 +140,17 @@ fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
+/// Delay histogram buckets of 10 ms: 0 to 1 s.
+const BUCKETS: usize = 100;
+/// Packets over which the minimum transit is taken (about 4 s of 20 ms packets).
+const WINDOW: usize = 200;
+/// Histogram forgetting factor per packet (NetEQ uses about 0.983).
+const FORGET: f64 = 0.983;
+/// The target covers this share of recent delays.
+const COVER: f64 = 0.95;
+/// Accelerate at most once per this many frames.
+const ACCELERATE_SPACING: u32 = 10;
+
 /// How many played timestamps are remembered for duplicate detection.
 const RECENT: usize = 64;
 
@@ -186,10 +197,14 @@ pub struct JitterBuffer {
     first_arrival: Option<Instant>,
     /// Relative transit of the last packet (arrival in clock units minus timestamp), for jitter.
     last_transit: Option<i64>,
-    /// RFC 3550 interarrival jitter, in clock units ×16.
+    /// RFC 3550 interarrival jitter, in clock units ×16 (reported; not used for the target).
     jitter16: i64,
-    /// Peak deviation seen recently, in clock units, decaying.
-    peak: f64,
+    /// Recent relative transits (ring buffer), for the running minimum.
+    transits: std::collections::VecDeque<i64>,
+    /// Histogram of delay above the recent minimum transit, in 10 ms buckets, with forgetting.
+    histogram: [f64; BUCKETS],
+    /// Pops since the last accelerate.
+    since_accelerate: u32,
     base: Option<Instant>,
     /// Timestamps played recently, to tell a duplicate of a played packet from a late one.
     recent: std::collections::VecDeque<i64>,
@@ -212,7 +227,9 @@ impl JitterBuffer {
             first_arrival: None,
             last_transit: None,
             jitter16: 0,
-            peak: 0.0,
+            transits: std::collections::VecDeque::with_capacity(WINDOW),
+            histogram: [0.0; BUCKETS],
+            since_accelerate: 0,
             base: None,
             recent: std::collections::VecDeque::with_capacity(RECENT),
             delay_sum: Duration::ZERO,
@@ -238,12 +255,6 @@ impl JitterBuffer {
     fn clock_units(&self, d: Duration) -> i64 {
         i64::try_from(d.as_micros() * u128::from(self.config.clock_rate) / 1_000_000)
             .unwrap_or(i64::MAX)
-    }
-
-    fn duration_of(&self, units: i64) -> Duration {
-        let micros = units.max(0).unsigned_abs().saturating_mul(1_000_000)
-            / u64::from(self.config.clock_rate.max(1));
-        Duration::from_micros(micros)
     }
 
     fn frame(&self) -> i64 {
@@ -297,20 +308,36 @@ impl JitterBuffer {
             let d = (transit - last).abs();
             // RFC 3550 §6.4.1: J += (|D| - J) / 16, kept scaled by 16.
             self.jitter16 += d - (self.jitter16 + 8) / 16;
-            // The peak follows spikes at once and forgets them over about 2 s of packets.
-            self.peak = (self.peak * 0.99).max(d as f64);
         }
         self.last_transit = Some(transit);
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "a peak in clock units, far below 2^63"
-        )]
-        let peak = self.peak as i64;
-        let target = (self.jitter16 / 16) * 3 + peak + self.frame();
-        let target = self
-            .duration_of(target)
-            .clamp(self.config.min_delay, self.config.max_delay);
-        self.stats.target_delay = target;
+        // Delay of this packet above the fastest recent one: what buffering must absorb.
+        if self.transits.len() == WINDOW {
+            self.transits.pop_front();
+        }
+        self.transits.push_back(transit);
+        let fastest = self.transits.iter().copied().min().unwrap_or(transit);
+        let extra_ms = (transit - fastest) * 1000 / i64::from(self.config.clock_rate.max(1));
+        let bucket = usize::try_from(extra_ms / 10).unwrap_or(0).min(BUCKETS - 1);
+        for p in &mut self.histogram {
+            *p *= FORGET;
+        }
+        self.histogram[bucket] += 1.0 - FORGET;
+        // The target: the delay that covers COVER of recent packets, plus one frame.
+        let total: f64 = self.histogram.iter().sum();
+        let mut acc = 0.0;
+        let mut cover_bucket = BUCKETS - 1;
+        for (i, p) in self.histogram.iter().enumerate() {
+            acc += p;
+            if acc >= COVER * total {
+                cover_bucket = i;
+                break;
+            }
+        }
+        let cover_ms = u64::try_from(cover_bucket + 1).unwrap_or(100) * 10;
+        let frame_ms =
+            u64::from(self.config.frame_samples) * 1000 / u64::from(self.config.clock_rate.max(1));
+        let target = Duration::from_millis(cover_ms + frame_ms);
+        self.stats.target_delay = target.clamp(self.config.min_delay, self.config.max_delay);
     }
 
     /// Buffered audio from the playout point to the newest frame, in clock units.
@@ -352,10 +379,13 @@ impl JitterBuffer {
             self.stats.late_losses += 1;
         }
         let buffered = self.buffered();
+        self.since_accelerate = self.since_accelerate.saturating_add(1);
         if buffered > target_units + 2 * frame
+            && self.since_accelerate >= ACCELERATE_SPACING
             && self.slots.contains_key(&playout)
             && self.slots.len() > 1
         {
+            self.since_accelerate = 0;
             // Too much audio waiting: accelerate by dropping this frame.
             self.slots.remove(&playout);
             self.stats.accelerated += 1;
