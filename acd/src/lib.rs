@@ -10,6 +10,8 @@
 //! - [`cms`]: CMS metrics as a projection of the event log: a live snapshot per queue and
 //!   agent, and 15-minute interval rollups that can be rebuilt from the log.
 //! - [`alerts`]: thresholds on key figures that raise and clear alerts.
+//! - [`flow`]: call flows as versioned data (announce, menu, time condition, queue, voicemail,
+//!   callback, hang-up), replaceable while calls run.
 //! - [`feature_codes`]: the codes agents and supervisors key on their phones (`*71` agent-ID
 //!   `#` PIN `#`, …).
 //! - [`queue_log`]: Asterisk-compatible `queue_log` lines, for wallboards and tools that read
@@ -42,6 +44,7 @@
 pub mod alerts;
 pub mod cms;
 pub mod feature_codes;
+pub mod flow;
 pub mod queue_log;
 mod scheduler;
 
