@@ -12,6 +12,7 @@
 //! - [`alerts`]: thresholds on key figures that raise and clear alerts.
 //! - [`flow`]: call flows as versioned data (announce, menu, time condition, queue, voicemail,
 //!   callback, hang-up), replaceable while calls run.
+//! - [`priority`]: caller priority from the number class, VIP and blocked lists, and ageing.
 //! - [`feature_codes`]: the codes agents and supervisors key on their phones (`*71` agent-ID
 //!   `#` PIN `#`, …).
 //! - [`queue_log`]: Asterisk-compatible `queue_log` lines, for wallboards and tools that read
@@ -45,6 +46,7 @@ pub mod alerts;
 pub mod cms;
 pub mod feature_codes;
 pub mod flow;
+pub mod priority;
 pub mod queue_log;
 mod scheduler;
 
