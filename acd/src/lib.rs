@@ -50,4 +50,6 @@ pub mod priority;
 pub mod queue_log;
 mod scheduler;
 
-pub use scheduler::{Acd, AcdConfig, AcdError, Action, AgentStatus, Input, QueueConfig, Strategy};
+pub use scheduler::{
+    Acd, AcdConfig, AcdError, Action, AgentStatus, Input, QueueConfig, SkillRequirement, Strategy,
+};

@@ -44,6 +44,29 @@ pub struct QueueConfig {
     pub join_empty: bool,
     /// Tell waiting callers their position and expected wait this often (ACD-2); `None` never.
     pub announce_every: Option<Duration>,
+    /// A skill callers of this queue need, with proficiency relaxing as they wait.
+    pub skill: Option<SkillRequirement>,
+}
+
+/// A skill and the least proficiency needed after each waiting time: the requirement relaxes
+/// as the caller waits (`[(0 s, 8), (30 s, 5), (60 s, 1)]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkillRequirement {
+    /// The skill (`bahasa-jawa`, `terorisme`, …).
+    pub skill: String,
+    /// (waited at least, minimum proficiency 0–10), in increasing order of wait.
+    pub tiers: Vec<(Duration, u8)>,
+}
+
+impl SkillRequirement {
+    /// The proficiency needed after waiting `waited`.
+    pub fn needed(&self, waited: Duration) -> u8 {
+        self.tiers
+            .iter()
+            .rev()
+            .find(|(after, _)| waited >= *after)
+            .map_or(u8::MAX, |(_, level)| *level)
+    }
 }
 
 impl QueueConfig {
@@ -60,6 +83,7 @@ impl QueueConfig {
             overflow: None,
             join_empty: true,
             announce_every: None,
+            skill: None,
         }
     }
 }
@@ -169,6 +193,13 @@ pub enum Input {
         /// The agent.
         agent: AgentId,
     },
+    /// An agent's skills and proficiency (0–10) change.
+    SetSkills {
+        /// The agent.
+        agent: AgentId,
+        /// Skill → proficiency.
+        skills: BTreeMap<String, u8>,
+    },
 }
 
 /// What the scheduler asks its driver to do.
@@ -264,6 +295,7 @@ struct Agent {
     calls_taken: u64,
     unanswered: u32,
     generation: u64,
+    skills: BTreeMap<String, u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,6 +322,7 @@ struct Call {
     joined: u64,
     /// Agents who let this call ring out or refused it: offered again only if no one else is.
     refused_by: Vec<AgentId>,
+    arrived: Instant,
 }
 
 /// Waiting order: higher priority first, then who came first.
@@ -307,10 +340,24 @@ struct Queue {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
-    Ring { call: CallId, offer: u64 },
-    WrapUp { agent: AgentId, generation: u64 },
-    MaxWait { call: CallId, joined: u64 },
-    Announce { call: CallId, joined: u64 },
+    Ring {
+        call: CallId,
+        offer: u64,
+    },
+    WrapUp {
+        agent: AgentId,
+        generation: u64,
+    },
+    MaxWait {
+        call: CallId,
+        joined: u64,
+    },
+    Announce {
+        call: CallId,
+        joined: u64,
+    },
+    /// A skill requirement relaxes: try dispatching again.
+    Relax,
 }
 
 /// The scheduler. See the crate documentation.
@@ -631,6 +678,7 @@ impl Acd {
                         calls_taken: 0,
                         unanswered: 0,
                         generation: 0,
+                        skills: BTreeMap::new(),
                     },
                 );
                 self.emit(
@@ -692,6 +740,14 @@ impl Acd {
                     }),
                 }
             }
+            Input::SetSkills { agent, skills } => {
+                let a = self
+                    .agents
+                    .get_mut(&agent)
+                    .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
+                a.skills = skills.into_iter().map(|(k, v)| (k, v.min(10))).collect();
+                Ok(())
+            }
             Input::AgentNotReady { agent, reason } => {
                 let a = self
                     .agents
@@ -740,6 +796,18 @@ impl Acd {
         let empty = !q.config.join_empty && q.members.is_empty();
         let max_wait = q.config.max_wait;
         let announce_every = q.config.announce_every;
+        let relax: Vec<Duration> = q
+            .config
+            .skill
+            .as_ref()
+            .map(|s| {
+                s.tiers
+                    .iter()
+                    .map(|(after, _)| *after)
+                    .filter(|a| !a.is_zero())
+                    .collect()
+            })
+            .unwrap_or_default();
         self.emit(
             now,
             EventKind::QueueJoined {
@@ -772,8 +840,14 @@ impl Acd {
                 state: CallState::Waiting,
                 joined,
                 refused_by: Vec::new(),
+                arrived: now,
             },
         );
+        // Re-dispatch when the skill requirement relaxes.
+        for after in relax {
+            let id = self.next_id();
+            self.timers.insert((now + after, id, Timer::Relax));
+        }
         if let Some(wait) = max_wait {
             let id = self.next_id();
             self.timers
@@ -909,6 +983,7 @@ impl Acd {
                         self.set_agent(now, &agent, AgentStatus::Available);
                     }
                 }
+                Timer::Relax => {}
                 Timer::Announce { call, joined } => {
                     let Some(c) = self.calls.get(&call) else {
                         continue;
@@ -1019,7 +1094,16 @@ impl Acd {
                     .get(&call)
                     .map(|c| c.refused_by.clone())
                     .unwrap_or_default();
-                if let Some(agent) = self.pick_agent(&queue, &refused) {
+                let waited = self
+                    .calls
+                    .get(&call)
+                    .map_or(Duration::ZERO, |c| now.saturating_duration_since(c.arrived));
+                let skill = self
+                    .queues
+                    .get(&queue)
+                    .and_then(|q| q.config.skill.as_ref())
+                    .map(|s| (s.skill.clone(), s.needed(waited)));
+                if let Some(agent) = self.pick_agent(&queue, &refused, skill.as_ref()) {
                     self.offer(now, call, &queue, agent);
                     offered = true;
                     break;
@@ -1033,12 +1117,19 @@ impl Acd {
 
     /// An available agent of `queue` by its strategy, avoiding `refused` unless no one else is
     /// available.
-    fn pick_agent(&mut self, queue: &QueueId, refused: &[AgentId]) -> Option<AgentId> {
+    fn pick_agent(
+        &mut self,
+        queue: &QueueId,
+        refused: &[AgentId],
+        skill: Option<&(String, u8)>,
+    ) -> Option<AgentId> {
         let q = self.queues.get(queue)?;
         let free = |m: &AgentId| {
-            self.agents
-                .get(m)
-                .is_some_and(|a| a.status == AgentStatus::Available)
+            self.agents.get(m).is_some_and(|a| {
+                a.status == AgentStatus::Available
+                    && skill
+                        .is_none_or(|(name, level)| a.skills.get(name).is_some_and(|p| p >= level))
+            })
         };
         let mut available: Vec<(usize, &AgentId)> = q
             .members

@@ -630,3 +630,89 @@ fn waiting_callers_hear_their_position_and_expected_wait() {
         }]
     );
 }
+
+#[test]
+fn skills_with_proficiency_relax_as_the_caller_waits() {
+    let mut now = t0();
+    let mut acd = Acd::new(AcdConfig::default());
+    let mut config = QueueConfig::new(q("pengaduan"), Strategy::LongestIdle);
+    config.skill = Some(sambung_acd::SkillRequirement {
+        skill: "terorisme".into(),
+        tiers: vec![(Duration::ZERO, 8), (secs(30), 5), (secs(60), 1)],
+    });
+    acd.add_queue(config);
+    for (id, level) in [("1001", 3u8), ("1002", 6)] {
+        acd.handle(
+            now,
+            Input::AgentLogin {
+                agent: a(id),
+                queues: vec![q("pengaduan")],
+            },
+        )
+        .unwrap();
+        acd.handle(
+            now,
+            Input::SetSkills {
+                agent: a(id),
+                skills: [("terorisme".to_owned(), level)].into(),
+            },
+        )
+        .unwrap();
+        acd.handle(now, Input::AgentReady { agent: a(id) }).unwrap();
+    }
+    actions(&mut acd);
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(1),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    assert!(actions(&mut acd).is_empty(), "nobody has proficiency 8");
+    now += secs(30);
+    acd.handle_timeout(now);
+    assert_eq!(
+        actions(&mut acd),
+        [Action::Offer {
+            call: CallId::new(1),
+            agent: a("1002")
+        }],
+        "5 is enough after 30 s"
+    );
+    acd.handle(
+        now,
+        Input::OfferAnswered {
+            call: CallId::new(1),
+            agent: a("1002"),
+        },
+    )
+    .unwrap();
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(2),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    now += secs(59);
+    acd.handle_timeout(now);
+    assert!(
+        actions(&mut acd)
+            .iter()
+            .all(|x| !matches!(x, Action::Offer { .. })),
+        "1001's 3 is too low before 60 s"
+    );
+    now += secs(1);
+    acd.handle_timeout(now);
+    assert_eq!(
+        actions(&mut acd),
+        [Action::Offer {
+            call: CallId::new(2),
+            agent: a("1001")
+        }]
+    );
+}
