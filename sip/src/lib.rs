@@ -33,6 +33,7 @@
 //! time comes in as `Instant` arguments (enforced by this crate's `clippy.toml`).
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod error;
 pub mod framing;
 pub mod header;
