@@ -246,7 +246,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Client side: the `Authorization` value answering `challenge`.
-#[expect(clippy::too_many_arguments, reason = "the digest's own inputs")]
 pub fn authorize(
     challenge: &AuthValue<'_>,
     method: &str,
