@@ -40,6 +40,7 @@ pub mod header;
 pub mod headers;
 pub mod message;
 pub mod owned;
+pub mod registrar;
 #[cfg(feature = "report")]
 pub mod report;
 mod scan;
