@@ -46,6 +46,7 @@ pub mod report;
 mod scan;
 pub mod sdp;
 pub mod serialize;
+pub mod transaction;
 pub mod uri;
 
 pub use error::{ErrorKind, ParseError};

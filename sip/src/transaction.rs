@@ -1,0 +1,424 @@
+//! Transactions (RFC 3261 §17, with RFC 6026's Accepted state), sans-IO: each transaction is a
+//! state machine that takes messages and instants and gives messages to send, messages to pass
+//! up, and its next deadline. It never reads a clock or touches a socket.
+//!
+//! Timers: A and B (INVITE client retransmit and timeout), D (wait for response
+//! retransmissions), E and F (non-INVITE client), G, H and I (INVITE server), J and K, and L
+//! and M (RFC 6026). T1, T2 and T4 are configurable.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::HeaderName;
+use crate::message::{Message, Method};
+use crate::serialize::MessageBuilder;
+
+/// Timer base values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timers {
+    /// RTT estimate (500 ms).
+    pub t1: Duration,
+    /// Longest retransmit interval for non-INVITE requests and INVITE responses (4 s).
+    pub t2: Duration,
+    /// Longest time a message stays in the network (5 s).
+    pub t4: Duration,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Self {
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+            t4: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What a transaction gives its driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send these bytes to the peer.
+    Send(Vec<u8>),
+    /// Pass this response (client) or request (server) up to the transaction user.
+    PassUp(Vec<u8>),
+    /// The transaction timed out without a final response (client: answer 408 upwards).
+    Timeout,
+    /// The transport should be told it failed (no more retransmissions will help).
+    Terminated,
+}
+
+/// Client transaction states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientState {
+    /// INVITE sent, nothing back yet.
+    Calling,
+    /// Non-INVITE sent, nothing back yet.
+    Trying,
+    /// A provisional response arrived.
+    Proceeding,
+    /// A final non-2xx response arrived; absorbing retransmissions.
+    Completed,
+    /// A 2xx to INVITE arrived; passing further 2xx up (RFC 6026).
+    Accepted,
+    /// Done.
+    Terminated,
+}
+
+/// A client transaction.
+#[derive(Debug, Clone)]
+pub struct ClientTransaction {
+    invite: bool,
+    reliable: bool,
+    timers: Timers,
+    state: ClientState,
+    request: Vec<u8>,
+    ack: Option<Vec<u8>>,
+    retransmit_at: Option<Instant>,
+    interval: Duration,
+    timeout_at: Option<Instant>,
+    out: VecDeque<Output>,
+}
+
+impl ClientTransaction {
+    /// Starts a transaction for `request` (sent at once). `reliable` is true over TCP, TLS
+    /// and WebSocket, where nothing is retransmitted.
+    pub fn new(
+        request: Vec<u8>,
+        reliable: bool,
+        timers: Timers,
+        now: Instant,
+    ) -> Result<Self, crate::ParseError> {
+        let invite = Message::parse(&request)?.method() == Method::Invite;
+        let mut tx = Self {
+            invite,
+            reliable,
+            timers,
+            state: if invite {
+                ClientState::Calling
+            } else {
+                ClientState::Trying
+            },
+            request: request.clone(),
+            ack: None,
+            retransmit_at: (!reliable).then_some(now + timers.t1),
+            interval: timers.t1,
+            timeout_at: Some(now + timers.t1 * 64),
+            out: VecDeque::new(),
+        };
+        tx.out.push_back(Output::Send(request));
+        Ok(tx)
+    }
+
+    /// The state.
+    pub fn state(&self) -> ClientState {
+        self.state
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// The next deadline.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [self.retransmit_at, self.timeout_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Takes a response matched to this transaction.
+    pub fn on_response(&mut self, response: &[u8], now: Instant) {
+        let Ok(msg) = Message::parse(response) else {
+            return;
+        };
+        let Some(status) = msg.status() else { return };
+        match (self.state, status) {
+            (ClientState::Calling | ClientState::Trying | ClientState::Proceeding, 100..=199) => {
+                self.state = ClientState::Proceeding;
+                if self.invite {
+                    // Timer A stops once a provisional response arrives.
+                    self.retransmit_at = None;
+                } else if !self.reliable {
+                    // Timer E continues, at T2 (RFC 3261 §17.1.2.2).
+                    self.interval = self.timers.t2;
+                    self.retransmit_at = Some(now + self.interval);
+                }
+                self.out.push_back(Output::PassUp(response.to_vec()));
+            }
+            (ClientState::Calling | ClientState::Proceeding, 200..=299) if self.invite => {
+                // RFC 6026: Accepted, absorbing nothing; 2xx retransmissions go up to the TU,
+                // which sends the ACK itself. Timer M = 64·T1.
+                self.state = ClientState::Accepted;
+                self.retransmit_at = None;
+                self.timeout_at = Some(now + self.timers.t1 * 64);
+                self.out.push_back(Output::PassUp(response.to_vec()));
+            }
+            (ClientState::Accepted, 200..=299) => {
+                self.out.push_back(Output::PassUp(response.to_vec()));
+            }
+            (ClientState::Calling | ClientState::Proceeding, 300..=699) if self.invite => {
+                let ack = build_ack(&self.request, &msg);
+                if let Some(ack) = &ack {
+                    self.out.push_back(Output::Send(ack.clone()));
+                }
+                self.ack = ack;
+                self.out.push_back(Output::PassUp(response.to_vec()));
+                self.state = ClientState::Completed;
+                self.retransmit_at = None;
+                // Timer D: 32 s on unreliable transports, zero on reliable ones.
+                let d = if self.reliable {
+                    Duration::ZERO
+                } else {
+                    Duration::from_secs(32).max(self.timers.t1 * 64)
+                };
+                self.timeout_at = Some(now + d);
+                if self.reliable {
+                    self.state = ClientState::Terminated;
+                    self.timeout_at = None;
+                }
+            }
+            (ClientState::Completed, 300..=699) if self.invite => {
+                // A retransmitted final response: ACK again, do not pass up.
+                if let Some(ack) = &self.ack {
+                    self.out.push_back(Output::Send(ack.clone()));
+                }
+            }
+            (ClientState::Trying | ClientState::Proceeding, 200..=699) => {
+                self.out.push_back(Output::PassUp(response.to_vec()));
+                self.retransmit_at = None;
+                if self.reliable {
+                    self.state = ClientState::Terminated;
+                    self.timeout_at = None;
+                } else {
+                    // Timer K = T4.
+                    self.state = ClientState::Completed;
+                    self.timeout_at = Some(now + self.timers.t4);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Fires timers due at `now`.
+    pub fn on_timeout(&mut self, now: Instant) {
+        if self.timeout_at.is_some_and(|t| t <= now) {
+            self.timeout_at = None;
+            self.retransmit_at = None;
+            if matches!(
+                self.state,
+                ClientState::Calling | ClientState::Trying | ClientState::Proceeding
+            ) {
+                self.out.push_back(Output::Timeout);
+            }
+            self.state = ClientState::Terminated;
+            self.out.push_back(Output::Terminated);
+            return;
+        }
+        if let Some(at) = self.retransmit_at
+            && at <= now
+        {
+            self.out.push_back(Output::Send(self.request.clone()));
+            self.interval = if self.invite {
+                self.interval * 2
+            } else {
+                (self.interval * 2).min(self.timers.t2)
+            };
+            self.retransmit_at = Some(now + self.interval);
+        }
+    }
+}
+
+/// The ACK for a non-2xx final response to `invite` (RFC 3261 §17.1.1.3): the INVITE's
+/// Request-URI, top Via, From, Call-ID, CSeq number and Route; the response's To.
+fn build_ack(invite: &[u8], response: &Message<'_>) -> Option<Vec<u8>> {
+    let inv = Message::parse(invite).ok()?;
+    let uri = inv.request_uri()?.as_str().to_owned();
+    let via = inv
+        .header(HeaderName::Via)?
+        .value()
+        .split(',')
+        .next()?
+        .trim()
+        .to_owned();
+    let mut b = MessageBuilder::request(Method::Ack, &uri)
+        .header(HeaderName::Via, via)
+        .header(HeaderName::MaxForwards, "70")
+        .header(
+            HeaderName::From,
+            inv.header(HeaderName::From)?.value().as_bytes(),
+        )
+        .header(
+            HeaderName::To,
+            response.header(HeaderName::To)?.value().as_bytes(),
+        )
+        .header(HeaderName::CallId, inv.call_id())
+        .header(HeaderName::CSeq, format!("{} ACK", inv.cseq().seq()));
+    for r in inv.headers_named(HeaderName::Route) {
+        b = b.header(HeaderName::Route, r.value().as_bytes());
+    }
+    b.build().ok()
+}
+
+/// Server transaction states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerState {
+    /// Non-INVITE received, no response yet.
+    Trying,
+    /// A provisional response was sent.
+    Proceeding,
+    /// A final response was sent; retransmitting (INVITE) or absorbing retransmissions.
+    Completed,
+    /// The ACK arrived (INVITE): absorbing ACK retransmissions.
+    Confirmed,
+    /// A 2xx to INVITE was sent: absorbing INVITE retransmissions (RFC 6026).
+    Accepted,
+    /// Done.
+    Terminated,
+}
+
+/// A server transaction.
+#[derive(Debug, Clone)]
+pub struct ServerTransaction {
+    invite: bool,
+    reliable: bool,
+    timers: Timers,
+    state: ServerState,
+    last_response: Option<Vec<u8>>,
+    retransmit_at: Option<Instant>,
+    interval: Duration,
+    timeout_at: Option<Instant>,
+    out: VecDeque<Output>,
+}
+
+impl ServerTransaction {
+    /// Starts a transaction for a request just received (passed up at once). An INVITE over an
+    /// unreliable transport should get a `100 Trying` from the TU within 200 ms.
+    pub fn new(request: &[u8], reliable: bool, timers: Timers) -> Result<Self, crate::ParseError> {
+        let invite = Message::parse(request)?.method() == Method::Invite;
+        let mut tx = Self {
+            invite,
+            reliable,
+            timers,
+            state: if invite {
+                ServerState::Proceeding
+            } else {
+                ServerState::Trying
+            },
+            last_response: None,
+            retransmit_at: None,
+            interval: timers.t1,
+            timeout_at: None,
+            out: VecDeque::new(),
+        };
+        tx.out.push_back(Output::PassUp(request.to_vec()));
+        Ok(tx)
+    }
+
+    /// The state.
+    pub fn state(&self) -> ServerState {
+        self.state
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// The next deadline.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [self.retransmit_at, self.timeout_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// A retransmission of the request (or, for INVITE, the ACK) matched to this transaction.
+    pub fn on_request(&mut self, request: &[u8], now: Instant) {
+        let is_ack = Message::parse(request).is_ok_and(|m| m.method() == Method::Ack);
+        match self.state {
+            ServerState::Completed if self.invite && is_ack => {
+                self.state = ServerState::Confirmed;
+                self.retransmit_at = None;
+                // Timer I = T4 on unreliable transports, zero on reliable.
+                self.timeout_at = Some(
+                    now + if self.reliable {
+                        Duration::ZERO
+                    } else {
+                        self.timers.t4
+                    },
+                );
+            }
+            ServerState::Proceeding | ServerState::Completed | ServerState::Trying if !is_ack => {
+                if let Some(r) = &self.last_response {
+                    self.out.push_back(Output::Send(r.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends a response from the TU.
+    pub fn respond(&mut self, response: Vec<u8>, now: Instant) {
+        let Some(status) = Message::parse(&response).ok().and_then(|m| m.status()) else {
+            return;
+        };
+        if matches!(
+            self.state,
+            ServerState::Completed | ServerState::Confirmed | ServerState::Terminated
+        ) {
+            return;
+        }
+        self.out.push_back(Output::Send(response.clone()));
+        self.last_response = Some(response);
+        match status {
+            100..=199 => self.state = ServerState::Proceeding,
+            200..=299 if self.invite => {
+                // RFC 6026 Accepted; Timer L = 64·T1. The TU retransmits the 2xx itself.
+                self.state = ServerState::Accepted;
+                self.timeout_at = Some(now + self.timers.t1 * 64);
+            }
+            _ if self.invite => {
+                self.state = ServerState::Completed;
+                // Timer G (retransmit, unreliable only) and Timer H = 64·T1.
+                self.retransmit_at = (!self.reliable).then_some(now + self.timers.t1);
+                self.timeout_at = Some(now + self.timers.t1 * 64);
+            }
+            _ => {
+                // Timer J = 64·T1 on unreliable transports, zero on reliable.
+                self.state = ServerState::Completed;
+                self.timeout_at = Some(
+                    now + if self.reliable {
+                        Duration::ZERO
+                    } else {
+                        self.timers.t1 * 64
+                    },
+                );
+            }
+        }
+    }
+
+    /// Fires timers due at `now`.
+    pub fn on_timeout(&mut self, now: Instant) {
+        if self.timeout_at.is_some_and(|t| t <= now) {
+            if self.state == ServerState::Completed && self.invite {
+                // Timer H: no ACK came.
+                self.out.push_back(Output::Timeout);
+            }
+            self.state = ServerState::Terminated;
+            self.timeout_at = None;
+            self.retransmit_at = None;
+            self.out.push_back(Output::Terminated);
+            return;
+        }
+        if let Some(at) = self.retransmit_at
+            && at <= now
+        {
+            if let Some(r) = &self.last_response {
+                self.out.push_back(Output::Send(r.clone()));
+            }
+            self.interval = (self.interval * 2).min(self.timers.t2);
+            self.retransmit_at = Some(now + self.interval);
+        }
+    }
+}
