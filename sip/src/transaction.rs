@@ -422,3 +422,120 @@ impl ServerTransaction {
         }
     }
 }
+
+/// What identifies a transaction (RFC 3261 §17.1.3, §17.2.3), with the RFC 2543 fallback for
+/// requests whose branch lacks the magic cookie.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TransactionKey {
+    /// RFC 3261: branch, sent-by, and method (ACK counts as INVITE).
+    Rfc3261 {
+        /// The top Via's branch.
+        branch: String,
+        /// The top Via's sent-by (`host:port`).
+        sent_by: String,
+        /// The method (ACK mapped to INVITE; CANCEL its own).
+        method: String,
+    },
+    /// RFC 2543: Request-URI, From tag, Call-ID, CSeq number, top Via, and method.
+    Rfc2543 {
+        /// Request-URI (the INVITE's, for an ACK).
+        request_uri: String,
+        /// From tag.
+        from_tag: String,
+        /// Call-ID.
+        call_id: String,
+        /// CSeq number.
+        cseq: u32,
+        /// The top Via as written.
+        via: String,
+        /// The method (ACK mapped to INVITE).
+        method: String,
+    },
+}
+
+fn key_method(method: &str) -> String {
+    if method == "ACK" {
+        "INVITE".to_owned()
+    } else {
+        method.to_owned()
+    }
+}
+
+impl TransactionKey {
+    /// The server-transaction key of a request (an ACK or a retransmission finds the INVITE's).
+    pub fn for_request(req: &Message<'_>) -> Self {
+        let via = req.via();
+        let method = key_method(req.method().as_str());
+        if via.is_rfc3261_branch() {
+            let sent_by = match via.port() {
+                Some(p) => format!("{}:{p}", via.host()),
+                None => via.host().to_string(),
+            };
+            return Self::Rfc3261 {
+                branch: via.branch().unwrap_or_default().to_owned(),
+                sent_by,
+                method,
+            };
+        }
+        Self::Rfc2543 {
+            request_uri: req
+                .request_uri()
+                .map(|u| u.as_str().to_owned())
+                .unwrap_or_default(),
+            from_tag: req.from().tag().unwrap_or_default().to_owned(),
+            call_id: req.call_id().to_owned(),
+            cseq: req.cseq().seq(),
+            via: req
+                .header(HeaderName::Via)
+                .map(|h| {
+                    h.value()
+                        .split(',')
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned()
+                })
+                .unwrap_or_default(),
+            method,
+        }
+    }
+
+    /// The key of the INVITE a CANCEL cancels.
+    pub fn cancelled_invite(cancel: &Message<'_>) -> Option<Self> {
+        if cancel.method() != Method::Cancel {
+            return None;
+        }
+        Some(match Self::for_request(cancel) {
+            Self::Rfc3261 {
+                branch, sent_by, ..
+            } => Self::Rfc3261 {
+                branch,
+                sent_by,
+                method: "INVITE".to_owned(),
+            },
+            Self::Rfc2543 {
+                request_uri,
+                from_tag,
+                call_id,
+                cseq,
+                via,
+                ..
+            } => Self::Rfc2543 {
+                request_uri,
+                from_tag,
+                call_id,
+                cseq,
+                via,
+                method: "INVITE".to_owned(),
+            },
+        })
+    }
+
+    /// The client-transaction key a response matches: the top Via's branch and the CSeq method.
+    pub fn for_response(resp: &Message<'_>) -> Option<(String, String)> {
+        Some((
+            resp.via().branch()?.to_owned(),
+            resp.cseq().method().to_owned(),
+        ))
+    }
+}

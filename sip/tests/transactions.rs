@@ -229,3 +229,44 @@ fn non_invite_server_absorbs_retransmissions_until_timer_j() {
     tx.on_timeout(start + Duration::from_secs(32));
     assert_eq!(tx.state(), ServerState::Terminated);
 }
+
+#[test]
+fn keys_match_retransmissions_acks_and_cancels() {
+    use sambung_sip::transaction::TransactionKey;
+    let invite = request("INVITE");
+    let ack = request("ACK");
+    let cancel = request("CANCEL");
+    let k_invite = TransactionKey::for_request(&Message::parse(&invite).unwrap());
+    assert_eq!(
+        TransactionKey::for_request(&Message::parse(&ack).unwrap()),
+        k_invite,
+        "the ACK for a non-2xx"
+    );
+    let k_cancel = TransactionKey::for_request(&Message::parse(&cancel).unwrap());
+    assert_ne!(k_cancel, k_invite, "CANCEL is its own transaction");
+    assert_eq!(
+        TransactionKey::cancelled_invite(&Message::parse(&cancel).unwrap()),
+        Some(k_invite.clone())
+    );
+    // Another sender with the same branch is another transaction.
+    let other = String::from_utf8(invite.clone())
+        .unwrap()
+        .replace("192.0.2.10", "192.0.2.11");
+    assert_ne!(
+        TransactionKey::for_request(&Message::parse(other.as_bytes()).unwrap()),
+        k_invite
+    );
+    // RFC 2543 (no magic cookie): the fallback key, stable across retransmissions.
+    let old = String::from_utf8(invite)
+        .unwrap()
+        .replace("z9hG4bK77", "77");
+    let a = TransactionKey::for_request(&Message::parse(old.as_bytes()).unwrap());
+    let b = TransactionKey::for_request(&Message::parse(old.as_bytes()).unwrap());
+    assert!(matches!(a, TransactionKey::Rfc2543 { .. }));
+    assert_eq!(a, b);
+    let resp = response(200, "INVITE");
+    assert_eq!(
+        TransactionKey::for_response(&Message::parse(&resp).unwrap()),
+        Some(("z9hG4bK77".into(), "INVITE".into()))
+    );
+}
