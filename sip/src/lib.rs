@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod dialog;
 pub mod error;
 pub mod framing;
 pub mod header;
