@@ -11,7 +11,8 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
 use crate::http::{AppState, router};
-use crate::sip_listener::{self, SipCounters};
+use crate::secrets::{self, SecretsError};
+use crate::sip_listener::{self, SipCounters, SipService};
 use crate::store::{PreviousRun, Store, StoreError};
 
 /// Why the service stopped with an error.
@@ -21,6 +22,8 @@ pub(crate) enum RunError {
     Runtime(#[source] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
     #[error(transparent)]
     SipBind(#[from] sip_listener::BindError),
     #[error("cannot listen for HTTP on {addr}")]
@@ -95,6 +98,25 @@ async fn serve(config: Config) -> Result<(), RunError> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let counters = Arc::new(SipCounters::default());
+    let users: Vec<String> = config
+        .raw
+        .agents
+        .iter()
+        .map(|a| a.id.to_string())
+        .chain(config.raw.supervisors.iter().map(|s| s.id.to_string()))
+        .collect();
+    let secrets = secrets::load_or_create(store.root(), &users)?;
+    info!(
+        file = %store.root().join(secrets::SECRETS_FILE).display(),
+        users = users.len(),
+        "SIP passwords and PINs loaded"
+    );
+    let service = Arc::new(SipService::new(
+        &config.raw.sip.realm,
+        secrets.sip_passwords,
+        secrets::random_key()?,
+        Arc::clone(&counters),
+    ));
     let mut bound = Vec::new();
     for listen in &config.sip_listen {
         bound.push(sip_listener::bind(*listen).await?);
@@ -116,7 +138,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
         tasks.spawn(sip_listener::serve(
             socket,
             local,
-            Arc::clone(&counters),
+            Arc::clone(&service),
             stop_rx.clone(),
         ));
     }

@@ -105,6 +105,8 @@ pub(crate) struct SipSection {
     /// Listening addresses with transport prefixes.
     #[serde(deserialize_with = "listen_addrs")]
     pub(crate) listen: Vec<ListenAddr>,
+    /// The digest authentication realm phones register in.
+    pub(crate) realm: String,
 }
 
 /// `[http]`
@@ -193,6 +195,7 @@ impl Default for SipSection {
                     addr: local,
                 },
             ],
+            realm: "bnpt.local".to_owned(),
         }
     }
 }

@@ -16,6 +16,7 @@ mod cli;
 mod config;
 mod http;
 mod listen;
+mod secrets;
 mod sip_listener;
 mod store;
 

@@ -1,8 +1,10 @@
 //! The SIP listeners: UDP sockets and TCP accept loops.
 //!
-//! Each message is parsed with `sambung-sip` and answered statelessly until call handling
-//! arrives: `OPTIONS` (a phone's keep-alive or a monitor's probe) gets `200 OK`, `ACK` nothing,
-//! and every other request `503 Service Unavailable` with `Retry-After`. Unparseable input is
+//! Each message is parsed with `sambung-sip` and answered until call handling arrives:
+//! `REGISTER` goes through digest authentication (passwords from `secrets.toml`, failures
+//! rate-limited per source and user) into the registrar, `OPTIONS` (a phone's keep-alive or a
+//! monitor's probe) gets `200 OK`, `ACK` nothing, and every other request
+//! `503 Service Unavailable` with `Retry-After`. Unparseable input is
 //! logged with the reason and dropped (without a parseable Via there is nowhere to answer).
 //! Every buffer is bounded: a datagram is read into 64 KiB, a TCP connection is framed by
 //! `sambung_sip::framing` with at most [`MAX_TCP_BUFFER`] buffered bytes and [`TCP_IDLE`] of
@@ -13,7 +15,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use sambung_sip::auth::{Algorithm, AuthError, DigestServer, FailureLimiter, ha1};
 use sambung_sip::framing::{Frame, Framer};
+use sambung_sip::registrar::{MemoryLocationStore, RegisterError, Registrar, RegistrarConfig};
 use sambung_sip::{HeaderName, Message, MessageBuilder, Method};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -45,50 +52,178 @@ pub(crate) struct SipCounters {
 
 /// Seconds a client is asked to wait before retrying while calls are not yet handled.
 const RETRY_AFTER_SECS: u32 = 300;
+/// How long a digest nonce stays valid.
+const NONCE_TTL_S: u64 = 300;
+/// Failed authentications per source or user within [`LIMIT_WINDOW_S`] before refusing.
+const MAX_AUTH_FAILURES: u32 = 10;
+const LIMIT_WINDOW_S: u64 = 300;
 
-/// Parses one message and returns the stateless answer to send, if any.
-pub(crate) fn answer(
-    bytes: &[u8],
-    transport: &str,
-    peer: SocketAddr,
-    counters: &SipCounters,
-) -> Option<Vec<u8>> {
-    let msg = match Message::parse(bytes) {
-        Ok(m) => m,
-        Err(e) => {
-            counters.parse_errors.fetch_add(1, Ordering::Relaxed);
-            warn!(transport, %peer, error = %e, response = ?e.response_code(), "unparseable SIP message dropped");
-            return None;
+/// The SIP side of the call center as far as it goes today: a registrar with digest
+/// authentication for agent and supervisor phones, `200 OK` to `OPTIONS`, and `503` with
+/// `Retry-After` to anything else until call handling arrives.
+pub(crate) struct SipService {
+    pub(crate) counters: Arc<SipCounters>,
+    realm: String,
+    passwords: BTreeMap<String, String>,
+    registrar: Mutex<Registrar<MemoryLocationStore>>,
+    digest: Mutex<DigestServer>,
+    limiter: Mutex<FailureLimiter>,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Each guarded value stays consistent between statements, so a poisoned lock is usable.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl SipService {
+    /// A service for `realm` whose users are the keys of `passwords`; `key` signs nonces.
+    pub(crate) fn new(
+        realm: &str,
+        passwords: BTreeMap<String, String>,
+        key: [u8; 32],
+        counters: Arc<SipCounters>,
+    ) -> Self {
+        Self {
+            counters,
+            realm: realm.to_owned(),
+            passwords,
+            registrar: Mutex::new(Registrar::new(
+                RegistrarConfig::default(),
+                MemoryLocationStore::default(),
+            )),
+            digest: Mutex::new(DigestServer::new(realm, key, NONCE_TTL_S)),
+            limiter: Mutex::new(FailureLimiter::new(MAX_AUTH_FAILURES, LIMIT_WINDOW_S)),
         }
-    };
-    let Some(uri) = msg.request_uri() else {
-        debug!(transport, %peer, status = ?msg.status(), call_id = msg.call_id(), "SIP response ignored");
-        return None;
-    };
-    info!(transport, %peer, method = %msg.method(), uri = %uri, call_id = msg.call_id(), "SIP request");
-    let (code, reason) = match msg.method() {
-        Method::Ack => return None,
-        Method::Options => (200, "OK"),
-        _ => (503, "Service Unavailable"),
-    };
-    let tag = to_tag(msg.call_id(), msg.via().branch().unwrap_or_default());
-    let mut response = MessageBuilder::response_to(&msg, code, reason, Some(&tag))
-        .header(
-            HeaderName::Server,
-            concat!("bnpt-callcenter/", env!("CARGO_PKG_VERSION")),
-        )
-        .header(HeaderName::Allow, "INVITE, ACK, CANCEL, BYE, OPTIONS");
-    if code == 503 {
-        response = response.header(HeaderName::RetryAfter, RETRY_AFTER_SECS.to_string());
     }
-    match response.build() {
-        Ok(bytes) => {
-            counters.responses_sent.fetch_add(1, Ordering::Relaxed);
-            Some(bytes)
+
+    /// Parses one message and returns the answer to send, if any.
+    pub(crate) fn answer(
+        &self,
+        bytes: &[u8],
+        transport: &str,
+        peer: SocketAddr,
+    ) -> Option<Vec<u8>> {
+        let counters = &self.counters;
+        let msg = match Message::parse(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                counters.parse_errors.fetch_add(1, Ordering::Relaxed);
+                warn!(transport, %peer, error = %e, response = ?e.response_code(), "unparseable SIP message dropped");
+                return None;
+            }
+        };
+        let Some(uri) = msg.request_uri() else {
+            debug!(transport, %peer, status = ?msg.status(), call_id = msg.call_id(), "SIP response ignored");
+            return None;
+        };
+        info!(transport, %peer, method = %msg.method(), uri = %uri, call_id = msg.call_id(), "SIP request");
+        let tag = to_tag(msg.call_id(), msg.via().branch().unwrap_or_default());
+        let response = match msg.method() {
+            Method::Ack => return None,
+            Method::Options => MessageBuilder::response_to(&msg, 200, "OK", Some(&tag)),
+            Method::Register => self.register(&msg, peer, &tag),
+            _ => MessageBuilder::response_to(&msg, 503, "Service Unavailable", Some(&tag))
+                .header(HeaderName::RetryAfter, RETRY_AFTER_SECS.to_string()),
+        };
+        let response = response
+            .header(
+                HeaderName::Server,
+                concat!("bnpt-callcenter/", env!("CARGO_PKG_VERSION")),
+            )
+            .header(
+                HeaderName::Allow,
+                "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER",
+            );
+        match response.build() {
+            Ok(bytes) => {
+                counters.responses_sent.fetch_add(1, Ordering::Relaxed);
+                Some(bytes)
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot build a response");
+                None
+            }
+        }
+    }
+
+    /// REGISTER with digest authentication: challenge, verify, bind.
+    fn register(&self, msg: &Message<'_>, peer: SocketAddr, tag: &str) -> MessageBuilder {
+        let now = unix_now();
+        let user = msg
+            .to()
+            .uri()
+            .as_sip()
+            .and_then(|u| u.user())
+            .map(str::to_owned);
+        if lock(&self.limiter).blocked(peer.ip(), user.as_deref(), now) {
+            warn!(%peer, user = user.as_deref().unwrap_or(""), "REGISTER refused: too many failed attempts");
+            return MessageBuilder::response_to(msg, 403, "Forbidden", Some(tag));
+        }
+        let challenge = |stale: bool| {
+            let c = lock(&self.digest).challenge(now, Algorithm::Md5, stale);
+            MessageBuilder::response_to(msg, 401, "Unauthorized", Some(tag))
+                .header(HeaderName::WwwAuthenticate, c)
+        };
+        let Some(credentials) = msg.authorization().next() else {
+            return challenge(false);
+        };
+        let passwords = &self.passwords;
+        let realm = self.realm.clone();
+        let verified = lock(&self.digest).verify(&credentials, "REGISTER", now, |u, alg| {
+            passwords.get(u).map(|p| ha1(alg, u, &realm, p))
+        });
+        match verified {
+            Ok(name) if Some(&name) == user.as_ref() => {
+                lock(&self.limiter).succeeded(&name);
+                let mut registrar = lock(&self.registrar);
+                let result = registrar.register(msg, now, Some(peer));
+                if let Ok((aor, bindings)) = &result {
+                    info!(%peer, aor = %aor, bindings = bindings.len(), "registered");
+                }
+                respond_builder(msg, &result, now, tag)
+            }
+            Err(AuthError::Stale) => challenge(true),
+            _ => {
+                lock(&self.limiter).failed(peer.ip(), user.as_deref(), now);
+                warn!(%peer, user = user.as_deref().unwrap_or(""), "REGISTER authentication failed");
+                MessageBuilder::response_to(msg, 403, "Forbidden", Some(tag))
+            }
+        }
+    }
+}
+
+/// The registrar's answer as a builder (so the common headers can be added).
+fn respond_builder(
+    msg: &Message<'_>,
+    result: &Result<(String, Vec<sambung_sip::registrar::Binding>), RegisterError>,
+    now: u64,
+    tag: &str,
+) -> MessageBuilder {
+    match result {
+        Ok((_, bindings)) => {
+            let mut b = MessageBuilder::response_to(msg, 200, "OK", Some(tag));
+            for binding in bindings {
+                let left = binding.expires_at.saturating_sub(now);
+                b = b.header(
+                    HeaderName::Contact,
+                    format!("<{}>;expires={left}", binding.contact),
+                );
+            }
+            b
         }
         Err(e) => {
-            warn!(error = %e, "cannot build a response");
-            None
+            let (code, reason) = e.status();
+            let mut b = MessageBuilder::response_to(msg, code, reason, Some(tag));
+            if let RegisterError::IntervalTooBrief { min_expires } = e {
+                b = b.header(HeaderName::MinExpires, min_expires.to_string());
+            }
+            b
         }
     }
 }
@@ -153,20 +288,20 @@ pub(crate) async fn bind(listen: ListenAddr) -> Result<(Bound, ListenAddr), Bind
 pub(crate) async fn serve(
     bound: Bound,
     local: ListenAddr,
-    counters: Arc<SipCounters>,
+    service: Arc<SipService>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     info!(listen = %local, "SIP listener started");
     match bound {
         Bound::Udp(socket) => {
             tokio::select! {
-                () = serve_udp(&socket, &counters) => {}
+                () = serve_udp(&socket, &service) => {}
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
         }
         Bound::Tcp(listener) => {
             tokio::select! {
-                () = serve_tcp(&listener, counters, shutdown.clone()) => {}
+                () = serve_tcp(&listener, service, shutdown.clone()) => {}
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
         }
@@ -174,7 +309,8 @@ pub(crate) async fn serve(
     info!(listen = %local, "SIP listener stopped");
 }
 
-async fn serve_udp(socket: &UdpSocket, counters: &SipCounters) {
+async fn serve_udp(socket: &UdpSocket, service: &SipService) {
+    let counters = &service.counters;
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
         match socket.recv_from(&mut buf).await {
@@ -183,7 +319,7 @@ async fn serve_udp(socket: &UdpSocket, counters: &SipCounters) {
                 counters.bytes.fetch_add(len as u64, Ordering::Relaxed);
                 let data = buf.get(..len).unwrap_or_default();
                 log_message("udp", peer, data);
-                if let Some(reply) = answer(data, "udp", peer, counters)
+                if let Some(reply) = service.answer(data, "udp", peer)
                     && let Err(e) = socket.send_to(&reply, peer).await
                 {
                     debug!(%peer, error = %e, "UDP send failed");
@@ -197,7 +333,7 @@ async fn serve_udp(socket: &UdpSocket, counters: &SipCounters) {
 
 async fn serve_tcp(
     listener: &TcpListener,
-    counters: Arc<SipCounters>,
+    service: Arc<SipService>,
     shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
@@ -216,12 +352,15 @@ async fn serve_tcp(
             drop(stream);
             continue;
         };
-        counters.tcp_connections.fetch_add(1, Ordering::Relaxed);
-        let counters = Arc::clone(&counters);
+        service
+            .counters
+            .tcp_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let service = Arc::clone(&service);
         let mut shutdown = shutdown.clone();
         tokio::spawn(async move {
             tokio::select! {
-                () = read_connection(stream, peer, &counters) => {}
+                () = read_connection(stream, peer, &service) => {}
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
             drop(permit);
@@ -229,7 +368,8 @@ async fn serve_tcp(
     }
 }
 
-async fn read_connection(mut stream: TcpStream, peer: SocketAddr, counters: &SipCounters) {
+async fn read_connection(mut stream: TcpStream, peer: SocketAddr, service: &SipService) {
+    let counters = &service.counters;
     debug!(%peer, "SIP TCP connection opened");
     let mut buf = vec![0u8; MAX_TCP_BUFFER];
     let mut filled = 0;
@@ -244,7 +384,7 @@ async fn read_connection(mut stream: TcpStream, peer: SocketAddr, counters: &Sip
                 Ok(Frame::Complete { len }) => {
                     let message = pending.get(..len).unwrap_or_default();
                     log_message("tcp", peer, message);
-                    (len, answer(message, "tcp", peer, counters))
+                    (len, service.answer(message, "tcp", peer))
                 }
                 Err(e) => {
                     counters.parse_errors.fetch_add(1, Ordering::Relaxed);
@@ -305,14 +445,19 @@ mod tests {
 
     const OPTIONS: &[u8] = b"OPTIONS sip:1500112@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nMax-Forwards: 70\r\nTo: <sip:1500112@127.0.0.1>\r\nFrom: <sip:ping@127.0.0.1>;tag=a\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
 
+    fn service() -> SipService {
+        let passwords = BTreeMap::from([("1001".to_owned(), "secret".to_owned())]);
+        SipService::new("bnpt.local", passwords, [7; 32], Arc::default())
+    }
+
     fn peer() -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], 5070))
     }
 
     #[test]
     fn options_gets_200_with_the_request_headers_copied() {
-        let counters = SipCounters::default();
-        let reply = answer(OPTIONS, "udp", peer(), &counters).unwrap();
+        let service = service();
+        let reply = service.answer(OPTIONS, "udp", peer()).unwrap();
         let m = Message::parse(&reply).unwrap();
         assert_eq!(m.status(), Some(200));
         assert_eq!(m.call_id(), "c1");
@@ -320,22 +465,87 @@ mod tests {
         assert_eq!(m.from().tag(), Some("a"));
         assert!(m.to().tag().is_some());
         // The same request retransmitted gets the same To tag.
-        let again = answer(OPTIONS, "udp", peer(), &counters).unwrap();
+        let again = service.answer(OPTIONS, "udp", peer()).unwrap();
         assert_eq!(Message::parse(&again).unwrap().to().tag(), m.to().tag());
     }
 
     #[test]
     fn other_requests_get_503_acks_and_garbage_nothing() {
-        let counters = SipCounters::default();
+        let service = service();
+        let counters = &service.counters;
         let invite = String::from_utf8_lossy(OPTIONS).replace("OPTIONS", "INVITE");
-        let reply = answer(invite.as_bytes(), "udp", peer(), &counters).unwrap();
+        let reply = service.answer(invite.as_bytes(), "udp", peer()).unwrap();
         let m = Message::parse(&reply).unwrap();
         assert_eq!(m.status(), Some(503));
         assert!(m.header(HeaderName::RetryAfter).is_some());
         let ack = String::from_utf8_lossy(OPTIONS).replace("OPTIONS", "ACK");
-        assert!(answer(ack.as_bytes(), "udp", peer(), &counters).is_none());
-        assert!(answer(b"\xff\x00garbage", "udp", peer(), &counters).is_none());
+        assert!(service.answer(ack.as_bytes(), "udp", peer()).is_none());
+        assert!(service.answer(b"\xff\x00garbage", "udp", peer()).is_none());
         assert_eq!(counters.parse_errors.load(Ordering::Relaxed), 1);
         assert_eq!(counters.responses_sent.load(Ordering::Relaxed), 1);
+    }
+
+    const REGISTER: &str = "REGISTER sip:bnpt.local SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKr1\r\nMax-Forwards: 70\r\nTo: <sip:1001@bnpt.local>\r\nFrom: <sip:1001@bnpt.local>;tag=r\r\nCall-ID: reg1\r\nCSeq: 1 REGISTER\r\nContact: <sip:1001@127.0.0.1:5070>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n";
+
+    fn with_auth(challenge: &[u8], password: &str, cseq: u32) -> String {
+        let m = Message::parse(challenge).unwrap();
+        let c = m.www_authenticate().next().unwrap();
+        let auth = sambung_sip::auth::authorize(
+            &c,
+            "REGISTER",
+            "sip:bnpt.local",
+            "1001",
+            password,
+            "cn",
+            1,
+        )
+        .unwrap();
+        REGISTER
+            .replace("CSeq: 1", &format!("CSeq: {cseq}"))
+            .replace("Contact:", &format!("Authorization: {auth}\r\nContact:"))
+    }
+
+    #[test]
+    fn register_is_challenged_then_bound_with_the_right_password_only() {
+        let service = service();
+        let challenge = service.answer(REGISTER.as_bytes(), "udp", peer()).unwrap();
+        let m = Message::parse(&challenge).unwrap();
+        assert_eq!(m.status(), Some(401));
+        let ok = service
+            .answer(with_auth(&challenge, "secret", 2).as_bytes(), "udp", peer())
+            .unwrap();
+        let ok = Message::parse(&ok).unwrap();
+        assert_eq!(ok.status(), Some(200));
+        let contact = ok.header(HeaderName::Contact).unwrap().value().into_owned();
+        assert!(contact.contains("sip:1001@127.0.0.1:5070"), "{contact}");
+        let wrong = service
+            .answer(with_auth(&challenge, "guess", 3).as_bytes(), "udp", peer())
+            .unwrap();
+        assert_eq!(Message::parse(&wrong).unwrap().status(), Some(403));
+    }
+
+    #[test]
+    fn repeated_failures_lock_the_source_out() {
+        let service = service();
+        let challenge = service.answer(REGISTER.as_bytes(), "udp", peer()).unwrap();
+        for n in 0..MAX_AUTH_FAILURES {
+            let r = service
+                .answer(
+                    with_auth(&challenge, "guess", n + 2).as_bytes(),
+                    "udp",
+                    peer(),
+                )
+                .unwrap();
+            assert_eq!(Message::parse(&r).unwrap().status(), Some(403));
+        }
+        // Now even the right password is refused from this source.
+        let r = service
+            .answer(
+                with_auth(&challenge, "secret", 99).as_bytes(),
+                "udp",
+                peer(),
+            )
+            .unwrap();
+        assert_eq!(Message::parse(&r).unwrap().status(), Some(403));
     }
 }

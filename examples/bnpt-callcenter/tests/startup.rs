@@ -231,6 +231,85 @@ fn starts_answers_health_counts_sip_and_stops_cleanly() {
 }
 
 #[test]
+fn phones_register_with_the_generated_password_kept_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("bnpt-data");
+    let service = Service::start(&data);
+    let secrets_path = data.join("secrets.toml");
+    let mode = std::fs::metadata(&secrets_path)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "secrets.toml must be owner-only");
+    let secrets: toml::Table = std::fs::read_to_string(&secrets_path)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let password = secrets["sip_passwords"]["1001"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(secrets["pins"]["2001"].as_str().unwrap().len() == 6);
+
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(PATIENCE)).unwrap();
+    let request = |cseq: u32, auth: Option<&str>| {
+        let auth = auth
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        let text = format!(
+            "REGISTER sip:bnpt.local SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKreg{cseq}\r\nMax-Forwards: 70\r\nTo: <sip:1001@bnpt.local>\r\nFrom: <sip:1001@bnpt.local>;tag=ph\r\nCall-ID: reg-1\r\nCSeq: {cseq} REGISTER\r\n{auth}Contact: <sip:1001@{local}>\r\nExpires: 300\r\nContent-Length: 0\r\n\r\n",
+            local = udp.local_addr().unwrap()
+        );
+        udp.send_to(text.as_bytes(), service.sip("udp")).unwrap();
+        let mut reply = [0u8; 4096];
+        let (n, _) = udp.recv_from(&mut reply).unwrap();
+        reply[..n].to_vec()
+    };
+    let challenge = request(1, None);
+    let parsed = sambung_sip::Message::parse(&challenge).unwrap();
+    assert_eq!(parsed.status(), Some(401));
+    let offer = parsed.www_authenticate().next().unwrap();
+    let sign = |pw: &str| {
+        sambung_sip::auth::authorize(
+            &offer,
+            "REGISTER",
+            "sip:bnpt.local",
+            "1001",
+            pw,
+            "c0ffee",
+            1,
+        )
+        .unwrap()
+    };
+    let ok = request(2, Some(&sign(&password)));
+    let text = String::from_utf8_lossy(&ok);
+    assert!(text.starts_with("SIP/2.0 200 OK\r\n"), "{text}");
+    assert!(text.contains("Contact: <sip:1001@127.0.0.1:"), "{text}");
+    let refused = request(3, Some(&sign("not-the-password")));
+    let text = String::from_utf8_lossy(&refused);
+    assert!(text.starts_with("SIP/2.0 403 Forbidden\r\n"), "{text}");
+
+    let (exit, stderr) = service.terminate();
+    assert!(exit.success(), "{stderr}");
+    assert!(stderr.contains("registered"), "{stderr}");
+    assert!(
+        !stderr.contains(&password),
+        "a password must never be logged"
+    );
+    // The passwords survive a restart unchanged.
+    let again: toml::Table = std::fs::read_to_string(&secrets_path)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        again["sip_passwords"]["1001"].as_str(),
+        Some(password.as_str())
+    );
+}
+
+#[test]
 fn a_bad_configuration_names_the_key_and_exits_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.toml");
