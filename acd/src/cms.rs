@@ -193,6 +193,25 @@ impl Cms {
             .collect()
     }
 
+    /// Every queue rollup, ordered by interval start (Unix seconds) and then queue.
+    pub fn queue_rollups(&self) -> impl Iterator<Item = (i64, &QueueId, &QueueStats)> + '_ {
+        self.queue_intervals
+            .iter()
+            .map(|((start, q), s)| (*start, q, s))
+    }
+
+    /// Every agent rollup, ordered by interval start (Unix seconds) and then agent.
+    pub fn agent_rollups(&self) -> impl Iterator<Item = (i64, &AgentId, &AgentTimes)> + '_ {
+        self.agent_intervals
+            .iter()
+            .map(|((start, a), t)| (*start, a, t))
+    }
+
+    /// The settings this projection counts with.
+    pub fn config(&self) -> CmsConfig {
+        self.config
+    }
+
     /// Interval rollups of an agent with start times in `[from, to)` (closed states only).
     pub fn agent_intervals(&self, agent: &AgentId, from: i64, to: i64) -> Vec<(i64, AgentTimes)> {
         self.agent_intervals

@@ -44,6 +44,7 @@
 
 pub mod alerts;
 pub mod cms;
+pub mod export;
 pub mod feature_codes;
 pub mod flow;
 pub mod priority;

@@ -48,10 +48,22 @@ impl World {
         self.drain()
     }
 
+    /// Lets `secs` pass, waking the scheduler at each of its deadlines on the way, as a
+    /// driver does.
     fn advance(&mut self, secs: u64) -> Vec<Action> {
-        self.clock.advance(Duration::from_secs(secs));
+        let end = self.clock.now() + Duration::from_secs(secs);
+        let mut actions = Vec::new();
+        while let Some(due) = self.acd.poll_timeout().filter(|&due| due <= end) {
+            self.clock
+                .advance(due.saturating_duration_since(self.clock.now()));
+            self.acd.handle_timeout(self.clock.now());
+            actions.extend(self.drain());
+        }
+        self.clock
+            .advance(end.saturating_duration_since(self.clock.now()));
         self.acd.handle_timeout(self.clock.now());
-        self.drain()
+        actions.extend(self.drain());
+        actions
     }
 
     /// Moves events from the scheduler into the log and the live projection.
@@ -302,4 +314,77 @@ fn queue_log_lines_like_asterisk() {
             .all(|l| l.split('|').next().unwrap().parse::<i64>().is_ok()),
         "epoch seconds first"
     );
+}
+
+#[test]
+fn interval_reports_export_as_csv() {
+    let mut w = World::new();
+    w.input(Input::AgentLogin {
+        agent: agent(),
+        queues: vec![queue()],
+    });
+    w.input(Input::AgentReady { agent: agent() });
+    w.input(Input::CallArrived {
+        call: CallId::new(1),
+        queue: queue(),
+        priority: 0,
+    });
+    w.advance(8);
+    w.input(Input::OfferAnswered {
+        call: CallId::new(1),
+        agent: agent(),
+    });
+    w.advance(100);
+    w.input(Input::CallEnded {
+        call: CallId::new(1),
+    });
+    // Into the next 15-minute interval, where one caller gives up after 30 s.
+    w.advance(900);
+    w.input(Input::WrapUpDone { agent: agent() });
+    w.input(Input::AgentNotReady {
+        agent: agent(),
+        reason: ReasonCode::new("break").unwrap(),
+    });
+    w.input(Input::CallArrived {
+        call: CallId::new(2),
+        queue: queue(),
+        priority: 0,
+    });
+    w.advance(30);
+    w.input(Input::CallAbandoned {
+        call: CallId::new(2),
+    });
+
+    let from = "2026-11-30T00:00:00Z"
+        .parse::<Timestamp>()
+        .unwrap()
+        .as_second();
+    let to = from + 86_400;
+    let mut out = Vec::new();
+    sambung_acd::export::queue_intervals_csv(&w.cms, from, to, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "{}\n{}\n{}\n",
+            sambung_acd::export::QUEUE_COLUMNS,
+            "2026-11-30T01:00:00Z,pengaduan,1,1,1,0,0,0,0,0,1.0000,0.0000,8.000",
+            "2026-11-30T01:15:00Z,pengaduan,1,0,0,1,0,0,0,0,0.0000,1.0000,0.000",
+        )
+    );
+
+    let mut out = Vec::new();
+    sambung_acd::export::agent_intervals_csv(&w.cms, from, to, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], sambung_acd::export::AGENT_COLUMNS);
+    // The first interval holds 8 s ringing, 100 s talk, 30 s wrap-up, then available time.
+    assert_eq!(
+        lines[1],
+        "2026-11-30T01:00:00Z,1001,900.000,762.000,8.000,100.000,0.000,30.000,0.000,1"
+    );
+    // Rows for other ranges are left out.
+    let mut out = Vec::new();
+    sambung_acd::export::queue_intervals_csv(&w.cms, to, to + 900, &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1);
 }
