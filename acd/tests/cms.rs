@@ -388,3 +388,134 @@ fn interval_reports_export_as_csv() {
     sambung_acd::export::queue_intervals_csv(&w.cms, to, to + 900, &mut out).unwrap();
     assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1);
 }
+
+/// One random thing that can happen in a queue's day.
+#[derive(Debug, Clone)]
+enum Step {
+    Arrive(u8),
+    Abandon(u8),
+    Answer,
+    Fail,
+    End(u8),
+    Ready(u8),
+    NotReady(u8),
+    WrapUpDone(u8),
+    Advance(u16),
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        any::<u8>().prop_map(Step::Arrive),
+        any::<u8>().prop_map(Step::Abandon),
+        Just(Step::Answer),
+        Just(Step::Fail),
+        any::<u8>().prop_map(Step::End),
+        any::<u8>().prop_map(Step::Ready),
+        any::<u8>().prop_map(Step::NotReady),
+        any::<u8>().prop_map(Step::WrapUpDone),
+        (0u16..600).prop_map(Step::Advance),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, failure_persistence: None, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// Whatever happens: every caller who joined is offered (answered, abandoned, overflowed,
+    /// timed out or turned away), a short abandon, or still waiting; the intervals add up to
+    /// the totals; each agent's state times add up to staffed time; and the metrics rebuilt
+    /// from the log equal the live ones.
+    #[test]
+    fn cms_conserves_calls_and_time_and_replays_exactly(steps in proptest::collection::vec(step(), 1..150)) {
+        let mut w = World::new();
+        let agents: Vec<AgentId> = (1..=3).map(|i| AgentId::new(&format!("100{i}")).unwrap()).collect();
+        for a in &agents {
+            w.input(Input::AgentLogin { agent: a.clone(), queues: vec![queue()] });
+        }
+        let mut offers: Vec<(CallId, AgentId)> = Vec::new();
+        let mut connected: Vec<CallId> = Vec::new();
+        let mut joined = 0u64;
+        for s in steps {
+            let pick = |i: u8| agents[usize::from(i) % agents.len()].clone();
+            let actions = match s {
+                Step::Arrive(c) => {
+                    let call = CallId::new(u64::from(c));
+                    if w.acd.handle(w.clock.now(), Input::CallArrived { call, queue: queue(), priority: 0 }).is_ok() {
+                        joined += 1;
+                    }
+                    w.drain()
+                }
+                Step::Abandon(c) => w.input(Input::CallAbandoned { call: CallId::new(u64::from(c)) }),
+                Step::Answer => match offers.pop() {
+                    Some((call, agent)) => {
+                        if w.acd.handle(w.clock.now(), Input::OfferAnswered { call, agent }).is_ok() {
+                            connected.push(call);
+                        }
+                        w.drain()
+                    }
+                    None => Vec::new(),
+                },
+                Step::Fail => match offers.pop() {
+                    Some((call, agent)) => w.input(Input::OfferFailed { call, agent }),
+                    None => Vec::new(),
+                },
+                Step::End(i) => match connected.len() {
+                    0 => Vec::new(),
+                    n => {
+                        let call = connected.remove(usize::from(i) % n);
+                        w.input(Input::CallEnded { call })
+                    }
+                },
+                Step::Ready(i) => w.input(Input::AgentReady { agent: pick(i) }),
+                Step::NotReady(i) => w.input(Input::AgentNotReady { agent: pick(i), reason: ReasonCode::new("break").unwrap() }),
+                Step::WrapUpDone(i) => w.input(Input::WrapUpDone { agent: pick(i) }),
+                Step::Advance(s) => w.advance(u64::from(s)),
+            };
+            for action in actions {
+                match action {
+                    Action::Offer { call, agent } => offers.push((call, agent)),
+                    Action::CancelOffer { call, .. } => offers.retain(|(c, _)| *c != call),
+                    _ => {}
+                }
+            }
+        }
+        let q = w.cms.queue(&queue()).cloned().unwrap_or_default();
+        let t = &q.totals;
+        proptest::prop_assert_eq!(w.cms.orphans, 0);
+        proptest::prop_assert_eq!(joined, t.offered + t.short_abandoned + q.waiting);
+        proptest::prop_assert_eq!(t.offered, t.answered + t.abandoned + t.overflowed + t.timed_out + t.rejected);
+        proptest::prop_assert_eq!(q.waiting, u64::try_from(w.acd.waiting(&queue())).unwrap());
+
+        let mut summed = sambung_acd::cms::QueueStats::default();
+        for (_, _, s) in w.cms.queue_rollups() {
+            summed.offered += s.offered;
+            summed.answered += s.answered;
+            summed.answered_within_threshold += s.answered_within_threshold;
+            summed.abandoned += s.abandoned;
+            summed.short_abandoned += s.short_abandoned;
+            summed.overflowed += s.overflowed;
+            summed.timed_out += s.timed_out;
+            summed.rejected += s.rejected;
+            summed.answered_wait += s.answered_wait;
+            summed.abandoned_wait += s.abandoned_wait;
+        }
+        proptest::prop_assert_eq!(&summed, t);
+
+        let now = w.clock.now();
+        for a in &agents {
+            let times = w.cms.agent(a, now).unwrap();
+            let parts = times.available + times.ringing + times.talk + times.direct
+                + times.after_call_work + times.not_ready.values().sum::<Duration>();
+            proptest::prop_assert_eq!(parts, times.staffed);
+        }
+
+        let mut replayed = Cms::new(w.cms.config());
+        replayed.replay(&w.log, EventSeq::FIRST);
+        proptest::prop_assert_eq!(replayed.queue(&queue()), w.cms.queue(&queue()));
+        proptest::prop_assert!(replayed.queue_rollups().eq(w.cms.queue_rollups()));
+        proptest::prop_assert!(replayed.agent_rollups().eq(w.cms.agent_rollups()));
+        for a in &agents {
+            proptest::prop_assert_eq!(replayed.agent(a, now), w.cms.agent(a, now));
+        }
+    }
+}
