@@ -333,6 +333,8 @@ struct Queue {
     config: QueueConfig,
     waiting: BTreeMap<WaitKey, CallId>,
     members: Vec<AgentId>,
+    /// Each member's place in `members`, so free agents are found without walking them all.
+    member_index: HashMap<AgentId, usize>,
     cursor: usize,
     /// Recent mean handle time in seconds.
     handle_ewma: Option<f64>,
@@ -367,6 +369,8 @@ pub struct Acd {
     queues: BTreeMap<QueueId, Queue>,
     agents: BTreeMap<AgentId, Agent>,
     calls: HashMap<CallId, Call>,
+    /// The agents whose status is `Available`: routing looks here first.
+    available: BTreeSet<AgentId>,
     timers: BTreeSet<(Instant, u64, Timer)>,
     actions: VecDeque<Action>,
     events: VecDeque<(Instant, EventKind)>,
@@ -384,6 +388,7 @@ impl Acd {
             queues: BTreeMap::new(),
             agents: BTreeMap::new(),
             calls: HashMap::new(),
+            available: BTreeSet::new(),
             timers: BTreeSet::new(),
             actions: VecDeque::new(),
             events: VecDeque::new(),
@@ -405,6 +410,7 @@ impl Acd {
                         config,
                         waiting: BTreeMap::new(),
                         members: Vec::new(),
+                        member_index: HashMap::new(),
                         cursor: 0,
                         handle_ewma: None,
                     },
@@ -475,6 +481,11 @@ impl Acd {
         if let Some(a) = self.agents.get_mut(agent) {
             if status == AgentStatus::Available && a.status != AgentStatus::Available {
                 a.idle_since = now;
+            }
+            if status == AgentStatus::Available {
+                self.available.insert(agent.clone());
+            } else {
+                self.available.remove(agent);
             }
             a.status = status;
             a.generation += 1;
@@ -665,6 +676,9 @@ impl Acd {
                 }
                 for q in &queues {
                     if let Some(queue) = self.queues.get_mut(q) {
+                        queue
+                            .member_index
+                            .insert(agent.clone(), queue.members.len());
                         queue.members.push(agent.clone());
                     }
                 }
@@ -715,9 +729,16 @@ impl Acd {
                 for q in queues {
                     if let Some(queue) = self.queues.get_mut(&q) {
                         queue.members.retain(|m| *m != agent);
+                        queue.member_index = queue
+                            .members
+                            .iter()
+                            .enumerate()
+                            .map(|(i, m)| (m.clone(), i))
+                            .collect();
                     }
                 }
                 self.agents.remove(&agent);
+                self.available.remove(&agent);
                 self.emit(now, EventKind::AgentLoggedOut { agent });
                 Ok(())
             }
@@ -1066,6 +1087,9 @@ impl Acd {
     /// caller across queues (priority, then longest wait) first.
     fn dispatch(&mut self, now: Instant) {
         loop {
+            if self.available.is_empty() {
+                return;
+            }
             let mut heads: Vec<(WaitKey, QueueId)> = Vec::new();
             for (id, q) in &self.queues {
                 // The first caller in this queue not already being offered.
@@ -1124,26 +1148,37 @@ impl Acd {
         skill: Option<&(String, u8)>,
     ) -> Option<AgentId> {
         let q = self.queues.get(queue)?;
-        let free = |m: &AgentId| {
-            self.agents.get(m).is_some_and(|a| {
-                a.status == AgentStatus::Available
-                    && skill
-                        .is_none_or(|(name, level)| a.skills.get(name).is_some_and(|p| p >= level))
+        let skilled = |m: &AgentId| {
+            skill.is_none_or(|(name, level)| {
+                self.agents
+                    .get(m)
+                    .is_some_and(|a| a.skills.get(name).is_some_and(|p| p >= level))
             })
         };
-        let mut available: Vec<(usize, &AgentId)> = q
-            .members
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| free(m) && !refused.contains(m))
-            .collect();
-        if available.is_empty() {
-            available = q
-                .members
+        // The free members in member order, found from whichever side is smaller.
+        let mut free: Vec<(usize, &AgentId)> = if self.available.len() < q.members.len() {
+            let mut v: Vec<(usize, &AgentId)> = self
+                .available
+                .iter()
+                .filter_map(|a| q.member_index.get(a).map(|&i| (i, a)))
+                .filter(|(_, m)| skilled(m))
+                .collect();
+            v.sort_unstable_by_key(|(i, _)| *i);
+            v
+        } else {
+            q.members
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| free(m))
-                .collect();
+                .filter(|(_, m)| self.available.contains(*m) && skilled(m))
+                .collect()
+        };
+        let mut available: Vec<(usize, &AgentId)> = free
+            .iter()
+            .filter(|(_, m)| !refused.contains(m))
+            .copied()
+            .collect();
+        if available.is_empty() {
+            available = std::mem::take(&mut free);
         }
         if available.is_empty() {
             return None;
