@@ -1,10 +1,29 @@
 //! # sambung-recording
 //!
-//! Call recording for Sambung. Nothing lives here yet; this crate will hold:
+//! Call recording for Sambung. Today: [`wav_recorder`], a crash-safe WAV writer for the two
+//! legs of a call (mono mix or stereo, 16-bit PCM or G.711, pause and resume) with
+//! [`wav_recorder::recover`] for files left by a crash; and [`audit`], a hash-chained
+//! append-only log of who searched, played or downloaded what.
 //!
-//! - crash-safe WAV and MP3 writers fed from the media relay taps;
-//! - recording policies (all, sampled, scheduled, on demand) with pause and resume;
-//! - an SQL index with search by number, date, agent and service type, files behind a
-//!   `RecordingStore` trait (local folder, S3-compatible storage);
-//! - an authoriser and hash-chained audit log, retention and weekly backup.
+//! Still to come: MP3, recording policies, the SQL index and search, a `RecordingStore` trait
+//! (local folder, S3-compatible storage), retention and backup.
+//!
+//! ```
+//! use sambung_recording::wav_recorder::{RecorderConfig, WavRecorder};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("call-1.wav");
+//! let mut rec = WavRecorder::create(&path, RecorderConfig::default())?;
+//! let caller = [1000i16; 160];
+//! let agent = [-1000i16; 160];
+//! for _ in 0..50 {
+//!     rec.write(&caller, &agent)?; // 50 frames of 20 ms
+//! }
+//! let summary = rec.finish()?;
+//! assert_eq!(summary.duration, std::time::Duration::from_secs(1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod wav_recorder;
