@@ -163,7 +163,6 @@ pub struct WavRecorder {
     pending: Vec<u8>,
     flush_at: usize,
     paused: bool,
-    scratch: Vec<i16>,
 }
 
 impl WavRecorder {
@@ -210,7 +209,6 @@ impl WavRecorder {
             pending: Vec::with_capacity(flush_at + 1024),
             flush_at,
             paused: false,
-            scratch: Vec::new(),
         })
     }
 
@@ -244,36 +242,53 @@ impl WavRecorder {
     /// is padded with silence, so a leg that lost a packet does not shift the other.
     pub fn write(&mut self, caller: &[i16], agent: &[i16]) -> Result<(), RecordError> {
         let n = caller.len().max(agent.len());
-        let at = |leg: &[i16], i: usize| {
-            if self.paused {
-                0
-            } else {
-                leg.get(i).copied().unwrap_or(0)
-            }
-        };
-        self.scratch.clear();
-        match self.layout {
-            Layout::Mono => self
-                .scratch
-                .extend((0..n).map(|i| at(caller, i).saturating_add(at(agent, i)))),
-            Layout::Stereo => {
-                for i in 0..n {
-                    self.scratch.push(at(caller, i));
-                    self.scratch.push(at(agent, i));
-                }
-            }
-        }
-        match self.format.encoding {
-            WavEncoding::Alaw => g711::alaw_encode_into(&self.scratch, &mut self.pending),
-            WavEncoding::Ulaw => g711::ulaw_encode_into(&self.scratch, &mut self.pending),
-            _ => self
-                .pending
-                .extend(self.scratch.iter().flat_map(|s| s.to_le_bytes())),
+        if self.paused {
+            let silence = vec![0i16; n];
+            self.encode(&silence, &silence);
+        } else if caller.len() == agent.len() {
+            self.encode(caller, agent);
+        } else {
+            let pad = |leg: &[i16]| {
+                let mut v = leg.to_vec();
+                v.resize(n, 0);
+                v
+            };
+            self.encode(&pad(caller), &pad(agent));
         }
         if self.pending.len() >= self.flush_at {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// Appends two legs of equal length to the buffer in the file's layout and encoding.
+    fn encode(&mut self, caller: &[i16], agent: &[i16]) {
+        let out = &mut self.pending;
+        let pairs = caller.iter().zip(agent);
+        match (self.layout, self.format.encoding) {
+            (Layout::Stereo, WavEncoding::Alaw) => out.extend(
+                pairs.flat_map(|(&c, &a)| [g711::alaw_encode_fast(c), g711::alaw_encode_fast(a)]),
+            ),
+            (Layout::Stereo, WavEncoding::Ulaw) => out.extend(
+                pairs.flat_map(|(&c, &a)| [g711::ulaw_encode_fast(c), g711::ulaw_encode_fast(a)]),
+            ),
+            (Layout::Stereo, _) => {
+                out.reserve(caller.len() * 4);
+                for (&c, &a) in pairs {
+                    let [c0, c1] = c.to_le_bytes();
+                    let [a0, a1] = a.to_le_bytes();
+                    out.extend_from_slice(&[c0, c1, a0, a1]);
+                }
+            }
+            (Layout::Mono, encoding) => {
+                let mixed = pairs.map(|(&c, &a)| c.saturating_add(a));
+                match encoding {
+                    WavEncoding::Alaw => out.extend(mixed.map(g711::alaw_encode_fast)),
+                    WavEncoding::Ulaw => out.extend(mixed.map(g711::ulaw_encode_fast)),
+                    _ => out.extend(mixed.flat_map(i16::to_le_bytes)),
+                }
+            }
+        }
     }
 
     /// Writes buffered audio and brings the header up to date.
