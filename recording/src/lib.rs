@@ -3,9 +3,10 @@
 //! Call recording for Sambung. Today: [`wav_recorder`], a crash-safe WAV writer for the two
 //! legs of a call (mono mix or stereo, 16-bit PCM or G.711, pause and resume) with
 //! [`wav_recorder::recover`] for files left by a crash; and [`audit`], a hash-chained
-//! append-only log of who searched, played or downloaded what.
+//! append-only log of who searched, played or downloaded what; and [`policy`], which calls are
+//! recorded (all, none, sampled, scheduled, on demand; per agent, queue and default).
 //!
-//! Still to come: MP3, recording policies, the SQL index and search, a `RecordingStore` trait
+//! Still to come: MP3, the SQL index and search, a `RecordingStore` trait
 //! (local folder, S3-compatible storage), retention and backup.
 //!
 //! ```
@@ -26,4 +27,5 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod policy;
 pub mod wav_recorder;
