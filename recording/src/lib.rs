@@ -6,7 +6,9 @@
 //! append-only log of who searched, played or downloaded what; and [`policy`], which calls are
 //! recorded (all, none, sampled, scheduled, on demand; per agent, queue and default).
 //!
-//! Still to come: MP3, the SQL index and search, a `RecordingStore` trait
+//! [`index`] keeps one row per recording in SQLite (or PostgreSQL) and searches it.
+//!
+//! Still to come: MP3, a `RecordingStore` trait
 //! (local folder, S3-compatible storage), retention and backup.
 //!
 //! ```
@@ -27,5 +29,6 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod index;
 pub mod policy;
 pub mod wav_recorder;
