@@ -105,13 +105,8 @@ fn erlang_a(c: u32, lambda: f64, mu: f64, theta: f64) -> (f64, f64) {
 fn agrees_with_erlang_a() {
     // Overloaded without patience (9.6 erlangs on 10 agents), kept stable by callers who give
     // up after 30 s on average.
-    let scenario = MMC
-        .replace("rate_per_s = 1.0", "rate_per_s = 1.2")
-        .replace(
-            "handle_time = { dist = \"exponential\", mean_s = 8.0 }",
-            "handle_time = { dist = \"exponential\", mean_s = 8.0 }\npatience = { dist = \"exponential\", mean_s = 30.0 }",
-        );
-    let (status, v, stderr) = run(&scenario);
+    let scenario = include_str!("../scenarios/erlang-a.toml");
+    let (status, v, stderr) = run(scenario);
     assert!(status.success(), "{stderr}");
     let q = &v["queues"]["pengaduan"];
     let (abandon, wait) = erlang_a(10, 1.2, 1.0 / 8.0, 1.0 / 30.0);

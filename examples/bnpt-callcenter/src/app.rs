@@ -165,9 +165,12 @@ async fn serve(config: Config) -> Result<(), RunError> {
         sip: sip_listen.iter().map(ToString::to_string).collect(),
         data: config.data_dir.display().to_string(),
     };
+    // Handlers go in before the ready line: a script that stops us the moment it reads it
+    // must get a clean stop, not the default action of SIGTERM.
+    let stop_signals = StopSignals::install().map_err(RunError::Signal)?;
     announce(&ready);
 
-    wait_for_signal().await.map_err(RunError::Signal)?;
+    stop_signals.wait().await;
     info!("stopping");
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
@@ -191,10 +194,26 @@ fn announce(ready: &Ready) {
     }
 }
 
-async fn wait_for_signal() -> std::io::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result,
-        _ = term.recv() => Ok(()),
+/// SIGINT and SIGTERM, registered with the OS as soon as this is made.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Returns when either arrives.
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }

@@ -231,6 +231,17 @@ fn starts_answers_health_counts_sip_and_stops_cleanly() {
 }
 
 #[test]
+fn a_stop_right_after_the_ready_line_is_clean() {
+    // The ready line promises that SIGTERM is handled from then on.
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..5 {
+        let service = Service::start(&dir.path().join("bnpt-data"));
+        let (exit, stderr) = service.terminate();
+        assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+    }
+}
+
+#[test]
 fn phones_register_with_the_generated_password_kept_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
@@ -292,7 +303,7 @@ fn phones_register_with_the_generated_password_kept_private() {
     assert!(text.starts_with("SIP/2.0 403 Forbidden\r\n"), "{text}");
 
     let (exit, stderr) = service.terminate();
-    assert!(exit.success(), "{stderr}");
+    assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
     assert!(stderr.contains("registered"), "{stderr}");
     assert!(
         !stderr.contains(&password),
