@@ -66,6 +66,38 @@ impl World {
         actions
     }
 
+    /// The test agent logs in to the test queue.
+    fn login(&mut self) {
+        self.input(Input::AgentLogin {
+            agent: agent(),
+            queues: vec![queue()],
+        });
+    }
+
+    /// A caller joins the test queue.
+    fn arrive(&mut self, call: u64) -> Vec<Action> {
+        self.input(Input::CallArrived {
+            call: CallId::new(call),
+            queue: queue(),
+            priority: 0,
+        })
+    }
+
+    /// The test agent answers the offer of `call`.
+    fn answer(&mut self, call: u64) {
+        self.input(Input::OfferAnswered {
+            call: CallId::new(call),
+            agent: agent(),
+        });
+    }
+
+    /// The call ends.
+    fn end(&mut self, call: u64) {
+        self.input(Input::CallEnded {
+            call: CallId::new(call),
+        });
+    }
+
     /// Moves events from the scheduler into the log and the live projection.
     fn drain(&mut self) -> Vec<Action> {
         while let Some((at, kind)) = self.acd.poll_event() {
@@ -91,63 +123,34 @@ fn queue() -> QueueId {
 #[test]
 fn a_morning_in_the_queue() {
     let mut w = World::new();
-    w.input(Input::AgentLogin {
-        agent: agent(),
-        queues: vec![queue()],
-    });
+    w.login();
     w.advance(60); // logged in, not ready, for a minute
     w.input(Input::AgentReady { agent: agent() });
     // Call 1: answered after 10 s of ringing, 120 s of talk.
-    let offers = w.input(Input::CallArrived {
-        call: CallId::new(1),
-        queue: queue(),
-        priority: 0,
-    });
+    let offers = w.arrive(1);
     assert!(matches!(offers[0], Action::Offer { .. }));
     w.advance(10);
-    w.input(Input::OfferAnswered {
-        call: CallId::new(1),
-        agent: agent(),
-    });
+    w.answer(1);
     w.advance(120);
-    w.input(Input::CallEnded {
-        call: CallId::new(1),
-    });
+    w.end(1);
     // Call 2 arrives during the 30 s wrap-up, waits it out, and is answered the moment it rings.
-    w.input(Input::CallArrived {
-        call: CallId::new(2),
-        queue: queue(),
-        priority: 0,
-    });
+    w.arrive(2);
     w.advance(30);
-    w.input(Input::OfferAnswered {
-        call: CallId::new(2),
-        agent: agent(),
-    });
+    w.answer(2);
     w.advance(60);
-    w.input(Input::CallEnded {
-        call: CallId::new(2),
-    });
+    w.end(2);
     w.input(Input::WrapUpDone { agent: agent() });
     w.input(Input::AgentNotReady {
         agent: agent(),
         reason: ReasonCode::new("break").unwrap(),
     });
     // Calls 3 and 4 give up: one after 3 s (short), one after 40 s.
-    w.input(Input::CallArrived {
-        call: CallId::new(3),
-        queue: queue(),
-        priority: 0,
-    });
+    w.arrive(3);
     w.advance(3);
     w.input(Input::CallAbandoned {
         call: CallId::new(3),
     });
-    w.input(Input::CallArrived {
-        call: CallId::new(4),
-        queue: queue(),
-        priority: 0,
-    });
+    w.arrive(4);
     w.advance(40);
     w.input(Input::CallAbandoned {
         call: CallId::new(4),
@@ -208,10 +211,7 @@ fn a_morning_in_the_queue() {
 #[test]
 fn intervals_split_states_at_their_boundaries_and_replay_matches() {
     let mut w = World::new();
-    w.input(Input::AgentLogin {
-        agent: agent(),
-        queues: vec![queue()],
-    });
+    w.login();
     w.input(Input::AgentReady { agent: agent() });
     // Available from 08:00 to 08:20; the 15-minute intervals cut it 15 + 5.
     w.advance(20 * 60);
@@ -251,25 +251,13 @@ fn queue_log_lines_like_asterisk() {
     use sambung_acd::queue_log::QueueLog;
     use sambung_core::event::{EndCause, EventKind};
     let mut w = World::new();
-    w.input(Input::AgentLogin {
-        agent: agent(),
-        queues: vec![queue()],
-    });
+    w.login();
     w.input(Input::AgentReady { agent: agent() });
-    w.input(Input::CallArrived {
-        call: CallId::new(7),
-        queue: queue(),
-        priority: 0,
-    });
+    w.arrive(7);
     w.advance(4);
-    w.input(Input::OfferAnswered {
-        call: CallId::new(7),
-        agent: agent(),
-    });
+    w.answer(7);
     w.advance(95);
-    w.input(Input::CallEnded {
-        call: CallId::new(7),
-    });
+    w.end(7);
     // The call's end comes from the PBX, not the scheduler.
     w.log
         .append(
@@ -319,25 +307,13 @@ fn queue_log_lines_like_asterisk() {
 #[test]
 fn interval_reports_export_as_csv() {
     let mut w = World::new();
-    w.input(Input::AgentLogin {
-        agent: agent(),
-        queues: vec![queue()],
-    });
+    w.login();
     w.input(Input::AgentReady { agent: agent() });
-    w.input(Input::CallArrived {
-        call: CallId::new(1),
-        queue: queue(),
-        priority: 0,
-    });
+    w.arrive(1);
     w.advance(8);
-    w.input(Input::OfferAnswered {
-        call: CallId::new(1),
-        agent: agent(),
-    });
+    w.answer(1);
     w.advance(100);
-    w.input(Input::CallEnded {
-        call: CallId::new(1),
-    });
+    w.end(1);
     // Into the next 15-minute interval, where one caller gives up after 30 s.
     w.advance(900);
     w.input(Input::WrapUpDone { agent: agent() });
@@ -345,11 +321,7 @@ fn interval_reports_export_as_csv() {
         agent: agent(),
         reason: ReasonCode::new("break").unwrap(),
     });
-    w.input(Input::CallArrived {
-        call: CallId::new(2),
-        queue: queue(),
-        priority: 0,
-    });
+    w.arrive(2);
     w.advance(30);
     w.input(Input::CallAbandoned {
         call: CallId::new(2),
