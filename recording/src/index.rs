@@ -290,6 +290,36 @@ impl RecordingIndex {
         Ok(r.as_ref().map(row).transpose()?)
     }
 
+    /// Up to `limit` recordings that started before `before_ms`, oldest first, continuing
+    /// after `after` (the start and id of the last row of the previous page) if given.
+    pub async fn started_before(
+        &self,
+        before_ms: i64,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<RecordingRow>, IndexError> {
+        let (after_ms, after_id) = after.unwrap_or((i64::MIN, ""));
+        let rows = sqlx::query(sql(format!(
+            "SELECT {COLUMNS} FROM recordings WHERE started_ms < $1 AND (started_ms > $2 OR (started_ms = $2 AND id > $3)) ORDER BY started_ms, id LIMIT $4"
+        )))
+        .bind(before_ms)
+        .bind(after_ms)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
+    }
+
+    /// Removes a recording's row. Returns whether it existed.
+    pub async fn delete(&self, id: &str) -> Result<bool, IndexError> {
+        let done = sqlx::query("DELETE FROM recordings WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Runs a search: the matching rows of one page, newest first, and the total.
     pub async fn search(&self, s: &Search) -> Result<Page, IndexError> {
         if s.limit == 0 || s.limit > MAX_PAGE {

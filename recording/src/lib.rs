@@ -6,10 +6,11 @@
 //! append-only log of who searched, played or downloaded what; and [`policy`], which calls are
 //! recorded (all, none, sampled, scheduled, on demand; per agent, queue and default).
 //!
-//! [`index`] keeps one row per recording in SQLite (or PostgreSQL) and searches it.
+//! [`index`] keeps one row per recording in SQLite (or PostgreSQL) and searches it; [`store`]
+//! keeps the files behind the `RecordingStore` trait (a local folder today) with ranged reads;
+//! [`retention`] deletes what is past its keeping time, except under legal hold.
 //!
-//! Still to come: MP3, a `RecordingStore` trait
-//! (local folder, S3-compatible storage), retention and backup.
+//! Still to come: MP3, S3-compatible storage, backup.
 //!
 //! ```
 //! use sambung_recording::wav_recorder::{RecorderConfig, WavRecorder};
@@ -31,4 +32,6 @@
 pub mod audit;
 pub mod index;
 pub mod policy;
+pub mod retention;
+pub mod store;
 pub mod wav_recorder;
