@@ -9,7 +9,7 @@
 use sambung_recording::audit::{AuditLog, verify};
 use sambung_recording::index::{RecordingIndex, RecordingRow, Search};
 use sambung_recording::retention::{RetentionPolicy, SweepRun, sweep};
-use sambung_recording::store::{LocalStore, MAX_RANGE, RecordingStore, StoreError};
+use sambung_recording::store::{LocalStore, MAX_RANGE, RecordingStore, StoreError, sha256_file};
 
 const DAY_MS: i64 = 86_400_000;
 /// 1 January 2026, 00:00 UTC.
@@ -190,5 +190,28 @@ async fn a_simulated_year_and_a_half_keeps_exactly_what_the_policy_says() {
     assert!(
         index.get("rec-0003").await.unwrap().is_some(),
         "legal hold kept it"
+    );
+}
+
+#[test]
+fn file_digests_match_known_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    assert_eq!(
+        sha256_file(&empty).unwrap(),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    // Larger than one read, so the pieces are joined right: 200,000 × "a".
+    let big = dir.path().join("big");
+    std::fs::write(&big, vec![b'a'; 200_000]).unwrap();
+    let expected = std::process::Command::new("sha256sum")
+        .arg(&big)
+        .output()
+        .unwrap();
+    let expected = String::from_utf8_lossy(&expected.stdout);
+    assert_eq!(
+        sha256_file(&big).unwrap(),
+        expected.split_whitespace().next().unwrap()
     );
 }
