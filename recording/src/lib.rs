@@ -10,7 +10,9 @@
 //! keeps the files behind the `RecordingStore` trait (a local folder today) with ranged reads;
 //! [`retention`] deletes what is past its keeping time, except under legal hold.
 //!
-//! Still to come: MP3, S3-compatible storage, backup.
+//! [`backup`] writes a tar archive with a SHA-256 manifest, verifies and restores it.
+//!
+//! Still to come: MP3, S3-compatible storage.
 //!
 //! ```
 //! use sambung_recording::wav_recorder::{RecorderConfig, WavRecorder};
@@ -30,6 +32,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod backup;
 pub mod index;
 pub mod policy;
 pub mod retention;

@@ -89,6 +89,11 @@ impl LocalStore {
         })
     }
 
+    /// Where `key` is on disk (after the key is checked).
+    pub fn file_path(&self, key: &str) -> Result<PathBuf, StoreError> {
+        self.path(key)
+    }
+
     fn path(&self, key: &str) -> Result<PathBuf, StoreError> {
         Ok(self.root.join(safe_key(key)?))
     }
