@@ -42,6 +42,44 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Back up, verify and restore the recordings folder.
+    Recordings {
+        #[command(subcommand)]
+        action: RecordingsAction,
+    },
+}
+
+/// Recording subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RecordingsAction {
+    /// Write every recording into OUT/NAME.tar with OUT/NAME.manifest.json (SHA-256 sums).
+    Backup {
+        /// Folder the backup is written to.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Name of the backup [default: backup-<date>].
+        #[arg(long)]
+        name: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prove a backup complete and intact against its manifest.
+    Verify {
+        /// The backup's manifest (NAME.manifest.json, beside NAME.tar).
+        manifest: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a backup, then put its recordings back into the data folder.
+    Restore {
+        /// The backup's manifest (NAME.manifest.json, beside NAME.tar).
+        manifest: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Configuration subcommands.

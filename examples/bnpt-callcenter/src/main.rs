@@ -16,6 +16,7 @@ mod cli;
 mod config;
 mod http;
 mod listen;
+mod recordings_cli;
 mod secrets;
 mod sip_listener;
 mod store;
@@ -40,6 +41,16 @@ fn main() -> ExitCode {
                 print_stdout(&format!("configuration is valid: {}\n", config.summary()));
                 ExitCode::SUCCESS
             }
+            Err(e) => fail(&e),
+        },
+        Some(cli::Command::Recordings { action }) => match config::Config::load(&cli.global) {
+            Ok(config) => match recordings_cli::run(&config.data_dir, &action) {
+                Ok(text) => {
+                    print_stdout(&text);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            },
             Err(e) => fail(&e),
         },
         Some(cli::Command::Run) | None => {
