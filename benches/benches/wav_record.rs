@@ -85,6 +85,32 @@ fn main() {
         b.iter(|| ours(&dir.join("a.wav"), WavEncoding::Alaw, &caller, &agent));
     });
     group.finish();
+
+    // The same minute of stereo PCM, encoded to 32 kbit/s MP3 by us (LAME in process) and by
+    // the `lame` command (when installed), start to finish including reading the WAV.
+    let source = dir.join("mp3-source.wav");
+    ours(&source, WavEncoding::Pcm16, &caller, &agent);
+    let have_lame = std::process::Command::new("lame")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut group = c.benchmark_group("mp3_minute");
+    group.sample_size(10);
+    group.bench_function("sambung", |b| {
+        b.iter(|| sambung_recording::mp3::wav_to_mp3(&source, &dir.join("s.mp3"), 32));
+    });
+    if have_lame {
+        group.bench_function("lame_cli", |b| {
+            b.iter(|| {
+                std::process::Command::new("lame")
+                    .args(["--quiet", "--cbr", "-b", "32", "-q", "5"])
+                    .arg(&source)
+                    .arg(dir.join("l.mp3"))
+                    .status()
+            });
+        });
+    }
+    group.finish();
     c.final_summary();
     report();
 }
@@ -117,6 +143,23 @@ fn report() {
             _ => String::from("-"),
         };
         println!("{:<14} {:>16.2} {:>14}", name, ns / 1e6, ratio);
+    }
+    let mp3 = |name: &str| -> Option<f64> {
+        let path = output_dir()
+            .join("mp3_minute")
+            .join(name)
+            .join("new/estimates.json");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+        v["mean"]["point_estimate"].as_f64()
+    };
+    if let (Some(ours), Some(lame)) = (mp3("sambung"), mp3("lame_cli")) {
+        println!(
+            "mp3 of a call-minute: sambung {:.1} ms, lame command {:.1} ms ({:+.1}%)",
+            ours / 1e6,
+            lame / 1e6,
+            (ours / lame - 1.0) * 100.0
+        );
     }
     if let Some(ns) = mean_ns("sambung_alaw") {
         // One call-minute of CPU per minute of wall time is one call's share of a core.

@@ -12,7 +12,9 @@
 //!
 //! [`backup`] writes a tar archive with a SHA-256 manifest, verifies and restores it.
 //!
-//! Still to come: MP3, S3-compatible storage.
+//! With the default feature `mp3`, [`mp3`] makes MP3 copies through LAME after the call.
+//!
+//! Still to come: S3-compatible storage.
 //!
 //! ```
 //! use sambung_recording::wav_recorder::{RecorderConfig, WavRecorder};
@@ -34,6 +36,8 @@
 pub mod audit;
 pub mod backup;
 pub mod index;
+#[cfg(feature = "mp3")]
+pub mod mp3;
 pub mod policy;
 pub mod retention;
 pub mod store;
