@@ -120,15 +120,16 @@ fn main() {
     reason = "the ratio table is the benchmark's output"
 )]
 fn report() {
-    let mean_ns = |name: &str| -> Option<f64> {
+    let estimate = |group: &str, name: &str| -> Option<f64> {
         let path = output_dir()
-            .join("wav_record_minute")
+            .join(group)
             .join(name)
             .join("new/estimates.json");
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
         v["mean"]["point_estimate"].as_f64()
     };
+    let mean_ns = |name: &str| estimate("wav_record_minute", name);
     println!();
     println!(
         "{:<14} {:>16} {:>14}",
@@ -144,15 +145,7 @@ fn report() {
         };
         println!("{:<14} {:>16.2} {:>14}", name, ns / 1e6, ratio);
     }
-    let mp3 = |name: &str| -> Option<f64> {
-        let path = output_dir()
-            .join("mp3_minute")
-            .join(name)
-            .join("new/estimates.json");
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-        v["mean"]["point_estimate"].as_f64()
-    };
+    let mp3 = |name: &str| estimate("mp3_minute", name);
     if let (Some(ours), Some(lame)) = (mp3("sambung"), mp3("lame_cli")) {
         println!(
             "mp3 of a call-minute: sambung {:.1} ms, lame command {:.1} ms ({:+.1}%)",

@@ -8,6 +8,8 @@
     reason = "a test fails by panicking"
 )]
 
+mod common;
+
 use std::f64::consts::PI;
 use std::process::Command;
 
@@ -58,14 +60,7 @@ fn a_stereo_call_survives_the_round_trip_through_lame() {
     assert!((9_000..16_000).contains(&mp3.len()), "{} bytes", mp3.len());
     assert!(!dir.path().join("call.mp3.partial").exists());
 
-    let have_lame = Command::new("lame")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        have_lame || std::env::var_os("CI").is_none(),
-        "lame is not installed"
-    );
+    let have_lame = common::judge_available("lame");
     if !have_lame {
         return;
     }

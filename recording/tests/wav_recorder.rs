@@ -7,6 +7,8 @@
     reason = "a test fails by panicking"
 )]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -171,17 +173,9 @@ fn survives_kill_9() {
     }
 }
 
-/// sox, if installed; in CI (where scripts/test installs it) its absence is a failure.
+/// sox, if installed (required in CI).
 fn sox() -> Option<&'static str> {
-    let found = Command::new("sox")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found || std::env::var_os("CI").is_none(),
-        "sox is not installed"
-    );
-    found.then_some("sox")
+    common::judge_available("sox").then_some("sox")
 }
 
 #[test]
