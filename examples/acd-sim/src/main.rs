@@ -37,7 +37,7 @@ use clap::Parser;
 struct Args {
     /// The scenario (TOML).
     scenario: PathBuf,
-    /// Run once per agent count in A..B (the scenario's one [[agents]] table is varied).
+    /// Run once per agent count in A..B (the scenario's one `[[agents]]` table is varied).
     #[arg(long, value_name = "A..B")]
     sweep_agents: Option<String>,
     /// With --sweep-agents: draw service level and ASA against agents into this SVG file.

@@ -57,7 +57,7 @@ pub(crate) enum RecordingsAction {
         /// Folder the backup is written to.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// Name of the backup [default: backup-<date>].
+        /// Name of the backup [default: `backup-YYYY-MM-DD`, today].
         #[arg(long)]
         name: Option<String>,
         /// Print the result as JSON.
