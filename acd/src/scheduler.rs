@@ -718,11 +718,7 @@ impl Acd {
                         });
                     }
                     AgentStatus::Ringing(call) => {
-                        self.actions.push_back(Action::CancelOffer {
-                            call,
-                            agent: agent.clone(),
-                        });
-                        self.requeue(call);
+                        self.withdraw_offer(call, &agent);
                     }
                     _ => {}
                 }
@@ -779,11 +775,7 @@ impl Acd {
                         what: "not ready during a call",
                     }),
                     AgentStatus::Ringing(call) => {
-                        self.actions.push_back(Action::CancelOffer {
-                            call,
-                            agent: agent.clone(),
-                        });
-                        self.requeue(call);
+                        self.withdraw_offer(call, &agent);
                         self.set_agent(now, &agent, AgentStatus::NotReady(reason));
                         Ok(())
                     }
@@ -934,6 +926,16 @@ impl Acd {
             );
             self.timers.remove(&key);
         }
+    }
+
+    /// Takes a ringing offer back from an agent who is leaving (logout, not ready): the phone
+    /// stops ringing and the caller keeps their place.
+    fn withdraw_offer(&mut self, call: CallId, agent: &AgentId) {
+        self.actions.push_back(Action::CancelOffer {
+            call,
+            agent: agent.clone(),
+        });
+        self.requeue(call);
     }
 
     /// Puts an offered call back to waiting, in its old place.

@@ -7,13 +7,15 @@
 //! that the *newest* entries were cut off; keep [`AuditLog::head`] somewhere else (the index
 //! database, a backup manifest) and compare it with what [`verify`] returns.
 
-use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+/// Longest line an entry may take: an entry is refused beyond it, and a longer line in the
+/// file breaks the chain rather than being read into memory whole.
+pub const MAX_LINE: usize = 64 * 1024;
 
 /// The `prev` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -49,12 +51,7 @@ struct Hashed<'a> {
 
 fn hash_of(e: &Hashed<'_>) -> String {
     // Serialising a struct of plain strings and a number cannot fail.
-    let bytes = serde_json::to_vec(e).unwrap_or_default();
-    let mut out = String::with_capacity(64);
-    for b in Sha256::digest(&bytes) {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    crate::digest::sha256_hex(&serde_json::to_vec(e).unwrap_or_default())
 }
 
 /// Why the audit log cannot be used or does not verify.
@@ -69,6 +66,12 @@ pub enum AuditError {
         /// The cause.
         #[source]
         source: std::io::Error,
+    },
+    /// An entry longer than [`MAX_LINE`] (a search with pages of terms, say).
+    #[error("audit entry of {bytes} bytes is longer than {MAX_LINE}")]
+    EntryTooLong {
+        /// Its length.
+        bytes: usize,
     },
     /// The chain is broken at `line` (1-based).
     #[error("audit log {path} is broken at line {line}: {reason}")]
@@ -109,15 +112,30 @@ pub fn verify(path: &Path) -> Result<Verified, AuditError> {
     };
     let mut head = GENESIS.to_owned();
     let mut entries = 0u64;
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(io)?;
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let limit = u64::try_from(MAX_LINE).unwrap_or(u64::MAX) + 1;
+        if (&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .map_err(io)?
+            == 0
+        {
+            break;
+        }
         let broken = |reason| AuditError::Broken {
             path: path.to_owned(),
             line: entries + 1,
             reason,
         };
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        if text.len() > MAX_LINE {
+            return Err(broken("line longer than any entry can be"));
+        }
         let e: AuditEntry =
-            serde_json::from_str(&line).map_err(|_| broken("not an audit entry"))?;
+            serde_json::from_slice(text).map_err(|_| broken("not an audit entry"))?;
         if e.seq != entries + 1 {
             return Err(broken(
                 "sequence number out of order (an entry was removed or moved)",
@@ -217,6 +235,9 @@ impl AuditLog {
             hash,
         };
         let mut line = serde_json::to_vec(&entry).unwrap_or_default();
+        if line.len() > MAX_LINE {
+            return Err(AuditError::EntryTooLong { bytes: line.len() });
+        }
         line.push(b'\n');
         let io = |source| AuditError::Io {
             path: self.path.clone(),

@@ -5,13 +5,13 @@
 //! a backup interrupted by a crash leaves no file that looks finished.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::store::{LocalStore, StoreError, sha256_file};
+use crate::digest::{Hashing, sha256_reader};
+use crate::store::{LocalStore, StoreError};
 
 /// One file in a backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,24 +68,17 @@ pub struct BackupFiles {
     pub manifest: PathBuf,
 }
 
-fn hex(digest: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
-fn write_synced(
+/// Writes `path` under a temporary name, syncs it and renames it into place.
+fn write_synced<T>(
     path: &Path,
-    write: impl FnOnce(&mut File) -> std::io::Result<()>,
-) -> std::io::Result<()> {
+    write: impl FnOnce(&mut File) -> std::io::Result<T>,
+) -> std::io::Result<T> {
     let tmp = path.with_extension("partial");
     let mut file = File::create(&tmp)?;
-    write(&mut file)?;
+    let out = write(&mut file)?;
     file.sync_all()?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    Ok(out)
 }
 
 /// Backs up `keys` from `store` into `dir/NAME.tar` and `dir/NAME.manifest.json`, calling
@@ -108,13 +101,23 @@ pub fn backup(
     }
     let archive = dir.join(format!("{name}.tar"));
     let mut files = Vec::with_capacity(keys.len());
-    write_synced(&archive, |file| {
-        let mut tar = tar::Builder::new(BufWriter::new(file));
+    // One pass: each recording is hashed as it is copied in, and the archive as it is written.
+    let archive_sha256 = write_synced(&archive, |file| {
+        let mut tar = tar::Builder::new(BufWriter::new(Hashing::new(file)));
         let mut done = 0u64;
         for (key, path) in &sources {
-            let size = std::fs::metadata(path)?.len();
-            let sha256 = sha256_file(path).map_err(|e| std::io::Error::other(e.to_string()))?;
-            tar.append_path_with_name(path, key)?;
+            let source = File::open(path)?;
+            let mut header = tar::Header::new_gnu();
+            header.set_metadata(&source.metadata()?);
+            let size = header.size()?;
+            let mut reading = Hashing::new(source);
+            tar.append_data(&mut header, key, &mut reading)?;
+            let (sha256, read, _) = reading.finish();
+            if read != size {
+                return Err(std::io::Error::other(format!(
+                    "{key} changed size while it was backed up"
+                )));
+            }
             files.push(ManifestEntry {
                 key: (*key).clone(),
                 size,
@@ -123,12 +126,15 @@ pub fn backup(
             done += size;
             progress(done, total);
         }
-        tar.into_inner()?.flush()
+        let mut buffered = tar.into_inner()?;
+        buffered.flush()?;
+        let hashing = buffered.into_inner().map_err(|e| e.into_error())?;
+        Ok(hashing.finish().0)
     })?;
     let manifest = Manifest {
         created: created.to_owned(),
         files,
-        archive_sha256: sha256_file(&archive)?,
+        archive_sha256,
     };
     let manifest_path = dir.join(format!("{name}.manifest.json"));
     let text = serde_json::to_vec_pretty(&manifest).map_err(|source| BackupError::Manifest {
@@ -158,16 +164,29 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, BackupError> {
 /// the size and SHA-256 written there, none missing and none extra. Returns the bytes checked.
 pub fn verify(files: &BackupFiles) -> Result<u64, BackupError> {
     let manifest = read_manifest(&files.manifest)?;
-    if sha256_file(&files.archive)? != manifest.archive_sha256 {
+    // One pass over the archive: its own hash accumulates while its entries are checked.
+    let mut archive = tar::Archive::new(Hashing::new(File::open(&files.archive)?));
+    let checked = check_entries(&mut archive, &manifest);
+    let mut rest = archive.into_inner();
+    std::io::copy(&mut rest, &mut std::io::sink())?;
+    if rest.finish().0 != manifest.archive_sha256 {
+        // Whatever else went wrong, the archive is not the one the manifest describes.
         return Err(BackupError::Mismatch(
             "the archive's SHA-256 differs".to_owned(),
         ));
     }
+    checked
+}
+
+/// Checks every entry against the manifest, in order; returns the bytes checked.
+fn check_entries(
+    archive: &mut tar::Archive<impl std::io::Read>,
+    manifest: &Manifest,
+) -> Result<u64, BackupError> {
     let mut expected = manifest.files.iter();
     let mut bytes = 0u64;
-    let mut archive = tar::Archive::new(File::open(&files.archive)?);
     for entry in archive.entries()? {
-        let mut entry = entry?;
+        let entry = entry?;
         let key = entry.path()?.to_string_lossy().into_owned();
         let Some(want) = expected.next() else {
             return Err(BackupError::Mismatch(format!(
@@ -180,18 +199,8 @@ pub fn verify(files: &BackupFiles) -> Result<u64, BackupError> {
                 want.key
             )));
         }
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut size = 0u64;
-        loop {
-            let n = entry.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            size += n as u64;
-            hasher.update(buf.get(..n).unwrap_or_default());
-        }
-        if size != want.size || hex(&hasher.finalize()) != want.sha256 {
+        let (sha256, size) = sha256_reader(entry)?;
+        if size != want.size || sha256 != want.sha256 {
             return Err(BackupError::Mismatch(format!(
                 "{key} differs from the manifest"
             )));

@@ -35,6 +35,7 @@
 
 pub mod audit;
 pub mod backup;
+mod digest;
 pub mod index;
 #[cfg(feature = "mp3")]
 pub mod mp3;

@@ -155,24 +155,8 @@ impl RecordingStore for LocalStore {
     }
 }
 
-/// The SHA-256 of a file, lower-case hex, read in 64 KiB pieces (for the index's `sha256`
-/// column and backup manifests).
+/// The SHA-256 of a file, lower-case hex (for the index's `sha256` column and backup
+/// manifests).
 pub fn sha256_file(path: &Path) -> Result<String, StoreError> {
-    use sha2::{Digest, Sha256};
-    use std::fmt::Write as _;
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(buf.get(..n).unwrap_or_default());
-    }
-    let mut out = String::with_capacity(64);
-    for b in hasher.finalize() {
-        let _ = write!(out, "{b:02x}");
-    }
-    Ok(out)
+    Ok(crate::digest::sha256_reader(File::open(path)?)?.0)
 }

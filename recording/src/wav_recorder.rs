@@ -350,17 +350,14 @@ pub fn recover(path: &Path) -> Result<(RecordingSummary, bool), RecordError> {
         .open(path)
         .map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    let mut head = Vec::with_capacity(4096);
-    (&mut file).take(4096).read_to_end(&mut head).map_err(io)?;
-    let (format, _) = wav::read(&head).map_err(bad)?;
-    let fields = locate(&head).ok_or_else(|| bad(WavError::NoData))?;
-    let declared = u64::from(u32::from_le_bytes(
-        usize::try_from(fields.data_offset)
-            .ok()
-            .and_then(|end| head.get(end.checked_sub(4)?..end))
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| bad(WavError::NoData))?,
-    ));
+    let Header {
+        format,
+        fields,
+        declared,
+    } = read_header(&mut file).map_err(|e| match e {
+        HeaderError::Io(source) => io(source),
+        HeaderError::Wav(source) => bad(source),
+    })?;
     let align = block_align(format).max(1);
     let on_disk = len.saturating_sub(fields.data_offset);
     // A finished file may carry one pad byte after an odd-length data chunk.
@@ -372,6 +369,52 @@ pub fn recover(path: &Path) -> Result<(RecordingSummary, bool), RecordError> {
     write_sizes(&mut file, fields, format, whole).map_err(io)?;
     file.sync_all().map_err(io)?;
     Ok((RecordingSummary::new(format, whole), true))
+}
+
+/// What the start of a WAV file says.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Header {
+    /// The format.
+    pub(crate) format: WavFormat,
+    fields: SizeFields,
+    /// The data chunk's size as written in the header (stale after a crash).
+    pub(crate) declared: u64,
+}
+
+impl Header {
+    /// Where the audio starts.
+    pub(crate) fn data_offset(&self) -> u64 {
+        self.fields.data_offset
+    }
+}
+
+/// Why [`read_header`] failed.
+#[derive(Debug)]
+pub(crate) enum HeaderError {
+    Io(std::io::Error),
+    Wav(WavError),
+}
+
+/// Reads the header from the first 4 KiB of `file` (never more, whatever the file claims).
+pub(crate) fn read_header(file: &mut File) -> Result<Header, HeaderError> {
+    let mut head = Vec::with_capacity(4096);
+    file.seek(SeekFrom::Start(0)).map_err(HeaderError::Io)?;
+    file.take(4096)
+        .read_to_end(&mut head)
+        .map_err(HeaderError::Io)?;
+    let (format, _) = wav::read(&head).map_err(HeaderError::Wav)?;
+    let fields = locate(&head).ok_or(HeaderError::Wav(WavError::NoData))?;
+    let declared = usize::try_from(fields.data_offset)
+        .ok()
+        .and_then(|end| head.get(end.checked_sub(4)?..end))
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes)
+        .ok_or(HeaderError::Wav(WavError::NoData))?;
+    Ok(Header {
+        format,
+        fields,
+        declared: u64::from(declared),
+    })
 }
 
 /// Finds the data chunk and, if present, the fact chunk's sample count in a header.

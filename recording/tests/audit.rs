@@ -72,3 +72,27 @@ fn a_removed_or_altered_entry_breaks_the_chain_where_it_was() {
     std::fs::write(&path, format!("{text}not json\n")).unwrap();
     assert_eq!(broken_line(&path), 6);
 }
+
+#[test]
+fn an_endless_line_breaks_the_chain_and_an_oversized_entry_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    fill(&path, 2);
+    let mut text = std::fs::read(&path).unwrap();
+    text.extend(std::iter::repeat_n(
+        b'x',
+        10 * sambung_recording::audit::MAX_LINE,
+    ));
+    std::fs::write(&path, &text).unwrap();
+    assert_eq!(broken_line(&path), 3);
+
+    let other = dir.path().join("other.jsonl");
+    let mut log = AuditLog::open(&other).unwrap();
+    let huge = "9".repeat(sambung_recording::audit::MAX_LINE);
+    assert!(matches!(
+        log.append("t", "2001", "search", &huge),
+        Err(AuditError::EntryTooLong { .. })
+    ));
+    assert!(log.is_empty(), "nothing was written");
+    assert_eq!(verify(&other).unwrap().entries, 0);
+}
