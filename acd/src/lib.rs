@@ -7,6 +7,8 @@
 //!   A, cancel an offer, tell a caller where they are in the queue) and the events it logged
 //!   (`sambung_core::event::EventKind`), and call [`Acd::handle_timeout`] at
 //!   [`Acd::poll_timeout`]. It never reads a clock.
+//! - [`center`]: the scheduler with its CMS projection kept in step, for drivers without an
+//!   event log of their own.
 //! - [`cms`]: CMS metrics as a projection of the event log: a live snapshot per queue and
 //!   agent, and 15-minute interval rollups that can be rebuilt from the log.
 //! - [`alerts`]: thresholds on key figures that raise and clear alerts.
@@ -43,6 +45,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod center;
 pub mod cms;
 pub mod export;
 pub mod feature_codes;

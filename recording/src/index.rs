@@ -38,6 +38,9 @@ pub enum IndexError {
 /// Largest page a search returns.
 pub const MAX_PAGE: u32 = 1000;
 
+/// The index's file name in a data folder (beside the `recordings/` folder).
+pub const INDEX_FILE: &str = "recordings.sqlite";
+
 /// A recording as the index knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordingRow {
@@ -216,6 +219,11 @@ impl RecordingIndex {
             sqlx::query(statement).execute(&pool).await?;
         }
         Ok(Self { pool })
+    }
+
+    /// Opens (creating if needed) the index of a data folder: its [`INDEX_FILE`].
+    pub async fn open_data_folder(folder: &Path) -> Result<Self, IndexError> {
+        Self::open_sqlite(&folder.join(INDEX_FILE)).await
     }
 
     /// Opens (creating if needed) an SQLite index file.

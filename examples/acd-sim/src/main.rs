@@ -22,9 +22,9 @@
 //! Exit status: 0, or 2 for a usage, I/O or scenario error (which names the key).
 #![forbid(unsafe_code)]
 
-mod scenario;
-mod sim;
-mod sweep;
+mod draw;
+
+use acd_sim::{scenario, sim, sweep};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,8 +94,8 @@ fn main() -> ExitCode {
                 Err(e) => return fail(e.to_string()),
             };
         if let Some(svg) = &args.svg {
-            let queue = scenario.queues.first().map_or("", |q| q.name.as_str());
-            if let Err(e) = sweep::draw(&points, queue, svg) {
+            let queue = scenario.first_queue().unwrap_or("");
+            if let Err(e) = draw::draw(&points, queue, svg) {
                 return fail(e.to_string());
             }
         }

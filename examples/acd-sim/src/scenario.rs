@@ -8,7 +8,7 @@ use serde::Deserialize;
 /// A whole scenario.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Scenario {
+pub struct Scenario {
     pub(crate) seed: u64,
     pub(crate) duration_s: f64,
     pub(crate) service_level_threshold_s: f64,
@@ -17,6 +17,13 @@ pub(crate) struct Scenario {
     #[serde(rename = "queue")]
     pub(crate) queues: Vec<QueueSpec>,
     pub(crate) agents: Vec<AgentSpec>,
+}
+
+impl Scenario {
+    /// The first queue's name, if there is a queue.
+    pub fn first_queue(&self) -> Option<&str> {
+        self.queues.first().map(|q| q.name.as_str())
+    }
 }
 
 /// `[[queue]]`
@@ -60,15 +67,24 @@ pub(crate) struct AgentSpec {
 
 /// Why a scenario is refused.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ScenarioError {
+pub enum ScenarioError {
+    /// The TOML does not parse, or a key has the wrong type or is unknown.
     #[error("key `{key}`")]
     Parse {
+        /// The key's path (`queue[0].arrival.rate_per_s`).
         key: String,
+        /// What the TOML parser said.
         #[source]
         source: Box<toml::de::Error>,
     },
+    /// A value is out of range.
     #[error("key `{key}`: {reason}")]
-    Invalid { key: String, reason: &'static str },
+    Invalid {
+        /// The key's path.
+        key: String,
+        /// What is wrong with its value.
+        reason: &'static str,
+    },
 }
 
 fn invalid(key: impl Into<String>, reason: &'static str) -> ScenarioError {
@@ -101,7 +117,7 @@ impl Dist {
 }
 
 /// Parses and checks a scenario.
-pub(crate) fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     let de = toml::Deserializer::parse(text).map_err(|e| ScenarioError::Parse {
         key: "(document)".to_owned(),
         source: Box::new(e),

@@ -15,24 +15,36 @@ use crate::scenario::{Arrival, Dist, Scenario};
 
 /// Per-queue results.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub(crate) struct QueueReport {
-    pub(crate) offered: u64,
-    pub(crate) answered: u64,
-    pub(crate) abandoned: u64,
-    pub(crate) service_level: f64,
-    pub(crate) asa_s: f64,
-    pub(crate) aht_s: f64,
-    pub(crate) abandon_rate: f64,
-    pub(crate) mean_wait_s: f64,
+pub struct QueueReport {
+    /// Callers who joined (short abandons excluded).
+    pub offered: u64,
+    /// Callers an agent answered.
+    pub answered: u64,
+    /// Callers who gave up while waiting.
+    pub abandoned: u64,
+    /// Answered within the threshold ÷ offered.
+    pub service_level: f64,
+    /// Mean wait of answered calls, in seconds.
+    pub asa_s: f64,
+    /// Mean handle time of answered calls, in seconds.
+    pub aht_s: f64,
+    /// Abandoned ÷ offered.
+    pub abandon_rate: f64,
+    /// Mean time in queue over all offered calls, in seconds.
+    pub mean_wait_s: f64,
 }
 
 /// The printed result.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub(crate) struct Report {
-    pub(crate) queues: BTreeMap<String, QueueReport>,
-    pub(crate) occupancy: f64,
-    pub(crate) wall_time_s: f64,
-    pub(crate) calls_per_wall_s: f64,
+pub struct Report {
+    /// Results per queue, by name.
+    pub queues: BTreeMap<String, QueueReport>,
+    /// Agents' busy time ÷ their staffed time.
+    pub occupancy: f64,
+    /// Real time the run took, in seconds.
+    pub wall_time_s: f64,
+    /// Offered calls per second of real time.
+    pub calls_per_wall_s: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,8 +82,8 @@ fn dur(s: f64) -> Duration {
     Duration::from_secs_f64(s.max(0.0))
 }
 
-/// Runs a scenario.
-pub(crate) fn run(s: &Scenario, base: Instant) -> Report {
+/// Runs a scenario; `base` is the simulated clock's zero.
+pub fn run(s: &Scenario, base: Instant) -> Report {
     let wall = Instant::now();
     let mut rng = SmallRng::seed_from_u64(s.seed);
     let mut acd = Acd::new(AcdConfig {

@@ -1,9 +1,5 @@
-//! `--sweep-agents A..B --svg FILE`: the scenario run once per agent count, and the chart a
-//! planner asks for — service level and ASA against the number of agents.
+//! `--sweep-agents A..B`: the scenario run once per agent count.
 
-use std::path::Path;
-
-use plotters::prelude::*;
 use serde::Serialize;
 
 use crate::scenario::Scenario;
@@ -11,25 +7,27 @@ use crate::sim::{self, Report};
 
 /// One point of the sweep.
 #[derive(Debug, Serialize)]
-pub(crate) struct Point {
-    pub(crate) agents: u32,
+pub struct Point {
+    /// Agents staffed.
+    pub agents: u32,
+    /// The run's results.
     #[serde(flatten)]
-    pub(crate) report: Report,
+    pub report: Report,
 }
 
 /// Why a sweep cannot run.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum SweepError {
+pub enum SweepError {
+    /// The range is not `A..B` with 1 <= A <= B <= 10000.
     #[error("--sweep-agents expects A..B with 1 <= A <= B <= 10000, got {0:?}")]
     Range(String),
+    /// The scenario has more or fewer than one `[[agents]]` table.
     #[error("--sweep-agents needs exactly one [[agents]] table to vary")]
     AgentTables,
-    #[error("cannot draw {path}: {message}")]
-    Draw { path: String, message: String },
 }
 
 /// Parses `A..B`.
-pub(crate) fn parse_range(text: &str) -> Result<(u32, u32), SweepError> {
+pub fn parse_range(text: &str) -> Result<(u32, u32), SweepError> {
     let bad = || SweepError::Range(text.chars().take(32).collect());
     let (a, b) = text.split_once("..").ok_or_else(bad)?;
     let (a, b): (u32, u32) = (
@@ -43,7 +41,7 @@ pub(crate) fn parse_range(text: &str) -> Result<(u32, u32), SweepError> {
 }
 
 /// Runs the scenario for each agent count in `from..=to`.
-pub(crate) fn run(
+pub fn run(
     scenario: &Scenario,
     from: u32,
     to: u32,
@@ -62,73 +60,4 @@ pub(crate) fn run(
             }
         })
         .collect())
-}
-
-/// Draws service level (%) and ASA (s) of the first queue against the agent count.
-pub(crate) fn draw(points: &[Point], queue: &str, path: &Path) -> Result<(), SweepError> {
-    let err = |e: &dyn std::fmt::Display| SweepError::Draw {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let series: Vec<(u32, f64, f64)> = points
-        .iter()
-        .filter_map(|p| {
-            p.report
-                .queues
-                .get(queue)
-                .map(|q| (p.agents, q.service_level * 100.0, q.asa_s))
-        })
-        .collect();
-    let (Some(first), Some(last)) = (series.first(), series.last()) else {
-        return Ok(());
-    };
-    let max_asa = series.iter().map(|p| p.2).fold(1.0f64, f64::max) * 1.1;
-    let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("Queue {queue}: service level and ASA by agents"),
-            ("sans-serif", 22),
-        )
-        .margin(16)
-        .x_label_area_size(40)
-        .y_label_area_size(56)
-        .right_y_label_area_size(56)
-        .build_cartesian_2d(first.0..last.0, 0f64..100f64)
-        .map_err(|e| err(&e))?
-        .set_secondary_coord(first.0..last.0, 0f64..max_asa);
-    chart
-        .configure_mesh()
-        .x_desc("agents")
-        .y_desc("service level (%)")
-        .draw()
-        .map_err(|e| err(&e))?;
-    chart
-        .configure_secondary_axes()
-        .y_desc("ASA (s)")
-        .draw()
-        .map_err(|e| err(&e))?;
-    chart
-        .draw_series(LineSeries::new(
-            series.iter().map(|p| (p.0, p.1)),
-            BLUE.stroke_width(2),
-        ))
-        .map_err(|e| err(&e))?
-        .label("service level (%)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
-    chart
-        .draw_secondary_series(LineSeries::new(
-            series.iter().map(|p| (p.0, p.2)),
-            RED.stroke_width(2),
-        ))
-        .map_err(|e| err(&e))?
-        .label("ASA (s)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))
 }

@@ -1,0 +1,181 @@
+//! [`Center`]: the scheduler with its CMS projection fed from the events it logs, for drivers
+//! that want live figures without keeping an event log of their own (the bindings, simulators,
+//! small deployments). Still sans-IO: every call takes the current `Instant`, and wall-clock
+//! times are derived from one (`Instant`, `Timestamp`) pair given at construction.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use sambung_acd::center::Center;
+//! use sambung_acd::cms::CmsConfig;
+//! use sambung_acd::{AcdConfig, Input, QueueConfig, Strategy};
+//! use sambung_core::ids::{AgentId, CallId, QueueId};
+//!
+//! let t0 = Instant::now();
+//! let mut center = Center::new(AcdConfig::default(), CmsConfig::default(), t0, jiff::Timestamp::UNIX_EPOCH);
+//! let queue = QueueId::new("pengaduan")?;
+//! let agent = AgentId::new("1001")?;
+//! center.add_queue(QueueConfig::new(queue.clone(), Strategy::LongestIdle));
+//! center.handle(t0, Input::AgentLogin { agent: agent.clone(), queues: vec![queue.clone()] })?;
+//! center.handle(t0, Input::AgentReady { agent: agent.clone() })?;
+//! center.handle(t0, Input::CallArrived { call: CallId::new(1), queue: queue.clone(), priority: 0 })?;
+//! center.handle(t0 + Duration::from_secs(3), Input::OfferAnswered { call: CallId::new(1), agent })?;
+//! let stats = &center.cms().queue(&queue).expect("queue seen").totals;
+//! assert_eq!((stats.offered, stats.answered), (1, 1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::time::Instant;
+
+use jiff::{SignedDuration, Timestamp};
+use sambung_core::event::{Event, EventSeq, Projection};
+
+use crate::cms::{Cms, CmsConfig};
+use crate::{Acd, AcdConfig, AcdError, Action, QueueConfig};
+
+/// A scheduler and its CMS projection, kept in step.
+#[derive(Debug)]
+pub struct Center {
+    acd: Acd,
+    cms: Cms,
+    origin: Instant,
+    origin_wall: Timestamp,
+    next_seq: u64,
+}
+
+impl Center {
+    /// A scheduler and an empty projection; `origin` is the instant at which the wall clock
+    /// read `origin_wall`.
+    pub fn new(acd: AcdConfig, cms: CmsConfig, origin: Instant, origin_wall: Timestamp) -> Self {
+        Self {
+            acd: Acd::new(acd),
+            cms: Cms::new(cms),
+            origin,
+            origin_wall,
+            next_seq: EventSeq::FIRST.get(),
+        }
+    }
+
+    /// Adds or replaces a queue.
+    pub fn add_queue(&mut self, config: QueueConfig) {
+        self.acd.add_queue(config);
+    }
+
+    /// Feeds an input to the scheduler, then the events it logged to the projection.
+    pub fn handle(&mut self, now: Instant, input: crate::Input) -> Result<(), AcdError> {
+        let result = self.acd.handle(now, input);
+        self.drain_events();
+        result
+    }
+
+    /// Runs the scheduler's timers due at `now`, then feeds the projection.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.acd.handle_timeout(now);
+        self.drain_events();
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.acd.poll_timeout()
+    }
+
+    /// The next action for the driver.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.acd.poll_action()
+    }
+
+    /// The scheduler, for its queries (agent status, waiting callers, positions).
+    pub fn acd(&self) -> &Acd {
+        &self.acd
+    }
+
+    /// The CMS projection.
+    pub fn cms(&self) -> &Cms {
+        &self.cms
+    }
+
+    /// The wall-clock time of `at` (instants before the origin map before `origin_wall`).
+    pub fn wall(&self, at: Instant) -> Timestamp {
+        let offset = match at.checked_duration_since(self.origin) {
+            Some(after) => SignedDuration::try_from(after).unwrap_or(SignedDuration::MAX),
+            None => -SignedDuration::try_from(self.origin.duration_since(at))
+                .unwrap_or(SignedDuration::MAX),
+        };
+        self.origin_wall
+            .checked_add(offset)
+            .unwrap_or(self.origin_wall)
+    }
+
+    fn drain_events(&mut self) {
+        while let Some((at, kind)) = self.acd.poll_event() {
+            let event = Event {
+                seq: EventSeq::new(self.next_seq),
+                at,
+                wall: self.wall(at),
+                kind,
+            };
+            self.next_seq += 1;
+            self.cms.apply(&event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{Input, Strategy};
+    use sambung_core::ids::{AgentId, CallId, QueueId};
+
+    #[test]
+    fn abandoned_and_answered_calls_reach_the_projection_with_wall_times() {
+        let origin_wall: Timestamp = "2026-11-28T01:00:00Z".parse().unwrap();
+        let t0 =
+            sambung_core::clock::Clock::now(&sambung_core::clock::SimulatedClock::new(origin_wall));
+        let mut c = Center::new(AcdConfig::default(), CmsConfig::default(), t0, origin_wall);
+        let q = QueueId::new("q").unwrap();
+        let a = AgentId::new("1001").unwrap();
+        c.add_queue(QueueConfig::new(q.clone(), Strategy::Linear));
+        c.handle(
+            t0,
+            Input::CallArrived {
+                call: CallId::new(1),
+                queue: q.clone(),
+                priority: 0,
+            },
+        )
+        .unwrap();
+        c.handle(
+            t0 + Duration::from_secs(5),
+            Input::CallAbandoned {
+                call: CallId::new(1),
+            },
+        )
+        .unwrap();
+        c.handle(
+            t0,
+            Input::AgentLogin {
+                agent: a.clone(),
+                queues: vec![q.clone()],
+            },
+        )
+        .unwrap();
+        // A wrong input is refused and changes nothing.
+        assert!(
+            c.handle(
+                t0,
+                Input::CallEnded {
+                    call: CallId::new(9)
+                }
+            )
+            .is_err()
+        );
+        let totals = &c.cms().queue(&q).unwrap().totals;
+        assert_eq!((totals.offered, totals.abandoned), (1, 1));
+        assert_eq!(c.cms().logged_in_at(&a), Some(origin_wall));
+        assert_eq!(
+            c.wall(t0 + Duration::from_secs(90)),
+            "2026-11-28T01:01:30Z".parse::<Timestamp>().unwrap()
+        );
+    }
+}
