@@ -383,6 +383,7 @@ pub(crate) struct Header {
 
 impl Header {
     /// Where the audio starts.
+    #[cfg(feature = "mp3")]
     pub(crate) fn data_offset(&self) -> u64 {
         self.fields.data_offset
     }

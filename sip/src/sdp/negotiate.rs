@@ -97,6 +97,31 @@ impl Codec {
         )
     }
 
+    /// A built-in codec by its encoding name, any case (`PCMU`, `PCMA`, `G722`, `opus`,
+    /// `telephone-event`, `VP8`, `H264`); `None` for a name this crate has no entry for.
+    ///
+    /// ```
+    /// use sambung_sip::sdp::negotiate::Codec;
+    /// assert_eq!(Codec::by_name("pcma"), Some(Codec::pcma()));
+    /// assert_eq!(Codec::by_name("AMR"), None);
+    /// ```
+    pub fn by_name(name: &str) -> Option<Self> {
+        type Make = fn() -> Codec;
+        let known: [(&str, Make); 7] = [
+            ("PCMU", Self::pcmu),
+            ("PCMA", Self::pcma),
+            ("G722", Self::g722),
+            ("opus", Self::opus),
+            ("telephone-event", Self::telephone_event),
+            ("VP8", Self::vp8),
+            ("H264", Self::h264),
+        ];
+        known
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, make)| make())
+    }
+
     fn is_dtmf(&self) -> bool {
         self.name.eq_ignore_ascii_case("telephone-event")
     }
