@@ -201,6 +201,13 @@ impl Message {
     }
 }
 
+/// The codecs offered and accepted when a caller names none: PCMA, PCMU, telephone-event.
+pub fn default_codecs() -> Vec<String> {
+    ["PCMA", "PCMU", "telephone-event"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
 fn local_media(address: &str, port: u16, codecs: &[String]) -> Result<LocalMedia, Error> {
     let ip: IpAddr = address
         .parse()

@@ -195,23 +195,26 @@ impl Message {
     }
 }
 
-/// An SDP offer for audio at address:port with the named codecs, best first.
+/// An SDP offer for audio at address:port with the named codecs, best first (default PCMA,
+/// PCMU, telephone-event).
 #[pyfunction]
-#[pyo3(signature = (address, port, codecs=vec!["PCMA".to_owned(), "PCMU".to_owned(), "telephone-event".to_owned()]))]
-fn sdp_offer(address: &str, port: u16, codecs: Vec<String>) -> PyResult<String> {
+#[pyo3(signature = (address, port, codecs=None))]
+fn sdp_offer(address: &str, port: u16, codecs: Option<Vec<String>>) -> PyResult<String> {
+    let codecs = codecs.unwrap_or_else(core::default_codecs);
     core::sdp_offer(address, port, &codecs).map_err(raise)
 }
 
 /// Answers an SDP offer: {"sdp": str, "media": [...]}.
 #[pyfunction]
-#[pyo3(signature = (offer, address, port, codecs=vec!["PCMA".to_owned(), "PCMU".to_owned(), "telephone-event".to_owned()]))]
+#[pyo3(signature = (offer, address, port, codecs=None))]
 fn sdp_answer<'py>(
     py: Python<'py>,
     offer: &str,
     address: &str,
     port: u16,
-    codecs: Vec<String>,
+    codecs: Option<Vec<String>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let codecs = codecs.unwrap_or_else(core::default_codecs);
     let answer = core::sdp_answer(offer, address, port, &codecs).map_err(raise)?;
     to_python(py, &answer)
 }
