@@ -1,5 +1,6 @@
 // The `sambung` package's types: the generated native.d.ts (checked against the build in CI)
-// and the two error classes of index.js.
+// and the two error classes of index.js. A value of the wrong type throws a TypeError, a value
+// out of range a RangeError, a core refusal a SambungError.
 export { acd, media, recording, sip } from './native'
 
 /** Something Sambung's core refused; `code` is ERR_SAMBUNG or ERR_SAMBUNG_PARSE. */

@@ -36,6 +36,8 @@ test('refusals throw', () => {
   assert.throws(() => s.addQueue('q', { strategy: 'best' }), RangeError)
   assert.throws(() => s.agentReady(-5, '1001'), RangeError)
   assert.throws(() => s.callEnded(0, -1), RangeError)
+  assert.throws(() => s.callArrived('soon', 1, 'q'), TypeError)
+  assert.throws(() => s.agentLogin(0, '1001', 'q'), TypeError)
 })
 
 test('simulate gives what acd-sim prints', () => {

@@ -25,6 +25,9 @@ test('G.711 matches the ITU tables and round-trips', () => {
   assert.ok(worst < 400, `worst ${worst}`)
   assert.throws(() => codec.encode(Buffer.from([1, 2, 3])), RangeError)
   assert.throws(() => new media.G711('gsm'), RangeError)
+  assert.throws(() => new media.G711(5), TypeError)
+  assert.throws(() => codec.encode('text'), TypeError)
+  assert.ok(new media.G711('ulaw') instanceof media.G711)
 })
 
 test('Opus round trip and concealment', () => {
