@@ -28,6 +28,23 @@ impl From<BuildError> for Error {
     }
 }
 
+/// A body with its Content-Type, or none.
+pub type BodyParts<'a> = Option<(&'a str, &'a [u8])>;
+
+/// A body and its Content-Type, which go together: both or neither.
+pub fn body_parts<'a>(
+    body: Option<&'a [u8]>,
+    content_type: Option<&'a str>,
+) -> Result<BodyParts<'a>, Error> {
+    match (body, content_type) {
+        (Some(b), Some(t)) => Ok(Some((t, b))),
+        (None, None) => Ok(None),
+        _ => Err(Error::invalid(
+            "a body and its content type go together: give both or neither",
+        )),
+    }
+}
+
 fn build(
     mut b: MessageBuilder,
     headers: &Headers,

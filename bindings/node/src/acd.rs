@@ -9,6 +9,7 @@ use crate::{id, raise};
 
 /// Scheduler settings; each has a default.
 #[napi(object, namespace = "acd")]
+#[derive(Default)]
 pub struct SchedulerOptions {
     /// Seed of the `random` strategy.
     pub seed: Option<i64>,
@@ -44,12 +45,7 @@ impl Scheduler {
     /// A scheduler with the given settings.
     #[napi(constructor)]
     pub fn new(env: Env, options: Option<SchedulerOptions>) -> napi::Result<Self> {
-        let o = options.unwrap_or(SchedulerOptions {
-            seed: None,
-            service_level_threshold_s: None,
-            interval_s: None,
-            start_unix_s: None,
-        });
+        let o = options.unwrap_or_default();
         let seed = id(&env, o.seed.unwrap_or(0x5EED), "seed")?;
         core::Scheduler::new(
             seed,

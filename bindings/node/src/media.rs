@@ -92,6 +92,7 @@ impl Opus {
 
 /// Jitter buffer settings; each has a default.
 #[napi(object, namespace = "media")]
+#[derive(Default)]
 pub struct JitterOptions {
     /// RTP clock rate (8000).
     pub clock_rate: Option<u32>,
@@ -129,13 +130,7 @@ impl JitterBuffer {
     /// A buffer with the given settings.
     #[napi(constructor)]
     pub fn new(env: Env, options: Option<JitterOptions>) -> napi::Result<Self> {
-        let o = options.unwrap_or(JitterOptions {
-            clock_rate: None,
-            frame_samples: None,
-            min_delay_ms: None,
-            max_delay_ms: None,
-            max_packets: None,
-        });
+        let o = options.unwrap_or_default();
         core::JitterBuffer::new(
             o.clock_rate.unwrap_or(8000),
             o.frame_samples.unwrap_or(160),

@@ -8,35 +8,32 @@ use serde_json::Value;
 
 use crate::raise;
 
-fn headers(list: Option<Vec<Vec<String>>>) -> napi::Result<Vec<(String, String)>> {
-    list.unwrap_or_default()
-        .into_iter()
-        .map(|pair| match <[String; 2]>::try_from(pair) {
-            Ok([name, value]) => Ok((name, value)),
-            Err(_) => Err(napi::Error::new(
-                napi::Status::InvalidArg,
-                "each header is a [name, value] pair",
-            )),
+/// The headers and body of build options, checked.
+fn parts<'a>(
+    env: &Env,
+    o: &'a BuildOptions,
+) -> napi::Result<(Vec<(String, String)>, core::BodyParts<'a>)> {
+    let bad = |message: &str| {
+        let e = sambung_bindings::Error::new(sambung_bindings::ErrorKind::InvalidArgument, message);
+        raise(env, &e)
+    };
+    let headers = o
+        .headers
+        .iter()
+        .flatten()
+        .map(|pair| match pair.as_slice() {
+            [name, value] => Ok((name.clone(), value.clone())),
+            _ => Err(bad("each header is a [name, value] pair")),
         })
-        .collect()
-}
-
-fn body_of<'a>(
-    body: Option<&'a Buffer>,
-    content_type: Option<&'a str>,
-) -> napi::Result<Option<(&'a str, &'a [u8])>> {
-    match (body, content_type) {
-        (Some(b), Some(t)) => Ok(Some((t, b.as_ref()))),
-        (None, None) => Ok(None),
-        _ => Err(napi::Error::new(
-            napi::Status::InvalidArg,
-            "body and contentType go together: give both or neither",
-        )),
-    }
+        .collect::<napi::Result<Vec<_>>>()?;
+    let body = core::body_parts(o.body.as_deref(), o.content_type.as_deref())
+        .map_err(|e| raise(env, &e))?;
+    Ok((headers, body))
 }
 
 /// Options for building a message.
 #[napi(object, namespace = "sip")]
+#[derive(Default)]
 pub struct BuildOptions {
     /// Headers as `[name, value]` pairs, in order.
     pub headers: Option<Vec<Vec<String>>>,
@@ -70,14 +67,8 @@ impl Message {
         uri: String,
         options: Option<BuildOptions>,
     ) -> napi::Result<Self> {
-        let o = options.unwrap_or(BuildOptions {
-            headers: None,
-            body: None,
-            content_type: None,
-            to_tag: None,
-        });
-        let h = headers(o.headers)?;
-        let body = body_of(o.body.as_ref(), o.content_type.as_deref())?;
+        let o = options.unwrap_or_default();
+        let (h, body) = parts(&env, &o)?;
         core::Message::request(&method, &uri, &h, body)
             .map(Self)
             .map_err(|e| raise(&env, &e))
@@ -92,14 +83,8 @@ impl Message {
         reason: String,
         options: Option<BuildOptions>,
     ) -> napi::Result<Message> {
-        let o = options.unwrap_or(BuildOptions {
-            headers: None,
-            body: None,
-            content_type: None,
-            to_tag: None,
-        });
-        let h = headers(o.headers)?;
-        let body = body_of(o.body.as_ref(), o.content_type.as_deref())?;
+        let o = options.unwrap_or_default();
+        let (h, body) = parts(&env, &o)?;
         self.0
             .response(status, &reason, o.to_tag.as_deref(), &h, body)
             .map(Message)

@@ -1,6 +1,5 @@
 //! `sambung.sip`: `Message`, `sdp_offer`, `sdp_answer`.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use sambung_bindings::sip as core;
@@ -10,14 +9,8 @@ use crate::{raise, to_python};
 fn body_of<'a>(
     body: Option<&'a [u8]>,
     content_type: Option<&'a str>,
-) -> PyResult<Option<(&'a str, &'a [u8])>> {
-    match (body, content_type) {
-        (Some(b), Some(t)) => Ok(Some((t, b))),
-        (None, None) => Ok(None),
-        _ => Err(PyValueError::new_err(
-            "body and content_type go together: give both or neither",
-        )),
-    }
+) -> PyResult<core::BodyParts<'a>> {
+    core::body_parts(body, content_type).map_err(raise)
 }
 
 /// A parsed SIP message.
