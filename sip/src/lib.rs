@@ -48,6 +48,7 @@ mod scan;
 pub mod sdp;
 pub mod serialize;
 pub mod transaction;
+pub mod uas;
 pub mod uri;
 
 pub use error::{ErrorKind, ParseError};
