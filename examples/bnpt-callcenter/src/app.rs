@@ -9,8 +9,13 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 use tracing_subscriber::EnvFilter;
 
+use sambung_recording::index::RecordingIndex;
+
+use crate::calls::{self, CallCenter};
 use crate::config::Config;
 use crate::http::{AppState, router};
+use crate::listen::{ListenAddr, Transport};
+use crate::prompts;
 use crate::secrets::{self, SecretsError};
 use crate::sip_listener::{self, SipCounters, SipService};
 use crate::store::{PreviousRun, Store, StoreError};
@@ -36,6 +41,8 @@ pub(crate) enum RunError {
     Http(#[source] std::io::Error),
     #[error("cannot install signal handler")]
     Signal(#[source] std::io::Error),
+    #[error("call handling cannot start: {0}")]
+    Calls(String),
 }
 
 /// Logs go to standard error; `RUST_LOG` overrides the configured filter.
@@ -133,12 +140,14 @@ async fn serve(config: Config) -> Result<(), RunError> {
         source,
     })?;
 
+    let calls = Arc::new(start_calls(&config, &store, &sip_listen, stop_rx.clone()).await?);
     let mut tasks = tokio::task::JoinSet::new();
     for (socket, local) in bound {
         tasks.spawn(sip_listener::serve(
             socket,
             local,
             Arc::clone(&service),
+            Arc::clone(&calls),
             stop_rx.clone(),
         ));
     }
@@ -148,6 +157,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
         sip_listen: Arc::clone(&sip_listen),
         counters,
         office_hours: Arc::new(config.office_hours.clone()),
+        calls: Arc::clone(&calls),
     };
     let mut http_stop = stop_rx.clone();
     let http_task = tokio::spawn(async move {
@@ -174,6 +184,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
     info!("stopping");
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
+    calls.drain(calls::DRAIN).await;
     match http_task.await {
         Ok(result) => result.map_err(RunError::Http)?,
         Err(e) => warn!(error = %e, "HTTP task ended abnormally"),
@@ -181,6 +192,101 @@ async fn serve(config: Config) -> Result<(), RunError> {
     store.close(Timestamp::now()).await?;
     info!("stopped cleanly");
     Ok(())
+}
+
+/// Call handling: the recordings index (recovering recordings a crash left open), the CDRs a
+/// crash left open, the prompts, and the DIDs.
+async fn start_calls(
+    config: &Config,
+    store: &Store,
+    sip_listen: &[ListenAddr],
+    stop: watch::Receiver<bool>,
+) -> Result<CallCenter, RunError> {
+    let index = RecordingIndex::open_data_folder(store.root())
+        .await
+        .map_err(|e| RunError::Calls(e.to_string()))?;
+    recover_recordings(&index, &store.root().join("recordings")).await;
+    let closed = store
+        .cdr_close_interrupted(Timestamp::now().as_millisecond())
+        .await
+        .map_err(|e| RunError::Calls(e.to_string()))?;
+    if closed > 0 {
+        warn!(
+            calls = closed,
+            "calls cut off by the previous run's end were closed as interrupted"
+        );
+    }
+    let prompts_dir = store.root().join("prompts");
+    prompts::ensure(&prompts_dir);
+    let greeting = prompts::load(&prompts_dir, prompts::WELCOME)
+        .map_err(|e| RunError::Calls(e.to_string()))?;
+    let dids = config
+        .raw
+        .dids
+        .iter()
+        .map(|d| (d.number.as_str().to_owned(), d.queue.as_str().to_owned()))
+        .collect();
+    // RTP goes out from the address SIP listens on; a wildcard listener means loopback until
+    // the configuration names a media address.
+    let media_ip = sip_listen
+        .iter()
+        .find(|l| l.transport == Transport::Udp)
+        .map(|l| l.addr.ip())
+        .filter(|ip| !ip.is_unspecified())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    Ok(CallCenter::new(
+        store.clone(),
+        index,
+        greeting,
+        dids,
+        media_ip,
+        stop,
+    ))
+}
+
+/// Completes the recordings a crash left open: the file's header is repaired so it plays, and
+/// its row completed with the audio that was on disk.
+async fn recover_recordings(index: &RecordingIndex, folder: &std::path::Path) {
+    let open = match index.incomplete().await {
+        Ok(rows) => rows,
+        Err(e) => {
+            warn!(error = %e, "cannot list open recordings");
+            return;
+        }
+    };
+    for row in open {
+        let path = folder.join(&row.path);
+        let recovered = sambung_recording::wav_recorder::recover(&path);
+        let (duration_ms, size) = match &recovered {
+            Ok((summary, _)) => (
+                i64::try_from(summary.duration.as_millis()).unwrap_or(i64::MAX),
+                std::fs::metadata(&path).map_or(0, |m| m.len()),
+            ),
+            Err(e) => {
+                warn!(recording = %path.display(), error = %e, "recording could not be recovered");
+                (0, 0)
+            }
+        };
+        let sha = sambung_recording::store::sha256_file(&path).unwrap_or_default();
+        let ended = row.started_ms + duration_ms;
+        match index
+            .complete(
+                &row.id,
+                ended,
+                duration_ms,
+                i64::try_from(size).unwrap_or(i64::MAX),
+                &sha,
+            )
+            .await
+        {
+            Ok(_) => {
+                info!(recording = %path.display(), duration_ms, "recording left open by the previous run recovered");
+            }
+            Err(e) => {
+                warn!(recording = %path.display(), error = %e, "recovered recording not indexed");
+            }
+        }
+    }
 }
 
 #[expect(

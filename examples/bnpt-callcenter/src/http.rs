@@ -22,6 +22,7 @@ pub(crate) struct AppState {
     pub(crate) sip_listen: Arc<[ListenAddr]>,
     pub(crate) counters: Arc<SipCounters>,
     pub(crate) office_hours: Arc<sambung_core::calendar::OfficeHours>,
+    pub(crate) calls: Arc<crate::calls::CallCenter>,
 }
 
 /// The body of `GET /healthz`.
@@ -34,6 +35,8 @@ pub(crate) struct Health {
     run_id: i64,
     database: &'static str,
     office_open: bool,
+    /// Calls in progress.
+    calls_active: usize,
     sip: SipHealth,
 }
 
@@ -64,6 +67,7 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         run_id: state.store.run_id(),
         database: if db_ok { "ok" } else { "unreachable" },
         office_open: state.office_hours.is_open(jiff::Timestamp::now()),
+        calls_active: state.calls.active(),
         sip: SipHealth {
             listen: state.sip_listen.iter().map(ToString::to_string).collect(),
             datagrams_received: c.datagrams.load(Ordering::Relaxed),

@@ -12,10 +12,12 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod calls;
 mod cli;
 mod config;
 mod http;
 mod listen;
+mod prompts;
 mod recordings_cli;
 mod secrets;
 mod sip_listener;

@@ -1,7 +1,8 @@
 //! The SIP listeners: UDP sockets and TCP accept loops.
 //!
-//! Each message is parsed with `sambung-sip` and answered until call handling arrives:
-//! `REGISTER` goes through digest authentication (passwords from `secrets.toml`, failures
+//! A message of a call in progress, or an INVITE to a DID over UDP, goes to
+//! [`CallCenter`](crate::calls::CallCenter); every other message is parsed with `sambung-sip`
+//! and answered statelessly: `REGISTER` goes through digest authentication (passwords from `secrets.toml`, failures
 //! rate-limited per source and user) into the registrar, `OPTIONS` (a phone's keep-alive or a
 //! monitor's probe) gets `200 OK`, `ACK` nothing, and every other request
 //! `503 Service Unavailable` with `Retry-After`. Unparseable input is
@@ -27,6 +28,7 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{Semaphore, watch};
 use tracing::{debug, info, warn};
 
+use crate::calls::{CallCenter, SipPath};
 use crate::listen::{ListenAddr, Transport};
 
 /// Largest UDP datagram.
@@ -289,13 +291,15 @@ pub(crate) async fn serve(
     bound: Bound,
     local: ListenAddr,
     service: Arc<SipService>,
+    calls: Arc<CallCenter>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     info!(listen = %local, "SIP listener started");
     match bound {
         Bound::Udp(socket) => {
+            let socket = Arc::new(socket);
             tokio::select! {
-                () = serve_udp(&socket, &service) => {}
+                () = serve_udp(&socket, local.addr, &service, &calls) => {}
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
         }
@@ -309,7 +313,12 @@ pub(crate) async fn serve(
     info!(listen = %local, "SIP listener stopped");
 }
 
-async fn serve_udp(socket: &UdpSocket, service: &SipService) {
+async fn serve_udp(
+    socket: &Arc<UdpSocket>,
+    local: SocketAddr,
+    service: &SipService,
+    calls: &Arc<CallCenter>,
+) {
     let counters = &service.counters;
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
@@ -319,6 +328,14 @@ async fn serve_udp(socket: &UdpSocket, service: &SipService) {
                 counters.bytes.fetch_add(len as u64, Ordering::Relaxed);
                 let data = buf.get(..len).unwrap_or_default();
                 log_message("udp", peer, data);
+                let path = SipPath {
+                    socket: Arc::clone(socket),
+                    local,
+                    peer,
+                };
+                if calls.route(data, &path) {
+                    continue;
+                }
                 if let Some(reply) = service.answer(data, "udp", peer)
                     && let Err(e) = socket.send_to(&reply, peer).await
                 {

@@ -44,13 +44,37 @@ pub(crate) enum StoreError {
 
 /// The schema, embedded so the binary needs nothing beside it.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "service runs".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/0001_service_runs.sql").into_sql_str(),
-        false,
-    )])
+    let step = |version, name: &str, sql: &'static str| {
+        Migration::new(
+            version,
+            name.to_owned().into(),
+            MigrationType::Simple,
+            sql.into_sql_str(),
+            false,
+        )
+    };
+    Migrator::with_migrations(vec![
+        step(
+            1,
+            "service runs",
+            include_str!("../migrations/0001_service_runs.sql"),
+        ),
+        step(
+            2,
+            "call detail records",
+            include_str!("../migrations/0002_cdrs.sql"),
+        ),
+    ])
+}
+
+/// A new call, as its CDR starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewCdr<'a> {
+    pub(crate) sip_call_id: &'a str,
+    pub(crate) caller: &'a str,
+    pub(crate) called: &'a str,
+    pub(crate) service: &'a str,
+    pub(crate) arrived_ms: i64,
 }
 
 /// The open data folder.
@@ -159,6 +183,69 @@ impl Store {
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Starts a call's CDR (`in_progress`); returns its row id.
+    pub(crate) async fn cdr_begin(&self, c: &NewCdr<'_>) -> Result<i64, StoreError> {
+        Ok(sqlx::query(
+            "INSERT INTO cdrs (sip_call_id, caller, called, service, arrived_ms, disposition) \
+             VALUES (?, ?, ?, ?, ?, 'in_progress') RETURNING id",
+        )
+        .bind(c.sip_call_id)
+        .bind(c.caller)
+        .bind(c.called)
+        .bind(c.service)
+        .bind(c.arrived_ms)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("id")?)
+    }
+
+    /// Notes when the call was answered and its recording.
+    pub(crate) async fn cdr_answered(
+        &self,
+        id: i64,
+        answered_ms: i64,
+        recording_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cdrs SET answered_ms = ?, recording_id = ? WHERE id = ?")
+            .bind(answered_ms)
+            .bind(recording_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Closes a call's CDR.
+    pub(crate) async fn cdr_end(
+        &self,
+        id: i64,
+        ended_ms: i64,
+        disposition: &str,
+        end_reason: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cdrs SET ended_ms = ?, disposition = ?, end_reason = ? WHERE id = ?")
+            .bind(ended_ms)
+            .bind(disposition)
+            .bind(end_reason)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Closes the CDRs a crash left open (`interrupted`, ended when the run died, as far as
+    /// is known: now); returns how many.
+    pub(crate) async fn cdr_close_interrupted(&self, now_ms: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE cdrs SET ended_ms = ?, disposition = 'interrupted', end_reason = 'interrupted' \
+             WHERE ended_ms IS NULL",
+        )
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     /// Records a clean stop of this run and closes the database.

@@ -1,0 +1,148 @@
+//! What the binary's tests share: starting it on free loopback ports with a data folder,
+//! reading its ready line and /healthz, and stopping it.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "shared by several test binaries, each using part; a test fails by panicking"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_bnpt-callcenter");
+/// Upper bound for anything a test waits on; a healthy run takes milliseconds.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub struct Service {
+    pub child: Child,
+    pub ready: serde_json::Value,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl Service {
+    pub fn start(data: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .arg("--data")
+            .arg(data)
+            .args([
+                "--sip-listen",
+                "udp:127.0.0.1:0",
+                "--sip-listen",
+                "tcp:127.0.0.1:0",
+            ])
+            .args(["--http-listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start bnpt-callcenter");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let mut err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx.recv_timeout(PATIENCE).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("no ready line; stderr:\n{}", stderr.lock().unwrap())
+        });
+        let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(ready["ready"], true);
+        Self {
+            child,
+            ready,
+            stderr,
+        }
+    }
+
+    pub fn sip(&self, transport: &str) -> std::net::SocketAddr {
+        let list = self.ready["sip"].as_array().unwrap();
+        let entry = list
+            .iter()
+            .filter_map(|v| v.as_str())
+            .find_map(|s| s.strip_prefix(&format!("{transport}:")))
+            .unwrap();
+        entry.parse().unwrap()
+    }
+
+    pub fn health(&self) -> (u16, serde_json::Value) {
+        let addr = self.ready["http"].as_str().unwrap();
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status: u16 = response[9..12].parse().unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap();
+        (status, serde_json::from_str(body).unwrap())
+    }
+
+    /// Polls /healthz until `done` holds (bounded by PATIENCE).
+    pub fn wait_health(&self, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let (_, health) = self.health();
+            if done(&health) {
+                return health;
+            }
+            assert!(Instant::now() < deadline, "condition never held: {health}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = wait(&mut self.child);
+        (exit, self.stderr_text())
+    }
+
+    pub fn stderr_text(&self) -> String {
+        // Give the reader thread a moment to drain what the process wrote last.
+        std::thread::sleep(Duration::from_millis(50));
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+pub fn wait(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
