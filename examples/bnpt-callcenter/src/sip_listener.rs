@@ -1,7 +1,7 @@
 //! The SIP listeners: UDP sockets and TCP accept loops.
 //!
 //! A message of a call in progress, or an INVITE to a DID over UDP, goes to
-//! [`CallCenter`](crate::calls::CallCenter); every other message is parsed with `sambung-sip`
+//! [`CallCenter`]; every other message is parsed with `sambung-sip`
 //! and answered statelessly: `REGISTER` goes through digest authentication (passwords from `secrets.toml`, failures
 //! rate-limited per source and user) into the registrar, `OPTIONS` (a phone's keep-alive or a
 //! monitor's probe) gets `200 OK`, `ACK` nothing, and every other request
