@@ -24,6 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
@@ -40,6 +41,8 @@ pub struct Center {
     origin: Instant,
     origin_wall: Timestamp,
     next_seq: u64,
+    /// Events kept for the driver to persist, when it asked for them.
+    journal: Option<VecDeque<Event>>,
 }
 
 impl Center {
@@ -52,7 +55,26 @@ impl Center {
             origin,
             origin_wall,
             next_seq: EventSeq::FIRST.get(),
+            journal: None,
         }
+    }
+
+    /// Keeps every event from now on for [`poll_journal`](Self::poll_journal), so the driver
+    /// can write them to a durable log; it must drain them, or they accumulate.
+    pub fn keep_journal(&mut self) {
+        self.journal.get_or_insert_with(VecDeque::new);
+    }
+
+    /// The next event to persist, oldest first (with [`keep_journal`](Self::keep_journal)).
+    pub fn poll_journal(&mut self) -> Option<Event> {
+        self.journal.as_mut()?.pop_front()
+    }
+
+    /// Applies an event from a durable log to the projection (not to the scheduler, whose
+    /// calls and agents do not outlive a restart); later events continue its numbering.
+    pub fn replay(&mut self, event: &Event) {
+        self.cms.apply(event);
+        self.next_seq = self.next_seq.max(event.seq.get() + 1);
     }
 
     /// Adds or replaces a queue.
@@ -115,6 +137,9 @@ impl Center {
             };
             self.next_seq += 1;
             self.cms.apply(&event);
+            if let Some(journal) = self.journal.as_mut() {
+                journal.push_back(event);
+            }
         }
     }
 }
@@ -177,5 +202,58 @@ mod tests {
             c.wall(t0 + Duration::from_secs(90)),
             "2026-11-28T01:01:30Z".parse::<Timestamp>().unwrap()
         );
+    }
+
+    #[test]
+    fn a_journal_replayed_into_a_new_center_gives_the_same_figures() {
+        let origin_wall: Timestamp = "2026-11-28T01:00:00Z".parse().unwrap();
+        let t0 =
+            sambung_core::clock::Clock::now(&sambung_core::clock::SimulatedClock::new(origin_wall));
+        let q = QueueId::new("q").unwrap();
+        let mut live = Center::new(AcdConfig::default(), CmsConfig::default(), t0, origin_wall);
+        live.keep_journal();
+        live.add_queue(QueueConfig::new(q.clone(), Strategy::Linear));
+        for n in 1..=3 {
+            let at = t0 + Duration::from_secs(n);
+            live.handle(
+                at,
+                Input::CallArrived {
+                    call: CallId::new(n),
+                    queue: q.clone(),
+                    priority: 0,
+                },
+            )
+            .unwrap();
+            live.handle(
+                at + Duration::from_secs(9),
+                Input::CallAbandoned {
+                    call: CallId::new(n),
+                },
+            )
+            .unwrap();
+        }
+        let journal: Vec<Event> = std::iter::from_fn(|| live.poll_journal()).collect();
+        assert_eq!(journal.len(), 6);
+        assert!(live.poll_journal().is_none());
+        let mut restarted =
+            Center::new(AcdConfig::default(), CmsConfig::default(), t0, origin_wall);
+        for e in &journal {
+            restarted.replay(e);
+        }
+        assert_eq!(restarted.cms().queue(&q), live.cms().queue(&q));
+        // Numbering goes on after the replayed events.
+        restarted.keep_journal();
+        restarted.add_queue(QueueConfig::new(q.clone(), Strategy::Linear));
+        restarted
+            .handle(
+                t0,
+                Input::CallArrived {
+                    call: CallId::new(9),
+                    queue: q,
+                    priority: 0,
+                },
+            )
+            .unwrap();
+        assert_eq!(restarted.poll_journal().unwrap().seq, EventSeq::new(7));
     }
 }

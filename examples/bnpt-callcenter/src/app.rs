@@ -11,6 +11,7 @@ use tracing_subscriber::EnvFilter;
 
 use sambung_recording::index::RecordingIndex;
 
+use crate::acd_driver::AcdDriver;
 use crate::calls::{self, CallCenter};
 use crate::config::Config;
 use crate::http::{AppState, router};
@@ -43,6 +44,8 @@ pub(crate) enum RunError {
     Signal(#[source] std::io::Error),
     #[error("call handling cannot start: {0}")]
     Calls(String),
+    #[error("the ACD cannot start")]
+    Acd(#[from] crate::acd_driver::AcdStartError),
 }
 
 /// Logs go to standard error; `RUST_LOG` overrides the configured filter.
@@ -113,6 +116,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
         .chain(config.raw.supervisors.iter().map(|s| s.id.to_string()))
         .collect();
     let secrets = secrets::load_or_create(store.root(), &users)?;
+    let api_token = secrets.api_token.clone();
     info!(
         file = %store.root().join(secrets::SECRETS_FILE).display(),
         users = users.len(),
@@ -140,7 +144,10 @@ async fn serve(config: Config) -> Result<(), RunError> {
         source,
     })?;
 
-    let calls = Arc::new(start_calls(&config, &store, &sip_listen, stop_rx.clone()).await?);
+    let queues: Vec<_> = config.raw.queues.iter().map(|q| q.id.clone()).collect();
+    let acd = Arc::new(AcdDriver::open(store.clone(), &queues).await?);
+    let acd_timers = tokio::spawn(Arc::clone(&acd).run_timers(stop_rx.clone()));
+    let calls = Arc::new(start_calls(&config, &store, &sip_listen, stop_rx.clone(), &acd).await?);
     let mut tasks = tokio::task::JoinSet::new();
     for (socket, local) in bound {
         tasks.spawn(sip_listener::serve(
@@ -158,6 +165,8 @@ async fn serve(config: Config) -> Result<(), RunError> {
         counters,
         office_hours: Arc::new(config.office_hours.clone()),
         calls: Arc::clone(&calls),
+        acd: Arc::clone(&acd),
+        api_token: Arc::from(api_token.as_str()),
     };
     let mut http_stop = stop_rx.clone();
     let http_task = tokio::spawn(async move {
@@ -185,6 +194,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
     calls.drain(calls::DRAIN).await;
+    let _ = acd_timers.await;
     match http_task.await {
         Ok(result) => result.map_err(RunError::Http)?,
         Err(e) => warn!(error = %e, "HTTP task ended abnormally"),
@@ -201,6 +211,7 @@ async fn start_calls(
     store: &Store,
     sip_listen: &[ListenAddr],
     stop: watch::Receiver<bool>,
+    acd: &Arc<AcdDriver>,
 ) -> Result<CallCenter, RunError> {
     let index = RecordingIndex::open_data_folder(store.root())
         .await
@@ -208,8 +219,7 @@ async fn start_calls(
     recover_recordings(&index, &store.root().join("recordings")).await;
     let closed = store
         .cdr_close_interrupted(Timestamp::now().as_millisecond())
-        .await
-        .map_err(|e| RunError::Calls(e.to_string()))?;
+        .await?;
     if closed > 0 {
         warn!(
             calls = closed,
@@ -241,6 +251,7 @@ async fn start_calls(
         dids,
         media_ip,
         stop,
+        Arc::clone(acd),
     ))
 }
 

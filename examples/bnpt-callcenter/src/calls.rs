@@ -9,8 +9,9 @@
 //! [`MAX_CALLS`] calls, [`CHANNEL_DEPTH`] queued SIP messages a call, one second of caller audio
 //! waiting for the 20 ms tick, and [`MAX_CALL`] of call time.
 //!
-//! Not here yet: the queue and the agents (the caller hears the greeting, then silence, until
-//! they hang up), DTMF menus, TCP calls.
+//! After the greeting the caller joins the queue of the DID's service in the ACD
+//! ([`AcdDriver`]); hanging up there counts as abandoned. Not here yet: offering the call to an
+//! agent (agents' feature-code login), DTMF menus, TCP calls.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -35,6 +36,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
+use crate::acd_driver::{AcdDriver, AcdOrder};
 use crate::store::{NewCdr, Store};
 
 /// Most calls at once; further INVITEs are answered 503 by the stateless side.
@@ -72,6 +74,7 @@ pub(crate) struct CallCenter {
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
     tasks: Mutex<JoinSet<()>>,
     stop: watch::Receiver<bool>,
+    acd: Arc<AcdDriver>,
 }
 
 /// The socket a call's SIP messages go out on and the address they come from.
@@ -91,6 +94,7 @@ impl CallCenter {
         dids: Vec<(String, String)>,
         media_ip: IpAddr,
         stop: watch::Receiver<bool>,
+        acd: Arc<AcdDriver>,
     ) -> Self {
         let recordings = store.root().join("recordings");
         Self {
@@ -103,6 +107,7 @@ impl CallCenter {
             active: Mutex::new(HashMap::new()),
             tasks: Mutex::new(JoinSet::new()),
             stop,
+            acd,
         }
     }
 
@@ -257,6 +262,10 @@ impl CallCenter {
         let mut buf = vec![0u8; 2048];
         let mut reason = EndReason::LocalHangup;
         let mut stopping = false;
+        let acd_call = sambung_core::ids::CallId::new(u64::try_from(cdr).unwrap_or(0));
+        let queue = sambung_core::ids::QueueId::new(service).ok();
+        let (orders_tx, mut orders) = mpsc::channel::<AcdOrder>(4);
+        let mut queued = false;
         loop {
             let stop_now = !stopping && *stop.borrow();
             if stop_now {
@@ -278,7 +287,12 @@ impl CallCenter {
                     if Instant::now() >= deadline {
                         call.hangup(Instant::now());
                     }
+                    if !queued && leg.greeted() && let Some(q) = &queue {
+                        queued = true;
+                        self.acd.call_arrived(acd_call, q.clone(), orders_tx.clone()).await;
+                    }
                 }
+                Some(AcdOrder::Leave) = orders.recv() => call.hangup(Instant::now()),
                 got = rtp.recv_from(&mut buf) => {
                     if let Ok((n, _)) = got {
                         leg.receive(buf.get(..n).unwrap_or_default());
@@ -293,6 +307,9 @@ impl CallCenter {
                 reason = ended;
                 break;
             }
+        }
+        if queued {
+            self.acd.call_gone(acd_call).await;
         }
         let ended_ms = now_ms();
         let summary = recorder
@@ -462,6 +479,11 @@ impl MediaLeg {
             },
             scratch: Vec::with_capacity(FRAME),
         }
+    }
+
+    /// Whether the whole greeting has been sent.
+    fn greeted(&self) -> bool {
+        self.played >= self.prompt.len()
     }
 
     /// A packet from the caller: decoded into the waiting audio if it carries the agreed codec.

@@ -42,6 +42,22 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Print the CMS interval report (15-minute rollups per queue) for a time range, from the
+    /// stored ACD events; works while the call center runs.
+    Report {
+        /// Start (RFC 3339, such as 2026-11-28T00:00:00+07:00).
+        #[arg(long)]
+        from: String,
+        /// End, exclusive (RFC 3339).
+        #[arg(long)]
+        to: String,
+        /// CSV with a header line (the default).
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+        /// JSON: `{"interval_s": 900, "intervals": [...]}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Back up, verify and restore the recordings folder.
     Recordings {
         #[command(subcommand)]

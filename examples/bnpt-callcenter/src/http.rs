@@ -1,11 +1,18 @@
-//! The HTTP side: `GET /healthz` today; the dashboard and API come with the CMS.
+//! The HTTP side: `GET /healthz` (no login), and the CMS over `/api/v1` with the bearer token
+//! from `secrets.toml` (`Authorization: Bearer …`; anything else gets 401):
+//! `GET /api/v1/realtime` (per queue: offered, answered, abandoned, waiting, service level,
+//! ASA…) and `GET /api/v1/reports/intervals?from=…&to=…` (RFC 3339 times; the 15-minute
+//! rollups with starts in `[from, to)`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
@@ -23,6 +30,8 @@ pub(crate) struct AppState {
     pub(crate) counters: Arc<SipCounters>,
     pub(crate) office_hours: Arc<sambung_core::calendar::OfficeHours>,
     pub(crate) calls: Arc<crate::calls::CallCenter>,
+    pub(crate) acd: Arc<crate::acd_driver::AcdDriver>,
+    pub(crate) api_token: Arc<str>,
 }
 
 /// The body of `GET /healthz`.
@@ -52,8 +61,17 @@ struct SipHealth {
 
 /// The router.
 pub(crate) fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/realtime", get(realtime))
+        .route("/reports/intervals", get(intervals))
+        .fallback(api_not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_token,
+        ));
     Router::new()
         .route("/healthz", get(healthz))
+        .nest("/api/v1", api)
         .with_state(state)
 }
 
@@ -83,4 +101,77 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (code, Json(health))
+}
+
+/// A JSON error body: `{"error": "..."}`.
+fn error(code: StatusCode, message: impl Into<String>) -> Response {
+    (code, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+/// Lets a request through only with the API token, compared in constant time.
+async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let expected = state.api_token.as_bytes();
+    let same = given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same || expected.is_empty() {
+        let mut r = error(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        return r;
+    }
+    next.run(request).await
+}
+
+/// Unknown API paths: 401 without the token (the layer answers first), 404 with it.
+async fn api_not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such API route")
+}
+
+async fn realtime(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let mut body = state.acd.realtime();
+    body["calls_active"] = serde_json::json!(state.calls.active());
+    Json(body)
+}
+
+/// `from` and `to` of the intervals report.
+#[derive(Debug, serde::Deserialize)]
+struct Range {
+    from: String,
+    to: String,
+}
+
+async fn intervals(
+    State(state): State<AppState>,
+    query: Result<Query<Range>, QueryRejection>,
+) -> Response {
+    let Ok(Query(range)) = query else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "from and to are required (RFC 3339 times)",
+        );
+    };
+    let parse = |name: &str, v: &str| {
+        v.parse::<jiff::Timestamp>()
+            .map_err(|e| format!("{name}: {e}"))
+    };
+    let (from, to) = match (parse("from", &range.from), parse("to", &range.to)) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(why), _) | (_, Err(why)) => return error(StatusCode::BAD_REQUEST, why),
+    };
+    if to <= from {
+        return error(StatusCode::BAD_REQUEST, "to must be after from");
+    }
+    Json(state.acd.intervals(from.as_second(), to.as_second())).into_response()
 }

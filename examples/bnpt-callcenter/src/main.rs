@@ -11,6 +11,7 @@
 //! ACD and recording crates.
 #![forbid(unsafe_code)]
 
+mod acd_driver;
 mod app;
 mod calls;
 mod cli;
@@ -19,6 +20,7 @@ mod http;
 mod listen;
 mod prompts;
 mod recordings_cli;
+mod report;
 mod secrets;
 mod sip_listener;
 mod store;
@@ -43,6 +45,21 @@ fn main() -> ExitCode {
                 print_stdout(&format!("configuration is valid: {}\n", config.summary()));
                 ExitCode::SUCCESS
             }
+            Err(e) => fail(&e),
+        },
+        Some(cli::Command::Report {
+            from,
+            to,
+            csv: _,
+            json,
+        }) => match config::Config::load(&cli.global) {
+            Ok(config) => match report::run(&config.data_dir, &from, &to, json) {
+                Ok(text) => {
+                    print_stdout(&text);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            },
             Err(e) => fail(&e),
         },
         Some(cli::Command::Recordings { action }) => match config::Config::load(&cli.global) {

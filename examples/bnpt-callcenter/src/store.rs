@@ -64,6 +64,11 @@ fn migrator() -> Migrator {
             "call detail records",
             include_str!("../migrations/0002_cdrs.sql"),
         ),
+        step(
+            3,
+            "ACD events",
+            include_str!("../migrations/0003_acd_events.sql"),
+        ),
     ])
 }
 
@@ -246,6 +251,35 @@ impl Store {
         .execute(&self.pool)
         .await?
         .rows_affected())
+    }
+
+    /// Appends ACD events (seq, wall-clock ms, JSON kind) in one transaction; a sequence
+    /// number already stored is kept as it was.
+    pub(crate) async fn append_acd_events(
+        &self,
+        rows: &[(i64, i64, String)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (seq, wall_ms, kind) in rows {
+            sqlx::query("INSERT OR IGNORE INTO acd_events (seq, wall_ms, kind) VALUES (?, ?, ?)")
+                .bind(seq)
+                .bind(wall_ms)
+                .bind(kind)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every stored ACD event, in order.
+    pub(crate) async fn acd_events(&self) -> Result<Vec<(i64, i64, String)>, StoreError> {
+        let rows = sqlx::query("SELECT seq, wall_ms, kind FROM acd_events ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("seq")?, r.try_get("wall_ms")?, r.try_get("kind")?)))
+            .collect()
     }
 
     /// Records a clean stop of this run and closes the database.

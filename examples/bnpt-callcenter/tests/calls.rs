@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Service, wait};
+use common::{BIN, Service, api_token, wait};
 use sqlx::Row;
 
 /// The SIPp scenario of the conformance set (shared/ lies beside the repository).
@@ -143,7 +143,9 @@ fn sipp_callers_are_answered_greeted_recorded_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let service = Service::start(&data);
-    let mut caller = sipp(&service, dir.path(), 3, 200);
+    // Held 5 s after the media, so each caller outlasts the greeting, joins the queue (no
+    // agent is logged in) and hangs up there: abandoned.
+    let mut caller = sipp(&service, dir.path(), 3, 5000);
     let status = wait_sipp(&mut caller, Duration::from_secs(60));
     assert!(
         status.success(),
@@ -156,7 +158,89 @@ fn sipp_callers_are_answered_greeted_recorded_and_counted() {
             .collect::<String>()
     );
     service.wait_health(|h| h["calls_active"] == 0);
+
+    // The CMS over the API: the token is required; the three callers were offered and
+    // abandoned in the access number's queue.
+    let token = api_token(&data);
+    assert_eq!(service.get("/api/v1/realtime", None).0, 401);
+    assert_eq!(service.get("/api/v1/realtime", Some("wrong")).0, 401);
+    assert_eq!(service.get("/api/v1/nothing-here", None).0, 401);
+    let (status, body) = service.get("/api/v1/realtime", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let realtime: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let q = &realtime["queues"]["pengaduan"];
+    assert_eq!(
+        (
+            q["offered"].as_u64(),
+            q["abandoned"].as_u64(),
+            q["waiting"].as_u64()
+        ),
+        (Some(3), Some(3), Some(0)),
+        "{realtime}"
+    );
+    let now = jiff::Timestamp::now();
+    let range = format!(
+        "from={}&to={}",
+        now - jiff::SignedDuration::from_hours(1),
+        now + jiff::SignedDuration::from_hours(1)
+    );
+    let (status, body) = service.get(&format!("/api/v1/reports/intervals?{range}"), Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let abandoned: u64 = report["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["abandoned"].as_u64().unwrap())
+        .sum();
+    assert_eq!(abandoned, 3, "{report}");
+    assert_eq!(
+        service
+            .get("/api/v1/reports/intervals?from=yesterday", Some(&token))
+            .0,
+        400
+    );
+
     let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+
+    // The same figures from the stored events, by the report command and after a restart.
+    let from = (now - jiff::SignedDuration::from_hours(1)).to_string();
+    let to = (now + jiff::SignedDuration::from_hours(1)).to_string();
+    let out = Command::new(BIN)
+        .args(["report", "--json", "--from", &from, "--to", &to, "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offline: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(offline["intervals"], report["intervals"]);
+    let csv = Command::new(BIN)
+        .args(["report", "--from", &from, "--to", &to, "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(csv.starts_with("interval_start,queue,offered"), "{csv}");
+    let abandoned_csv: u64 = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some("pengaduan"))
+        .map(|l| l.split(',').nth(5).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(abandoned_csv, 3, "{csv}");
+    let restarted = Service::start(&data);
+    let (_, body) = restarted.get("/api/v1/realtime", Some(&token));
+    let after: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        after["queues"]["pengaduan"],
+        realtime["queues"]["pengaduan"]
+    );
+    let (exit, log) = restarted.terminate();
     assert!(exit.success(), "{log}");
 
     let cdrs = query(
@@ -169,6 +253,7 @@ fn sipp_callers_are_answered_greeted_recorded_and_counted() {
         assert_eq!(row.get::<String, _>("service"), "pengaduan");
         assert_eq!(row.get::<String, _>("disposition"), "completed");
         assert_eq!(row.get::<String, _>("end_reason"), "remote_hangup");
+        assert!(row.get::<Option<String>, _>("recording_id").is_some());
         assert!(row.get::<Option<i64>, _>("answered_ms").is_some());
     }
     let recordings = query(
@@ -186,9 +271,9 @@ fn sipp_callers_are_answered_greeted_recorded_and_counted() {
         assert!(row.get::<bool, _>("complete"));
         assert_eq!(row.get::<String, _>("sha256").len(), 64);
         let duration = row.get::<i64, _>("duration_ms");
-        // ~8 s of speech, 1 s of DTMF, 0.2 s of hold, give or take the ticks.
+        // ~8 s of speech, 1 s of DTMF, 5 s of hold, give or take the ticks.
         assert!(
-            (8500..=12_000).contains(&duration),
+            (13_500..=17_000).contains(&duration),
             "duration {duration} ms"
         );
         let (left, right) = channels(&data.join("recordings").join(row.get::<String, _>("path")));

@@ -90,17 +90,35 @@ impl Service {
     }
 
     pub fn health(&self) -> (u16, serde_json::Value) {
+        let (status, body) = self.get("/healthz", None);
+        (status, serde_json::from_str(&body).unwrap())
+    }
+
+    /// `GET path`, with a bearer token if given: the status and the body.
+    pub fn get(&self, path: &str, token: Option<&str>) -> (u16, String) {
         let addr = self.ready["http"].as_str().unwrap();
         let mut stream = TcpStream::connect(addr).unwrap();
         stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
         stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .write_all(
+                format!(
+                    "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            )
             .unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         let status: u16 = response[9..12].parse().unwrap();
-        let body = response.split("\r\n\r\n").nth(1).unwrap();
-        (status, serde_json::from_str(body).unwrap())
+        let body = response
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        (status, body)
     }
 
     /// Polls /healthz until `done` holds (bounded by PATIENCE).
@@ -145,4 +163,11 @@ pub fn wait(child: &mut Child) -> std::process::ExitStatus {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The API token the service wrote into its data folder.
+pub fn api_token(data: &Path) -> String {
+    let text = std::fs::read_to_string(data.join("secrets.toml")).unwrap();
+    let secrets: toml::Value = toml::from_str(&text).unwrap();
+    secrets["api_token"].as_str().unwrap().to_owned()
 }

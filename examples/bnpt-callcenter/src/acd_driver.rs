@@ -1,0 +1,328 @@
+//! The ACD as the call center runs it: `sambung_acd::center::Center` (the scheduler with its
+//! CMS projection) behind a lock, fed by the call tasks, its timers run by one task, and every
+//! event it logs appended to the `acd_events` table, so that the CMS figures survive a restart
+//! or a `kill -9`: at start-up the table is replayed into the projection.
+//!
+//! Instants are derived from the wall clock (`base + (wall − base_wall)`, never going
+//! backwards), the same way for replayed and live events, so durations between an event before
+//! a restart and one after come out right.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use sambung_acd::center::Center;
+use sambung_acd::cms::{Cms, CmsConfig, QueueStats};
+use sambung_acd::{AcdConfig, Action, Input, QueueConfig, Strategy};
+use sambung_core::event::{Event, EventKind, EventSeq};
+use sambung_core::ids::{CallId, QueueId};
+use serde_json::{Value, json};
+use tokio::sync::{Notify, mpsc, watch};
+use tracing::{debug, warn};
+
+use crate::store::{Store, StoreError};
+
+/// What the ACD asks of a call task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AcdOrder {
+    /// The call cannot stay queued (full, timed out, no agents): end it.
+    Leave,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Wall-clock times as the scheduler's instants.
+#[derive(Debug)]
+pub(crate) struct WallInstants {
+    base: Instant,
+    base_wall: Timestamp,
+    last: Instant,
+}
+
+impl WallInstants {
+    /// `base_wall` maps to now.
+    pub(crate) fn new(base_wall: Timestamp) -> Self {
+        let base = Instant::now();
+        Self {
+            base,
+            base_wall,
+            last: base,
+        }
+    }
+
+    /// The instant of `wall`: `base + (wall − base_wall)`, never before the last one given.
+    pub(crate) fn at(&mut self, wall: Timestamp) -> Instant {
+        let since = wall.duration_since(self.base_wall);
+        let mapped = Duration::try_from(since).map_or(self.base, |d| self.base + d);
+        self.last = self.last.max(mapped);
+        self.last
+    }
+}
+
+struct Inner {
+    center: Center,
+    clock: WallInstants,
+    calls: HashMap<CallId, mpsc::Sender<AcdOrder>>,
+    queues: Vec<QueueId>,
+}
+
+/// The running ACD.
+pub(crate) struct AcdDriver {
+    inner: Mutex<Inner>,
+    store: Store,
+    wake: Notify,
+}
+
+/// Why the ACD could not start.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AcdStartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("acd_events row {seq}: {reason}")]
+    BadEvent { seq: i64, reason: String },
+}
+
+/// Rebuilds the events of the `acd_events` table (seq, wall ms, JSON kind), in order.
+pub(crate) fn decode_events(
+    rows: Vec<(i64, i64, String)>,
+) -> Result<Vec<(EventSeq, Timestamp, EventKind)>, AcdStartError> {
+    rows.into_iter()
+        .map(|(seq, wall_ms, kind)| {
+            let bad = |reason: String| AcdStartError::BadEvent { seq, reason };
+            let wall = Timestamp::from_millisecond(wall_ms).map_err(|e| bad(e.to_string()))?;
+            let kind: EventKind = serde_json::from_str(&kind).map_err(|e| bad(e.to_string()))?;
+            let seq = u64::try_from(seq).map_err(|e| bad(e.to_string()))?;
+            Ok((EventSeq::new(seq), wall, kind))
+        })
+        .collect()
+}
+
+impl AcdDriver {
+    /// The ACD for `queues`, its projection rebuilt from the stored events.
+    pub(crate) async fn open(store: Store, queues: &[QueueId]) -> Result<Self, AcdStartError> {
+        let events = decode_events(store.acd_events().await?)?;
+        let base_wall = events
+            .first()
+            .map_or_else(Timestamp::now, |(_, wall, _)| *wall);
+        let mut clock = WallInstants::new(base_wall);
+        let mut center = Center::new(
+            AcdConfig::default(),
+            CmsConfig::default(),
+            clock.base,
+            base_wall,
+        );
+        for q in queues {
+            center.add_queue(QueueConfig::new(q.clone(), Strategy::LongestIdle));
+        }
+        for (seq, wall, kind) in events {
+            let at = clock.at(wall);
+            center.replay(&Event {
+                seq,
+                at,
+                wall,
+                kind,
+            });
+        }
+        center.keep_journal();
+        Ok(Self {
+            inner: Mutex::new(Inner {
+                center,
+                clock,
+                calls: HashMap::new(),
+                queues: queues.to_vec(),
+            }),
+            store,
+            wake: Notify::new(),
+        })
+    }
+
+    /// Feeds an input at the current time, dispatches the actions, and stores the events.
+    async fn handle(&self, input: Input) {
+        let events = {
+            let mut inner = lock(&self.inner);
+            let now = inner.clock.at(Timestamp::now());
+            if let Err(e) = inner.center.handle(now, input) {
+                warn!(error = %e, "ACD refused an input");
+            }
+            Self::dispatch(&mut inner);
+            std::iter::from_fn(|| inner.center.poll_journal()).collect::<Vec<_>>()
+        };
+        self.wake.notify_one();
+        self.persist(&events).await;
+    }
+
+    fn dispatch(inner: &mut Inner) {
+        while let Some(action) = inner.center.poll_action() {
+            match action {
+                Action::Reject { call, exit } => {
+                    debug!(%call, ?exit, "call leaves the queue");
+                    if let Some(tx) = inner.calls.get(&call) {
+                        let _ = tx.try_send(AcdOrder::Leave);
+                    }
+                }
+                Action::Offer { call, agent } => {
+                    // Agents log in with their phones' feature codes: not handled yet.
+                    warn!(%call, %agent, "offer to an agent cannot be delivered yet");
+                }
+                other => debug!(?other, "ACD action"),
+            }
+        }
+    }
+
+    async fn persist(&self, events: &[Event]) {
+        if events.is_empty() {
+            return;
+        }
+        let rows: Vec<(i64, i64, String)> = events
+            .iter()
+            .filter_map(|e| {
+                let seq = i64::try_from(e.seq.get()).ok()?;
+                let kind = serde_json::to_string(&e.kind).ok()?;
+                Some((seq, e.wall.as_millisecond(), kind))
+            })
+            .collect();
+        if let Err(e) = self.store.append_acd_events(&rows).await {
+            warn!(error = %e, events = rows.len(), "ACD events not stored");
+        }
+    }
+
+    /// A caller enters `queue`; `orders` reaches the call task.
+    pub(crate) async fn call_arrived(
+        &self,
+        call: CallId,
+        queue: QueueId,
+        orders: mpsc::Sender<AcdOrder>,
+    ) {
+        lock(&self.inner).calls.insert(call, orders);
+        self.handle(Input::CallArrived {
+            call,
+            queue,
+            priority: 0,
+        })
+        .await;
+    }
+
+    /// The caller hung up (waiting, ringing or connected).
+    pub(crate) async fn call_gone(&self, call: CallId) {
+        let known = lock(&self.inner).calls.remove(&call).is_some();
+        if known {
+            self.handle(Input::CallAbandoned { call }).await;
+        }
+    }
+
+    /// Runs the scheduler's timers until `stop`.
+    pub(crate) async fn run_timers(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        loop {
+            let next = lock(&self.inner).center.poll_timeout();
+            let sleep = async {
+                match next {
+                    Some(at) => {
+                        let wait = at.saturating_duration_since(lock(&self.inner).clock.last);
+                        tokio::time::sleep(wait.min(Duration::from_secs(1))).await;
+                    }
+                    None => tokio::time::sleep(Duration::from_secs(1)).await,
+                }
+            };
+            tokio::select! {
+                () = sleep => {}
+                () = self.wake.notified() => continue,
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            let events = {
+                let mut inner = lock(&self.inner);
+                let now = inner.clock.at(Timestamp::now());
+                inner.center.handle_timeout(now);
+                Self::dispatch(&mut inner);
+                std::iter::from_fn(|| inner.center.poll_journal()).collect::<Vec<_>>()
+            };
+            self.persist(&events).await;
+        }
+    }
+
+    /// `GET /api/v1/realtime`: per queue, the figures since the log began and callers waiting.
+    pub(crate) fn realtime(&self) -> Value {
+        let inner = lock(&self.inner);
+        let queues: serde_json::Map<String, Value> = inner
+            .queues
+            .iter()
+            .map(|q| {
+                let now = inner.center.cms().queue(q);
+                let totals = now.map(|n| n.totals.clone()).unwrap_or_default();
+                let mut v = stats_json(&totals);
+                v["waiting"] = json!(now.map_or(0, |n| n.waiting));
+                (q.as_str().to_owned(), v)
+            })
+            .collect();
+        json!({ "generated_at": Timestamp::now().to_string(), "queues": queues })
+    }
+
+    /// The interval rollups with starts in `[from, to)` (Unix seconds), every queue.
+    pub(crate) fn intervals(&self, from: i64, to: i64) -> Value {
+        intervals_json(lock(&self.inner).center.cms(), from, to)
+    }
+}
+
+/// `{"interval_s": …, "intervals": [{interval_start, queue, …figures…}, …]}` for the rollups
+/// with starts in `[from, to)` (Unix seconds): the API's and the report's shape.
+pub(crate) fn intervals_json(cms: &Cms, from: i64, to: i64) -> Value {
+    let rows: Vec<Value> = cms
+        .queue_rollups()
+        .filter(|(start, _, _)| (from..to).contains(start))
+        .map(|(start, queue, stats)| {
+            let mut v = stats_json(stats);
+            v["queue"] = json!(queue.as_str());
+            v["interval_start"] = json!(
+                Timestamp::from_second(start).map_or_else(|_| start.to_string(), |t| t.to_string())
+            );
+            v
+        })
+        .collect();
+    json!({ "interval_s": cms.config().interval.as_secs(), "intervals": rows })
+}
+
+/// A queue's figures as the API and the report give them.
+pub(crate) fn stats_json(s: &QueueStats) -> Value {
+    json!({
+        "offered": s.offered,
+        "answered": s.answered,
+        "answered_within_threshold": s.answered_within_threshold,
+        "abandoned": s.abandoned,
+        "short_abandoned": s.short_abandoned,
+        "overflowed": s.overflowed,
+        "timed_out": s.timed_out,
+        "rejected": s.rejected,
+        "service_level": s.service_level(),
+        "abandon_rate": s.abandon_rate(),
+        "asa_s": s.asa().as_secs_f64(),
+    })
+}
+
+/// The wall time `ms` milliseconds after the Unix epoch, for tests and reports.
+#[cfg(test)]
+fn wall(ms: i64) -> Timestamp {
+    Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_millis(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wall_times_map_to_instants_that_never_go_back() {
+        let mut c = WallInstants::new(wall(10_000));
+        let base = c.base;
+        assert_eq!(c.at(wall(12_500)), base + Duration::from_millis(2500));
+        // A wall clock stepped back does not move the instants back.
+        assert_eq!(c.at(wall(11_000)), base + Duration::from_millis(2500));
+        assert_eq!(c.at(wall(5_000)), base + Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn bad_rows_name_their_sequence_number() {
+        let err = decode_events(vec![(7, 0, "{\"type\":\"nope\"}".to_owned())]).unwrap_err();
+        assert!(err.to_string().starts_with("acd_events row 7"), "{err}");
+    }
+}
