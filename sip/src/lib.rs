@@ -48,6 +48,7 @@ mod scan;
 pub mod sdp;
 pub mod serialize;
 pub mod transaction;
+pub mod uac;
 pub mod uas;
 pub mod uri;
 
