@@ -7,16 +7,17 @@
 //! backwards), the same way for replayed and live events, so durations between an event before
 //! a restart and one after come out right.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use sambung_acd::center::Center;
 use sambung_acd::cms::{Cms, CmsConfig, QueueStats};
+use sambung_acd::feature_codes::FeatureCode;
 use sambung_acd::{AcdConfig, Action, Input, QueueConfig, Strategy};
 use sambung_core::event::{Event, EventKind, EventSeq};
-use sambung_core::ids::{CallId, QueueId};
+use sambung_core::ids::{AgentId, CallId, QueueId};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc, watch};
 use tracing::{debug, warn};
@@ -28,6 +29,23 @@ use crate::store::{Store, StoreError};
 pub(crate) enum AcdOrder {
     /// The call cannot stay queued (full, timed out, no agents): end it.
     Leave,
+    /// Ring this agent at the phone they logged in from.
+    Offer { agent: AgentId, extension: String },
+    /// Stop ringing the agent.
+    CancelOffer,
+}
+
+/// Why a feature code was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum FeatureRefusal {
+    #[error("wrong agent or PIN")]
+    WrongPin,
+    #[error("no agent is logged in at this phone")]
+    NotLoggedIn,
+    #[error("the ACD refused the change")]
+    Refused,
+    #[error("not an agent feature code")]
+    Unsupported,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -67,6 +85,11 @@ struct Inner {
     clock: WallInstants,
     calls: HashMap<CallId, mpsc::Sender<AcdOrder>>,
     queues: Vec<QueueId>,
+    /// Agent → the extension (phone) they logged in at, and back.
+    extension_of: HashMap<AgentId, String>,
+    agent_at: HashMap<String, AgentId>,
+    /// Calls an agent answered.
+    connected: HashSet<CallId>,
 }
 
 /// The running ACD.
@@ -133,6 +156,9 @@ impl AcdDriver {
                 clock,
                 calls: HashMap::new(),
                 queues: queues.to_vec(),
+                extension_of: HashMap::new(),
+                agent_at: HashMap::new(),
+                connected: HashSet::new(),
             }),
             store,
             wake: Notify::new(),
@@ -140,18 +166,102 @@ impl AcdDriver {
     }
 
     /// Feeds an input at the current time, dispatches the actions, and stores the events.
-    async fn handle(&self, input: Input) {
-        let events = {
+    async fn handle(&self, input: Input) -> bool {
+        let (ok, events) = {
             let mut inner = lock(&self.inner);
             let now = inner.clock.at(Timestamp::now());
-            if let Err(e) = inner.center.handle(now, input) {
-                warn!(error = %e, "ACD refused an input");
-            }
+            let ok = match inner.center.handle(now, input) {
+                Ok(()) => true,
+                Err(e) => {
+                    warn!(error = %e, "ACD refused an input");
+                    false
+                }
+            };
             Self::dispatch(&mut inner);
-            std::iter::from_fn(|| inner.center.poll_journal()).collect::<Vec<_>>()
+            (
+                ok,
+                std::iter::from_fn(|| inner.center.poll_journal()).collect::<Vec<_>>(),
+            )
         };
         self.wake.notify_one();
         self.persist(&events).await;
+        ok
+    }
+
+    /// A feature code keyed at `extension`: log in (with the agent's PIN, from `pins`) to
+    /// `queues`, log out, ready, not ready, wrap-up done. Returns what was done.
+    pub(crate) async fn feature(
+        &self,
+        extension: &str,
+        code: FeatureCode,
+        pins: &BTreeMap<String, String>,
+        queues: Vec<QueueId>,
+    ) -> Result<&'static str, FeatureRefusal> {
+        let at_phone = lock(&self.inner).agent_at.get(extension).cloned();
+        let (input, done) = match code {
+            FeatureCode::Login { agent, pin } => {
+                let expected = pins.get(agent.as_str());
+                let same = expected.is_some_and(|p| {
+                    p.len() == pin.len()
+                        && p.bytes()
+                            .zip(pin.bytes())
+                            .fold(0u8, |a, (x, y)| a | (x ^ y))
+                            == 0
+                });
+                if !same {
+                    return Err(FeatureRefusal::WrongPin);
+                }
+                {
+                    let mut inner = lock(&self.inner);
+                    if let Some(old) = inner
+                        .extension_of
+                        .insert(agent.clone(), extension.to_owned())
+                    {
+                        inner.agent_at.remove(&old);
+                    }
+                    inner.agent_at.insert(extension.to_owned(), agent.clone());
+                }
+                (Input::AgentLogin { agent, queues }, "logged in")
+            }
+            FeatureCode::Logout => {
+                let agent = at_phone.ok_or(FeatureRefusal::NotLoggedIn)?;
+                {
+                    let mut inner = lock(&self.inner);
+                    inner.extension_of.remove(&agent);
+                    inner.agent_at.remove(extension);
+                }
+                (Input::AgentLogout { agent }, "logged out")
+            }
+            FeatureCode::Ready => {
+                let agent = at_phone.ok_or(FeatureRefusal::NotLoggedIn)?;
+                (Input::AgentReady { agent }, "ready")
+            }
+            FeatureCode::NotReady { reason } => {
+                let agent = at_phone.ok_or(FeatureRefusal::NotLoggedIn)?;
+                (Input::AgentNotReady { agent, reason }, "not ready")
+            }
+            FeatureCode::WrapUpDone => {
+                let agent = at_phone.ok_or(FeatureRefusal::NotLoggedIn)?;
+                (Input::WrapUpDone { agent }, "wrap-up done")
+            }
+            FeatureCode::Supervise { .. } => return Err(FeatureRefusal::Unsupported),
+        };
+        if self.handle(input).await {
+            Ok(done)
+        } else {
+            Err(FeatureRefusal::Refused)
+        }
+    }
+
+    /// The agent answered the offer of `call`.
+    pub(crate) async fn offer_answered(&self, call: CallId, agent: AgentId) {
+        lock(&self.inner).connected.insert(call);
+        self.handle(Input::OfferAnswered { call, agent }).await;
+    }
+
+    /// The agent's phone refused the offer or could not be reached.
+    pub(crate) async fn offer_failed(&self, call: CallId, agent: AgentId) {
+        self.handle(Input::OfferFailed { call, agent }).await;
     }
 
     fn dispatch(inner: &mut Inner) {
@@ -164,8 +274,24 @@ impl AcdDriver {
                     }
                 }
                 Action::Offer { call, agent } => {
-                    // Agents log in with their phones' feature codes: not handled yet.
-                    warn!(%call, %agent, "offer to an agent cannot be delivered yet");
+                    let order = inner
+                        .extension_of
+                        .get(&agent)
+                        .map(|extension| AcdOrder::Offer {
+                            agent: agent.clone(),
+                            extension: extension.clone(),
+                        });
+                    match (order, inner.calls.get(&call)) {
+                        (Some(order), Some(tx)) => {
+                            let _ = tx.try_send(order);
+                        }
+                        _ => warn!(%call, %agent, "offer cannot be delivered"),
+                    }
+                }
+                Action::CancelOffer { call, .. } => {
+                    if let Some(tx) = inner.calls.get(&call) {
+                        let _ = tx.try_send(AcdOrder::CancelOffer);
+                    }
                 }
                 other => debug!(?other, "ACD action"),
             }
@@ -205,10 +331,18 @@ impl AcdDriver {
         .await;
     }
 
-    /// The caller hung up (waiting, ringing or connected).
+    /// The call is over: abandoned if no agent had answered it, ended otherwise.
     pub(crate) async fn call_gone(&self, call: CallId) {
-        let known = lock(&self.inner).calls.remove(&call).is_some();
-        if known {
+        let (known, connected) = {
+            let mut inner = lock(&self.inner);
+            (
+                inner.calls.remove(&call).is_some(),
+                inner.connected.remove(&call),
+            )
+        };
+        if connected {
+            self.handle(Input::CallEnded { call }).await;
+        } else if known {
             self.handle(Input::CallAbandoned { call }).await;
         }
     }

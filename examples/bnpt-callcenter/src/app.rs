@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 use sambung_recording::index::RecordingIndex;
 
 use crate::acd_driver::AcdDriver;
-use crate::calls::{self, CallCenter};
+use crate::calls::{self, CallCenter, CallSetup};
 use crate::config::Config;
 use crate::http::{AppState, router};
 use crate::listen::{ListenAddr, Transport};
@@ -117,6 +117,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
         .collect();
     let secrets = secrets::load_or_create(store.root(), &users)?;
     let api_token = secrets.api_token.clone();
+    let pins = secrets.pins.clone();
     info!(
         file = %store.root().join(secrets::SECRETS_FILE).display(),
         users = users.len(),
@@ -147,7 +148,16 @@ async fn serve(config: Config) -> Result<(), RunError> {
     let queues: Vec<_> = config.raw.queues.iter().map(|q| q.id.clone()).collect();
     let acd = Arc::new(AcdDriver::open(store.clone(), &queues).await?);
     let acd_timers = tokio::spawn(Arc::clone(&acd).run_timers(stop_rx.clone()));
-    let calls = Arc::new(start_calls(&config, &store, &sip_listen, stop_rx.clone(), &acd).await?);
+    let calls = Arc::new(
+        start_calls(
+            &config,
+            &store,
+            &sip_listen,
+            stop_rx.clone(),
+            (&acd, &service, pins),
+        )
+        .await?,
+    );
     let mut tasks = tokio::task::JoinSet::new();
     for (socket, local) in bound {
         tasks.spawn(sip_listener::serve(
@@ -211,7 +221,11 @@ async fn start_calls(
     store: &Store,
     sip_listen: &[ListenAddr],
     stop: watch::Receiver<bool>,
-    acd: &Arc<AcdDriver>,
+    (acd, sip, pins): (
+        &Arc<AcdDriver>,
+        &Arc<SipService>,
+        std::collections::BTreeMap<String, String>,
+    ),
 ) -> Result<CallCenter, RunError> {
     let index = RecordingIndex::open_data_folder(store.root())
         .await
@@ -244,15 +258,24 @@ async fn start_calls(
         .map(|l| l.addr.ip())
         .filter(|ip| !ip.is_unspecified())
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-    Ok(CallCenter::new(
-        store.clone(),
+    let agent_queues = config
+        .raw
+        .agents
+        .iter()
+        .map(|a| (a.id.as_str().to_owned(), a.queues.clone()))
+        .collect();
+    Ok(CallCenter::new(CallSetup {
+        store: store.clone(),
         index,
         greeting,
         dids,
         media_ip,
         stop,
-        Arc::clone(acd),
-    ))
+        acd: Arc::clone(acd),
+        sip: Arc::clone(sip),
+        pins,
+        agent_queues,
+    }))
 }
 
 /// Completes the recordings a crash left open: the file's header is repaired so it plays, and

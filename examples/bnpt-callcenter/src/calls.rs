@@ -1,42 +1,48 @@
-//! Incoming calls to the DIDs, over UDP: answered at once with the negotiated SDP
+//! Calls over UDP. An INVITE to a DID is answered at once with the negotiated SDP
 //! (`sambung_sip::uas::IncomingCall` keeps the SIP side), greeted with the welcome prompt, and
 //! recorded from the first RTP packet to the hang-up — caller on the left channel, what the
-//! call center sent on the right — into `recordings/` and the recordings index, with a CDR row
-//! from arrival to end.
+//! caller heard on the right — into `recordings/` and the recordings index, with a CDR row from
+//! arrival to end. After the greeting the caller waits in the DID's queue of the ACD
+//! ([`AcdDriver`]); when it offers the call to an agent, the agent's phone (where they logged
+//! in) is rung with `sambung_sip::uac::OutgoingCall`, and once it answers the two legs are
+//! bridged through the call task, which relays and records both. Either side's BYE ends both.
+//! An INVITE to a feature code (`*71` agent `#` PIN `#`, `*73#`, …) from a phone logs its agent
+//! in, makes them ready, and so on; it is answered, then hung up.
 //!
-//! Each call is one task that owns its RTP socket, its recorder and its SIP state; the UDP
-//! listener hands it the messages with its Call-ID. Every buffer is bounded: at most
-//! [`MAX_CALLS`] calls, [`CHANNEL_DEPTH`] queued SIP messages a call, one second of caller audio
-//! waiting for the 20 ms tick, and [`MAX_CALL`] of call time.
+//! Each call is one task that owns its RTP sockets, its recorder and its SIP state; the UDP
+//! listener hands it the messages with its Call-IDs. Every buffer is bounded: at most
+//! [`MAX_CALLS`] calls, [`CHANNEL_DEPTH`] queued SIP messages a call, one second of audio
+//! waiting for the 20 ms tick on each leg, and [`MAX_CALL`] of call time.
 //!
-//! After the greeting the caller joins the queue of the DID's service in the ACD
-//! ([`AcdDriver`]); hanging up there counts as abandoned. Not here yet: offering the call to an
-//! agent (agents' feature-code login), DTMF menus, TCP calls.
+//! Not here yet: DTMF menus, TCP calls, transfers.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
+use sambung_acd::feature_codes::{self, ReasonCatalogue};
+use sambung_core::ids::{AgentId, CallId, QueueId};
 use sambung_core::phone::PhoneNumber;
-use sambung_media::codec::{Codec, G711, Law};
-use sambung_media::rtp::{RtpHeader, RtpPacket};
 use sambung_recording::index::{RecordingIndex, RecordingRow};
 use sambung_recording::store::sha256_file;
 use sambung_recording::wav_recorder::{RecorderConfig, WavRecorder};
 use sambung_sip::sdp::Sdp;
 use sambung_sip::sdp::negotiate::{self, Codec as SdpCodec, LocalMedia};
 use sambung_sip::transaction::Timers;
+use sambung_sip::uac::{OutgoingCall, OutgoingEvent, OutgoingOutput};
 use sambung_sip::uas::{CallEvent, CallOutput, EndReason, IncomingCall, LocalParty};
-use sambung_sip::{Message, Method};
+use sambung_sip::{HeaderName, Message, MessageBuilder, Method};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
-use crate::acd_driver::{AcdDriver, AcdOrder};
+use crate::acd_driver::{AcdDriver, AcdOrder, FeatureRefusal};
+use crate::media_leg::{LegMedia, MediaLeg, Prompt};
+use crate::sip_listener::SipService;
 use crate::store::{NewCdr, Store};
 
 /// Most calls at once; further INVITEs are answered 503 by the stateless side.
@@ -45,12 +51,8 @@ pub(crate) const MAX_CALLS: usize = 1000;
 const CHANNEL_DEPTH: usize = 64;
 /// Longest call; then the call center hangs up.
 const MAX_CALL: Duration = Duration::from_secs(4 * 3600);
-/// Samples in one 20 ms frame at 8 kHz.
-const FRAME: usize = 160;
-/// The same, as RTP timestamp units.
-const FRAME_TICKS: u32 = 160;
-/// Caller audio held for the next tick, at most (one second).
-const MAX_PENDING: usize = 8000;
+/// Longest a feature-code call lasts.
+const FEATURE_CALL: Duration = Duration::from_secs(10);
 /// How long a stopping call center waits for calls to hang up and close their recordings.
 pub(crate) const DRAIN: Duration = Duration::from_secs(5);
 
@@ -62,19 +64,32 @@ fn now_ms() -> i64 {
     Timestamp::now().as_millisecond()
 }
 
+/// What call handling is built from.
+pub(crate) struct CallSetup {
+    pub(crate) store: Store,
+    pub(crate) index: RecordingIndex,
+    pub(crate) greeting: Vec<i16>,
+    /// DID (E.164 or short code) → service type (its queue).
+    pub(crate) dids: Vec<(String, String)>,
+    pub(crate) media_ip: IpAddr,
+    pub(crate) stop: watch::Receiver<bool>,
+    pub(crate) acd: Arc<AcdDriver>,
+    /// The registrar's contacts.
+    pub(crate) sip: Arc<SipService>,
+    /// Agents' PINs.
+    pub(crate) pins: BTreeMap<String, String>,
+    /// The queues each agent serves.
+    pub(crate) agent_queues: HashMap<String, Vec<QueueId>>,
+}
+
 /// What the call handling needs from the rest of the application.
 pub(crate) struct CallCenter {
-    store: Store,
-    index: RecordingIndex,
+    setup: CallSetup,
     recordings: PathBuf,
     greeting: Arc<[i16]>,
-    /// DID (E.164 or short code) → service type (its queue).
-    dids: Vec<(String, String)>,
-    media_ip: IpAddr,
+    catalogue: ReasonCatalogue,
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
     tasks: Mutex<JoinSet<()>>,
-    stop: watch::Receiver<bool>,
-    acd: Arc<AcdDriver>,
 }
 
 /// The socket a call's SIP messages go out on and the address they come from.
@@ -85,52 +100,67 @@ pub(crate) struct SipPath {
     pub(crate) peer: SocketAddr,
 }
 
+/// What a new INVITE is for.
+enum Purpose {
+    Did(String),
+    FeatureCode(String),
+}
+
 impl CallCenter {
-    /// Call handling for `dids` (number, service), recording into the data folder.
-    pub(crate) fn new(
-        store: Store,
-        index: RecordingIndex,
-        greeting: Vec<i16>,
-        dids: Vec<(String, String)>,
-        media_ip: IpAddr,
-        stop: watch::Receiver<bool>,
-        acd: Arc<AcdDriver>,
-    ) -> Self {
-        let recordings = store.root().join("recordings");
+    /// Call handling as `setup` describes it.
+    pub(crate) fn new(mut setup: CallSetup) -> Self {
+        let recordings = setup.store.root().join("recordings");
+        let greeting = std::mem::take(&mut setup.greeting).into();
+        let catalogue = ReasonCatalogue::new(
+            [
+                ('1', "istirahat"),
+                ('2', "makan"),
+                ('3', "rapat"),
+                ('4', "pelatihan"),
+            ]
+            .into_iter()
+            .filter_map(|(d, r)| Some((d, sambung_core::ids::ReasonCode::new(r).ok()?)))
+            .collect(),
+        );
         Self {
-            store,
-            index,
+            setup,
             recordings,
-            greeting: greeting.into(),
-            dids,
-            media_ip,
+            greeting,
+            catalogue,
             active: Mutex::new(HashMap::new()),
             tasks: Mutex::new(JoinSet::new()),
-            stop,
-            acd,
         }
     }
 
-    /// Calls in progress.
+    /// Calls in progress (feature-code calls and agent legs included).
     pub(crate) fn active(&self) -> usize {
         lock(&self.active).len()
     }
 
-    fn service_of(&self, msg: &Message<'_>) -> Option<String> {
+    fn purpose_of(&self, msg: &Message<'_>) -> Option<Purpose> {
         let user = match msg.request_uri()? {
             sambung_sip::Uri::Sip(u) => u.user()?,
             sambung_sip::Uri::Tel(t) => t.as_str().strip_prefix("tel:")?,
             sambung_sip::Uri::Other(_) => return None,
         };
-        let number = PhoneNumber::parse(user).ok()?;
-        self.dids
+        let user = user
+            .replace("%23", "#")
+            .replace("%2A", "*")
+            .replace("%2a", "*");
+        if user.starts_with('*') {
+            return Some(Purpose::FeatureCode(user));
+        }
+        let number = PhoneNumber::parse(&user).ok()?;
+        self.setup
+            .dids
             .iter()
             .find(|(did, _)| did == number.as_str())
-            .map(|(_, service)| service.clone())
+            .map(|(_, service)| Purpose::Did(service.clone()))
     }
 
     /// Takes a datagram that belongs to a call — a message with a known Call-ID, or a new
-    /// INVITE to a DID — and returns true; false leaves it to the stateless side.
+    /// INVITE to a DID or a feature code — and returns true; false leaves it to the stateless
+    /// side.
     pub(crate) fn route(self: &Arc<Self>, data: &[u8], path: &SipPath) -> bool {
         let Ok(msg) = Message::parse(data) else {
             return false;
@@ -144,21 +174,25 @@ impl CallCenter {
         }
         let new_call =
             msg.is_request() && msg.method() == Method::Invite && msg.to().tag().is_none();
-        if !new_call || active.len() >= MAX_CALLS || *self.stop.borrow() {
+        if !new_call || active.len() >= MAX_CALLS || *self.setup.stop.borrow() {
             return false;
         }
-        let Some(service) = self.service_of(&msg) else {
+        let Some(purpose) = self.purpose_of(&msg) else {
             return false;
         };
         let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
         let call_id = msg.call_id().to_owned();
-        active.insert(call_id.clone(), tx);
+        active.insert(call_id.clone(), tx.clone());
         drop(active);
         let center = Arc::clone(self);
         let invite = data.to_vec();
         let path = path.clone();
         lock(&self.tasks).spawn(async move {
-            if let Err(e) = center.run_call(&invite, &path, &service, rx).await {
+            let result = match purpose {
+                Purpose::Did(service) => center.run_call(&invite, &path, &service, tx, rx).await,
+                Purpose::FeatureCode(code) => center.run_feature(&invite, &path, &code, rx).await,
+            };
+            if let Err(e) = result {
                 warn!(call_id, error = %e, "call failed");
             }
             lock(&center.active).remove(&call_id);
@@ -175,19 +209,110 @@ impl CallCenter {
         }
     }
 
+    fn local_party(path: &SipPath, user: &str) -> LocalParty {
+        LocalParty {
+            tag: random_tag(),
+            contact: format!("<sip:{user}@{}>", path.local),
+            via: format!("SIP/2.0/UDP {}", path.local),
+        }
+    }
+
+    /// A feature code keyed on a phone: done and confirmed by answering (then hanging up), or
+    /// refused with 403 (wrong PIN) or 404.
+    async fn run_feature(
+        &self,
+        invite: &[u8],
+        path: &SipPath,
+        dialled: &str,
+        mut rx: mpsc::Receiver<Vec<u8>>,
+    ) -> Result<(), CallFailure> {
+        let msg = Message::parse(invite).map_err(|e| CallFailure::Sip(e.to_string()))?;
+        let extension = user_or_uri(msg.from().uri());
+        let mut call = IncomingCall::new(
+            invite,
+            Self::local_party(path, "feature"),
+            false,
+            Timers::default(),
+        )
+        .map_err(|e| CallFailure::Sip(e.to_string()))?;
+        let result = match feature_codes::parse(dialled, &self.catalogue) {
+            Ok(code) => {
+                let agent = match &code {
+                    feature_codes::FeatureCode::Login { agent, .. } => agent.as_str().to_owned(),
+                    _ => extension.clone(),
+                };
+                let queues = self
+                    .setup
+                    .agent_queues
+                    .get(&agent)
+                    .cloned()
+                    .unwrap_or_default();
+                self.setup
+                    .acd
+                    .feature(&extension, code, &self.setup.pins, queues)
+                    .await
+            }
+            Err(_) => Err(FeatureRefusal::Unsupported),
+        };
+        match result {
+            Ok(done) => {
+                info!(%extension, code = dialled.split('#').next().unwrap_or_default(), done, "feature code");
+                let rtp = UdpSocket::bind((self.setup.media_ip, 0)).await?;
+                let port = rtp.local_addr()?.port();
+                let sdp = negotiate_caller(&msg, self.setup.media_ip, port).map(|(sdp, _)| sdp);
+                let answered = match sdp {
+                    Some(sdp) => call.answer(&sdp, Instant::now()).is_ok(),
+                    None => {
+                        // Done, but there is no session to answer with.
+                        let _ = call.reject(488, "Not Acceptable Here");
+                        false
+                    }
+                };
+                flush(&mut call, path).await;
+                if answered {
+                    // A moment of the answered call, then the hang-up confirms it.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    call.hangup(Instant::now());
+                }
+            }
+            Err(refusal) => {
+                warn!(%extension, %refusal, "feature code refused");
+                let (status, reason) = match refusal {
+                    FeatureRefusal::WrongPin => (403, "Forbidden"),
+                    _ => (404, "Not Found"),
+                };
+                let _ = call.reject(status, reason);
+            }
+        }
+        let deadline = tokio::time::Instant::now() + FEATURE_CALL;
+        loop {
+            if flush(&mut call, path).await.is_some() {
+                return Ok(());
+            }
+            let timer = call.poll_timeout().map(tokio::time::Instant::from_std);
+            tokio::select! {
+                Some(sip) = rx.recv() => call.on_message(&sip, Instant::now()),
+                () = sleep_until(timer) => call.on_timeout(Instant::now()),
+                () = tokio::time::sleep_until(deadline) => return Ok(()),
+            }
+        }
+    }
+
+    #[expect(clippy::too_many_lines, reason = "one call's life, read top to bottom")]
     async fn run_call(
         &self,
         invite: &[u8],
         path: &SipPath,
         service: &str,
+        inbox: mpsc::Sender<Vec<u8>>,
         mut rx: mpsc::Receiver<Vec<u8>>,
     ) -> Result<(), CallFailure> {
         let msg = Message::parse(invite).map_err(|e| CallFailure::Sip(e.to_string()))?;
         let caller = user_or_uri(msg.from().uri());
         let called = msg.request_uri().map(user_or_uri).unwrap_or_default();
         let arrived_ms = now_ms();
-        let cdr = self
-            .store
+        let store = &self.setup.store;
+        let cdr = store
             .cdr_begin(&NewCdr {
                 sip_call_id: msg.call_id(),
                 caller: &caller,
@@ -199,44 +324,36 @@ impl CallCenter {
             .map_err(|e| CallFailure::Store(e.to_string()))?;
         info!(call_id = msg.call_id(), %caller, %called, service, "call arrived");
 
-        let tag = random_tag();
-        let me = LocalParty {
-            tag: tag.clone(),
-            contact: format!("<sip:{called}@{}>", path.local),
-            via: format!("SIP/2.0/UDP {}", path.local),
-        };
+        let me = Self::local_party(path, &called);
+        let tag = me.tag.clone();
         let mut call = IncomingCall::new(invite, me, false, Timers::default())
             .map_err(|e| CallFailure::Sip(e.to_string()))?;
-        let rtp = UdpSocket::bind((self.media_ip, 0))
-            .await
-            .map_err(CallFailure::Io)?;
-        let rtp_port = rtp.local_addr().map_err(CallFailure::Io)?.port();
-        let media = negotiate_audio(&msg, self.media_ip, rtp_port);
-        let Some(media) = media else {
+        let rtp = UdpSocket::bind((self.setup.media_ip, 0)).await?;
+        let rtp_port = rtp.local_addr()?.port();
+        let Some((sdp, media)) = negotiate_caller(&msg, self.setup.media_ip, rtp_port) else {
             let _ = call.reject(488, "Not Acceptable Here");
             flush(&mut call, path).await;
-            self.store
+            store
                 .cdr_end(cdr, now_ms(), "rejected", "rejected")
                 .await
                 .map_err(|e| CallFailure::Store(e.to_string()))?;
             return Ok(());
         };
-        call.answer(&media.sdp, Instant::now())
+        call.answer(&sdp, Instant::now())
             .map_err(|e| CallFailure::Sip(e.to_string()))?;
         flush(&mut call, path).await;
 
         let recording_id = format!("{arrived_ms}-{tag}");
         let file = self.recordings.join(format!("{recording_id}.wav"));
-        let config = RecorderConfig::default();
-        let mut recorder =
-            WavRecorder::create(&file, config).map_err(|e| CallFailure::Record(e.to_string()))?;
+        let mut recorder = WavRecorder::create(&file, RecorderConfig::default())
+            .map_err(|e| CallFailure::Record(e.to_string()))?;
         let row = RecordingRow {
             id: recording_id.clone(),
             call_id: cdr,
             caller: caller.clone(),
             called: called.clone(),
             agent: None,
-            queue: None,
+            queue: Some(service.to_owned()),
             service: Some(service.to_owned()),
             started_ms: now_ms(),
             ended_ms: now_ms(),
@@ -247,69 +364,155 @@ impl CallCenter {
             path: format!("{recording_id}.wav"),
             complete: false,
         };
-        if let Err(e) = self.index.begin(&row).await {
+        if let Err(e) = self.setup.index.begin(&row).await {
             warn!(error = %e, "recording not indexed");
         }
-        self.store
+        store
             .cdr_answered(cdr, now_ms(), Some(&recording_id))
             .await
             .map_err(|e| CallFailure::Store(e.to_string()))?;
 
-        let mut leg = MediaLeg::new(&media, Arc::clone(&self.greeting));
+        let mut leg = MediaLeg::new(media, random_seed());
+        let mut prompt = Prompt::new(Arc::clone(&self.greeting));
         let deadline = Instant::now() + MAX_CALL;
         let mut ticker = tokio::time::interval(Duration::from_millis(20));
-        let mut stop = self.stop.clone();
+        let mut stop = self.setup.stop.clone();
         let mut buf = vec![0u8; 2048];
+        let mut agent_buf = vec![0u8; 2048];
         let mut reason = EndReason::LocalHangup;
         let mut stopping = false;
-        let acd_call = sambung_core::ids::CallId::new(u64::try_from(cdr).unwrap_or(0));
-        let queue = sambung_core::ids::QueueId::new(service).ok();
+        let acd_call = CallId::new(u64::try_from(cdr).unwrap_or(0));
+        let queue = QueueId::new(service).ok();
         let (orders_tx, mut orders) = mpsc::channel::<AcdOrder>(4);
         let mut queued = false;
+        let mut agent: Option<AgentLeg> = None;
         loop {
-            let stop_now = !stopping && *stop.borrow();
-            if stop_now {
+            if !stopping && *stop.borrow() {
                 stopping = true;
                 call.hangup(Instant::now());
+                if let Some(a) = agent.as_mut() {
+                    a.call.hangup(Instant::now());
+                    a.flush(path).await;
+                }
                 if let Some(ended) = flush(&mut call, path).await {
                     reason = ended;
                 }
                 // The listener has stopped: the BYE's answer will not be routed here.
                 break;
             }
-            let timer = call.poll_timeout().map(tokio::time::Instant::from_std);
+            let timer = [
+                call.poll_timeout(),
+                agent.as_ref().and_then(|a| a.call.poll_timeout()),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(tokio::time::Instant::from_std);
             tokio::select! {
                 _ = ticker.tick() => {
-                    let (heard, sent) = leg.tick(&rtp).await;
+                    let heard = leg.take_frame();
+                    let bridged = agent.as_mut().and_then(|a| a.media.as_mut());
+                    let sent = match bridged {
+                        Some(m) => {
+                            let from_agent = m.take_frame();
+                            if let Some(a) = agent.as_mut() && let Some(m) = a.media.as_mut() {
+                                m.send_frame(&a.rtp, &heard).await;
+                            }
+                            from_agent
+                        }
+                        None => prompt.next_frame(),
+                    };
+                    leg.send_frame(&rtp, &sent).await;
                     if let Err(e) = recorder.write(&heard, &sent) {
                         warn!(error = %e, "recording write failed");
                     }
                     if Instant::now() >= deadline {
                         call.hangup(Instant::now());
                     }
-                    if !queued && leg.greeted() && let Some(q) = &queue {
+                    if !queued && prompt.done() && let Some(q) = &queue {
                         queued = true;
-                        self.acd.call_arrived(acd_call, q.clone(), orders_tx.clone()).await;
+                        self.setup.acd.call_arrived(acd_call, q.clone(), orders_tx.clone()).await;
                     }
                 }
-                Some(AcdOrder::Leave) = orders.recv() => call.hangup(Instant::now()),
                 got = rtp.recv_from(&mut buf) => {
                     if let Ok((n, _)) = got {
                         leg.receive(buf.get(..n).unwrap_or_default());
                     }
                 }
-                Some(sip) = rx.recv() => call.on_message(&sip, Instant::now()),
-                () = sleep_until(timer) => call.on_timeout(Instant::now()),
+                got = recv_opt(agent.as_ref().map(|a| &a.rtp), &mut agent_buf) => {
+                    if let (Some(n), Some(a)) = (got, agent.as_mut()) && let Some(m) = a.media.as_mut() {
+                        m.receive(agent_buf.get(..n).unwrap_or_default());
+                    }
+                }
+                Some(sip) = rx.recv() => {
+                    let for_agent = agent.as_ref().is_some_and(|a| {
+                        Message::parse(&sip).is_ok_and(|m| m.call_id() == a.call_id)
+                    });
+                    match agent.as_mut() {
+                        Some(a) if for_agent => a.call.on_message(&sip, Instant::now()),
+                        _ => call.on_message(&sip, Instant::now()),
+                    }
+                }
+                Some(order) = orders.recv() => match order {
+                    AcdOrder::Leave => call.hangup(Instant::now()),
+                    AcdOrder::CancelOffer => {
+                        if let Some(a) = agent.as_mut() {
+                            a.call.hangup(Instant::now());
+                        }
+                    }
+                    AcdOrder::Offer { agent: who, extension } => {
+                        match self.ring_agent(path, &called, who.clone(), &extension, &inbox).await {
+                            Some(a) => agent = Some(a),
+                            None => self.setup.acd.offer_failed(acd_call, who).await,
+                        }
+                    }
+                },
+                () = sleep_until(timer) => {
+                    call.on_timeout(Instant::now());
+                    if let Some(a) = agent.as_mut() {
+                        a.call.on_timeout(Instant::now());
+                    }
+                }
                 // Wakes the loop; the check at its top hangs up.
                 _ = stop.changed() => {}
             }
+            if let Some(a) = agent.as_mut() {
+                for event in a.flush(path).await {
+                    match event {
+                        OutgoingEvent::Answered(body) => {
+                            a.media = a.answered(&body);
+                            info!(agent = %a.agent, "agent answered");
+                            store.cdr_agent(cdr, a.agent.as_str()).await.ok();
+                            self.setup
+                                .acd
+                                .offer_answered(acd_call, a.agent.clone())
+                                .await;
+                        }
+                        OutgoingEvent::Failed(status) => {
+                            info!(agent = %a.agent, status, "offer not answered");
+                            self.setup.acd.offer_failed(acd_call, a.agent.clone()).await;
+                        }
+                        OutgoingEvent::RemoteHangup => call.hangup(Instant::now()),
+                        OutgoingEvent::Ringing(_) | OutgoingEvent::LocalHangup => {}
+                    }
+                }
+                if a.call.state() == sambung_sip::uac::OutgoingState::Ended {
+                    lock(&self.active).remove(&a.call_id);
+                    agent = None;
+                }
+            }
             if let Some(ended) = flush(&mut call, path).await {
                 reason = ended;
+                if let Some(a) = agent.as_mut() {
+                    a.call.hangup(Instant::now());
+                    a.flush(path).await;
+                    lock(&self.active).remove(&a.call_id);
+                }
                 break;
             }
         }
         if queued {
-            self.acd.call_gone(acd_call).await;
+            self.setup.acd.call_gone(acd_call).await;
         }
         let ended_ms = now_ms();
         let summary = recorder
@@ -319,6 +522,7 @@ impl CallCenter {
         let sha = sha256_file(&file).unwrap_or_default();
         let duration_ms = i64::try_from(summary.duration.as_millis()).unwrap_or(i64::MAX);
         if let Err(e) = self
+            .setup
             .index
             .complete(
                 &recording_id,
@@ -336,12 +540,112 @@ impl CallCenter {
         } else {
             end_reason(reason)
         };
-        self.store
+        store
             .cdr_end(cdr, ended_ms, "completed", reason_text)
             .await
             .map_err(|e| CallFailure::Store(e.to_string()))?;
         info!(call_id = call.dialog().id.call_id, reason = reason_text, duration_ms, recording = %file.display(), "call ended");
         Ok(())
+    }
+
+    /// Rings `agent` at the phone registered for `extension`; `None` if it is not registered.
+    async fn ring_agent(
+        &self,
+        path: &SipPath,
+        from_user: &str,
+        agent: AgentId,
+        extension: &str,
+        inbox: &mpsc::Sender<Vec<u8>>,
+    ) -> Option<AgentLeg> {
+        let host = path.local.ip().to_string();
+        let (contact, addr) = self.setup.sip.contact_of(extension, &host)?;
+        let rtp = UdpSocket::bind((self.setup.media_ip, 0)).await.ok()?;
+        let local = LocalMedia::audio(
+            self.setup.media_ip,
+            rtp.local_addr().ok()?.port(),
+            vec![SdpCodec::pcma(), SdpCodec::pcmu()],
+        );
+        let call_id = format!("{}@{}", random_tag(), path.local.ip());
+        let tag = random_tag();
+        let via = format!("SIP/2.0/UDP {}", path.local);
+        let invite = MessageBuilder::request(Method::Invite, &contact)
+            .header(
+                HeaderName::Via,
+                format!("{via};branch=z9hG4bK{}", random_tag()),
+            )
+            .header(HeaderName::MaxForwards, "70")
+            .header(
+                HeaderName::From,
+                format!("<sip:{from_user}@{}>;tag={tag}", path.local),
+            )
+            .header(HeaderName::To, format!("<sip:{extension}@{host}>"))
+            .header(HeaderName::CallId, call_id.as_str())
+            .header(HeaderName::CSeq, "1 INVITE")
+            .header(
+                HeaderName::Contact,
+                format!("<sip:{from_user}@{}>", path.local),
+            )
+            .body("application/sdp", negotiate::offer(&local))
+            .build()
+            .ok()?;
+        let call =
+            OutgoingCall::new(invite, &via, false, Timers::default(), Instant::now()).ok()?;
+        lock(&self.active).insert(call_id.clone(), inbox.clone());
+        info!(%agent, %extension, %contact, "ringing the agent");
+        Some(AgentLeg {
+            call,
+            call_id,
+            agent,
+            addr,
+            rtp,
+            local,
+            media: None,
+        })
+    }
+}
+
+/// The call center's leg to an agent's phone.
+struct AgentLeg {
+    call: OutgoingCall,
+    call_id: String,
+    agent: AgentId,
+    addr: SocketAddr,
+    rtp: UdpSocket,
+    local: LocalMedia,
+    media: Option<MediaLeg>,
+}
+
+impl AgentLeg {
+    /// Sends what the leg has to send; returns what happened.
+    async fn flush(&mut self, path: &SipPath) -> Vec<OutgoingEvent> {
+        let mut events = Vec::new();
+        while let Some(out) = self.call.poll_output() {
+            match out {
+                OutgoingOutput::Send(bytes) => {
+                    if let Err(e) = path.socket.send_to(&bytes, self.addr).await {
+                        warn!(peer = %self.addr, error = %e, "SIP send failed");
+                    }
+                }
+                OutgoingOutput::Event(e) => events.push(e),
+            }
+        }
+        events
+    }
+
+    /// The agent's media from their answer, if it agrees on G.711.
+    fn answered(&self, body: &[u8]) -> Option<MediaLeg> {
+        let sdp = Sdp::parse(body).ok()?;
+        let agreed = negotiate::accept_answer(&sdp, &self.local);
+        let media = agreed.iter().find(|m| m.kind == "audio" && m.accepted)?;
+        Some(MediaLeg::new(LegMedia::of(media)?, random_seed()))
+    }
+}
+
+/// Receives on the socket if there is one; otherwise never.
+async fn recv_opt(socket: Option<&UdpSocket>, buf: &mut [u8]) -> Option<usize> {
+    match socket {
+        Some(s) => s.recv_from(buf).await.ok().map(|(n, _)| n),
+        None => std::future::pending().await,
     }
 }
 
@@ -382,6 +686,34 @@ fn user_or_uri(uri: &sambung_sip::Uri<'_>) -> String {
     }
 }
 
+/// Our answer to the caller's offer (PCMA, PCMU, telephone-event) and the agreed audio.
+fn negotiate_caller(invite: &Message<'_>, ip: IpAddr, port: u16) -> Option<(String, LegMedia)> {
+    let offer = Sdp::parse(invite.body()).ok()?;
+    let local = LocalMedia::audio(
+        ip,
+        port,
+        vec![
+            SdpCodec::pcma(),
+            SdpCodec::pcmu(),
+            SdpCodec::telephone_event(),
+        ],
+    );
+    let answer = negotiate::answer(&offer, &local).ok()?;
+    let audio = answer
+        .media
+        .iter()
+        .find(|m| m.kind == "audio" && m.accepted)?;
+    Some((answer.sdp.clone(), LegMedia::of(audio)?))
+}
+
+fn random_seed() -> [u8; 8] {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        b = now_ms().to_le_bytes();
+    }
+    b
+}
+
 fn random_tag() -> String {
     let mut b = [0u8; 8];
     // Without randomness the Call-ID's hash still separates calls; tags need not be secret.
@@ -406,127 +738,4 @@ async fn flush(call: &mut IncomingCall, path: &SipPath) -> Option<EndReason> {
         }
     }
     ended
-}
-
-/// The audio both ways agreed for the call.
-struct AudioMedia {
-    sdp: String,
-    payload_type: u8,
-    law: Law,
-    remote: SocketAddr,
-}
-
-fn negotiate_audio(invite: &Message<'_>, ip: IpAddr, port: u16) -> Option<AudioMedia> {
-    let offer = Sdp::parse(invite.body()).ok()?;
-    let local = LocalMedia::audio(
-        ip,
-        port,
-        vec![
-            SdpCodec::pcma(),
-            SdpCodec::pcmu(),
-            SdpCodec::telephone_event(),
-        ],
-    );
-    let answer = negotiate::answer(&offer, &local).ok()?;
-    let audio = answer
-        .media
-        .iter()
-        .find(|m| m.kind == "audio" && m.accepted)?;
-    let codec = audio.codec.as_ref()?;
-    let law = match codec.name.to_ascii_uppercase().as_str() {
-        "PCMA" => Law::A,
-        "PCMU" => Law::Mu,
-        _ => return None,
-    };
-    Some(AudioMedia {
-        sdp: answer.sdp.clone(),
-        payload_type: codec.payload_type,
-        law,
-        remote: audio.remote?,
-    })
-}
-
-/// One call's audio: what the caller sent (decoded, waiting for the tick) and what we play.
-struct MediaLeg {
-    codec: G711,
-    payload_type: u8,
-    remote: SocketAddr,
-    heard: VecDeque<i16>,
-    prompt: Arc<[i16]>,
-    played: usize,
-    header: RtpHeader,
-    scratch: Vec<i16>,
-}
-
-impl MediaLeg {
-    fn new(media: &AudioMedia, prompt: Arc<[i16]>) -> Self {
-        let seed = u64::from_str_radix(&random_tag(), 16)
-            .unwrap_or(0)
-            .to_le_bytes();
-        Self {
-            codec: G711::new(media.law),
-            payload_type: media.payload_type,
-            remote: media.remote,
-            heard: VecDeque::with_capacity(MAX_PENDING),
-            prompt,
-            played: 0,
-            header: RtpHeader {
-                marker: true,
-                payload_type: media.payload_type,
-                sequence: u16::from_le_bytes([seed[0], seed[1]]),
-                timestamp: u32::from_le_bytes([seed[2], seed[3], seed[4], seed[5]]),
-                ssrc: u32::from_le_bytes([seed[4], seed[5], seed[6], seed[7]]),
-            },
-            scratch: Vec::with_capacity(FRAME),
-        }
-    }
-
-    /// Whether the whole greeting has been sent.
-    fn greeted(&self) -> bool {
-        self.played >= self.prompt.len()
-    }
-
-    /// A packet from the caller: decoded into the waiting audio if it carries the agreed codec.
-    fn receive(&mut self, datagram: &[u8]) {
-        let Ok(packet) = RtpPacket::parse(datagram) else {
-            return;
-        };
-        if packet.payload_type != self.payload_type {
-            return; // telephone-event and anything else: not audio
-        }
-        self.scratch.clear();
-        if self.codec.decode(packet.payload, &mut self.scratch).is_ok() {
-            self.heard.extend(self.scratch.iter().copied());
-            let excess = self.heard.len().saturating_sub(MAX_PENDING);
-            self.heard.drain(..excess);
-        }
-    }
-
-    /// One 20 ms period: sends the next prompt frame and returns (heard, sent) for the
-    /// recorder.
-    async fn tick(&mut self, rtp: &UdpSocket) -> (Vec<i16>, Vec<i16>) {
-        let mut sent: Vec<i16> = self
-            .prompt
-            .get(self.played..)
-            .unwrap_or_default()
-            .iter()
-            .take(FRAME)
-            .copied()
-            .collect();
-        self.played += sent.len();
-        sent.resize(FRAME, 0);
-        let mut payload = Vec::with_capacity(FRAME);
-        if self.codec.encode(&sent, &mut payload).is_ok() {
-            let mut packet = Vec::with_capacity(12 + FRAME);
-            self.header.write(&payload, &mut packet);
-            let _ = rtp.send_to(&packet, self.remote).await;
-            self.header.marker = false;
-            self.header.sequence = self.header.sequence.wrapping_add(1);
-            self.header.timestamp = self.header.timestamp.wrapping_add(FRAME_TICKS);
-        }
-        let take = self.heard.len().min(FRAME);
-        let mut heard: Vec<i16> = self.heard.drain(..take).collect();
-        heard.resize(FRAME, 0);
-        (heard, sent)
-    }
 }

@@ -18,6 +18,7 @@ mod cli;
 mod config;
 mod http;
 mod listen;
+mod media_leg;
 mod prompts;
 mod recordings_cli;
 mod report;

@@ -104,6 +104,25 @@ impl SipService {
         }
     }
 
+    /// Where a user's phone can be reached: the registered contact with the highest q, and the
+    /// address to send to (the contact's host and port, 5060 when absent).
+    pub(crate) fn contact_of(&self, user: &str, host: &str) -> Option<(String, SocketAddr)> {
+        let aor = format!("sip:{user}@{host}");
+        let mut bindings = lock(&self.registrar).lookup(&aor, unix_now());
+        bindings.sort_by_key(|b| std::cmp::Reverse(b.q));
+        bindings.into_iter().find_map(|b| {
+            let uri = sambung_sip::Uri::parse(b.contact.as_bytes()).ok()?;
+            let sip = uri.as_sip()?;
+            let ip: std::net::IpAddr = match sip.host() {
+                sambung_sip::Host::V4(a) => a.into(),
+                sambung_sip::Host::V6(a) => a.into(),
+                sambung_sip::Host::Name(_) => return None,
+            };
+            let addr = SocketAddr::new(ip, sip.port().unwrap_or(5060));
+            Some((b.contact.clone(), addr))
+        })
+    }
+
     /// Parses one message and returns the answer to send, if any.
     pub(crate) fn answer(
         &self,

@@ -69,6 +69,11 @@ fn migrator() -> Migrator {
             "ACD events",
             include_str!("../migrations/0003_acd_events.sql"),
         ),
+        step(
+            4,
+            "CDR agent",
+            include_str!("../migrations/0004_cdr_agent.sql"),
+        ),
     ])
 }
 
@@ -216,6 +221,16 @@ impl Store {
         sqlx::query("UPDATE cdrs SET answered_ms = ?, recording_id = ? WHERE id = ?")
             .bind(answered_ms)
             .bind(recording_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Notes the agent who answered the call.
+    pub(crate) async fn cdr_agent(&self, id: i64, agent: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cdrs SET agent = ? WHERE id = ?")
+            .bind(agent)
             .bind(id)
             .execute(&self.pool)
             .await?;

@@ -1,0 +1,139 @@
+//! One leg's audio: G.711 RTP in (decoded, held for the next 20 ms tick) and out (encoded from
+//! the tick's samples), with our own sequence numbers, timestamps and SSRC.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use sambung_media::codec::{Codec, G711, Law};
+use sambung_media::rtp::{RtpHeader, RtpPacket};
+use tokio::net::UdpSocket;
+
+/// Samples in one 20 ms frame at 8 kHz.
+pub(crate) const FRAME: usize = 160;
+/// The same, as RTP timestamp units.
+const FRAME_TICKS: u32 = 160;
+/// Audio held for the next tick, at most (one second).
+const MAX_PENDING: usize = 8000;
+
+/// A codec and where to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LegMedia {
+    pub(crate) payload_type: u8,
+    pub(crate) law: Law,
+    pub(crate) remote: SocketAddr,
+}
+
+impl LegMedia {
+    /// The agreed audio of a negotiation, if it is G.711.
+    pub(crate) fn of(m: &sambung_sip::sdp::negotiate::NegotiatedMedia) -> Option<Self> {
+        let codec = m.codec.as_ref()?;
+        let law = match codec.name.to_ascii_uppercase().as_str() {
+            "PCMA" => Law::A,
+            "PCMU" => Law::Mu,
+            _ => return None,
+        };
+        Some(Self {
+            payload_type: codec.payload_type,
+            law,
+            remote: m.remote?,
+        })
+    }
+}
+
+/// One leg's audio state.
+pub(crate) struct MediaLeg {
+    codec: G711,
+    media: LegMedia,
+    heard: VecDeque<i16>,
+    header: RtpHeader,
+    scratch: Vec<i16>,
+}
+
+impl MediaLeg {
+    /// A leg sending and receiving `media`; `seed` randomises sequence, timestamp and SSRC.
+    pub(crate) fn new(media: LegMedia, seed: [u8; 8]) -> Self {
+        Self {
+            codec: G711::new(media.law),
+            media,
+            heard: VecDeque::with_capacity(MAX_PENDING),
+            header: RtpHeader {
+                marker: true,
+                payload_type: media.payload_type,
+                sequence: u16::from_le_bytes([seed[0], seed[1]]),
+                timestamp: u32::from_le_bytes([seed[2], seed[3], seed[4], seed[5]]),
+                ssrc: u32::from_le_bytes([seed[4], seed[5], seed[6], seed[7]]),
+            },
+            scratch: Vec::with_capacity(FRAME),
+        }
+    }
+
+    /// A datagram from the peer: decoded into the waiting audio if it carries the agreed codec.
+    pub(crate) fn receive(&mut self, datagram: &[u8]) {
+        let Ok(packet) = RtpPacket::parse(datagram) else {
+            return;
+        };
+        if packet.payload_type != self.media.payload_type {
+            return; // telephone-event and anything else: not audio
+        }
+        self.scratch.clear();
+        if self.codec.decode(packet.payload, &mut self.scratch).is_ok() {
+            self.heard.extend(self.scratch.iter().copied());
+            let excess = self.heard.len().saturating_sub(MAX_PENDING);
+            self.heard.drain(..excess);
+        }
+    }
+
+    /// The next 20 ms of what the peer sent (silence where nothing came).
+    pub(crate) fn take_frame(&mut self) -> Vec<i16> {
+        let take = self.heard.len().min(FRAME);
+        let mut frame: Vec<i16> = self.heard.drain(..take).collect();
+        frame.resize(FRAME, 0);
+        frame
+    }
+
+    /// Sends 20 ms of audio to the peer.
+    pub(crate) async fn send_frame(&mut self, socket: &UdpSocket, pcm: &[i16]) {
+        let mut payload = Vec::with_capacity(FRAME);
+        if self.codec.encode(pcm, &mut payload).is_ok() {
+            let mut packet = Vec::with_capacity(12 + FRAME);
+            self.header.write(&payload, &mut packet);
+            let _ = socket.send_to(&packet, self.media.remote).await;
+            self.header.marker = false;
+            self.header.sequence = self.header.sequence.wrapping_add(1);
+            self.header.timestamp = self.header.timestamp.wrapping_add(FRAME_TICKS);
+        }
+    }
+}
+
+/// A prompt played frame by frame, then silence.
+pub(crate) struct Prompt {
+    samples: std::sync::Arc<[i16]>,
+    played: usize,
+}
+
+impl Prompt {
+    /// `samples` from the start.
+    pub(crate) fn new(samples: std::sync::Arc<[i16]>) -> Self {
+        Self { samples, played: 0 }
+    }
+
+    /// The next 20 ms (silence after the end).
+    pub(crate) fn next_frame(&mut self) -> Vec<i16> {
+        let mut frame: Vec<i16> = self
+            .samples
+            .get(self.played..)
+            .unwrap_or_default()
+            .iter()
+            .take(FRAME)
+            .copied()
+            .collect();
+        self.played += frame.len();
+        frame.resize(FRAME, 0);
+        frame
+    }
+
+    /// Whether all of it has been played.
+    pub(crate) fn done(&self) -> bool {
+        self.played >= self.samples.len()
+    }
+}
