@@ -12,93 +12,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
-use common::{BIN, Service, api_token, wait};
+use common::{BIN, Service, api_token, sipp, sipp_available, wait, wait_sipp};
 use sqlx::Row;
-
-/// The SIPp scenario of the conformance set (shared/ lies beside the repository).
-fn scenario() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/sipp/uac_call_media.xml");
-    assert!(path.is_file(), "{} is missing", path.display());
-    path
-}
-
-/// SIPp is the judge here; in CI (`CI` set) it must be installed (scripts/test does).
-fn sipp_available() -> bool {
-    let ok = Command::new("sipp")
-        .arg("-v")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "sipp (Debian sip-tester) is required in CI"
-        );
-        eprintln!("sipp not installed: skipping (apt-get install sip-tester)");
-    }
-    ok
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// SIPp calling the access number: `calls` calls, all at once, each held `hold_ms` after its
-/// media.
-fn sipp(service: &Service, dir: &Path, calls: u32, hold_ms: u32) -> Child {
-    let target = service.sip("udp").to_string();
-    Command::new("sipp")
-        .arg(&target)
-        .arg("-sf")
-        .arg(scenario())
-        .args(["-i", "127.0.0.1", "-s", "1500112", "-nostdin", "-trace_err"])
-        .args(["-p", &free_udp_port().to_string()])
-        .args(["-mp", &(free_udp_port() & !1).to_string()])
-        .args([
-            "-m",
-            &calls.to_string(),
-            "-r",
-            &calls.to_string(),
-            "-l",
-            &calls.to_string(),
-        ])
-        .args([
-            "-d",
-            &hold_ms.to_string(),
-            "-timeout",
-            "60s",
-            "-timeout_error",
-        ])
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sipp")
-}
-
-fn wait_sipp(child: &mut Child, limit: Duration) -> ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("sipp did not finish");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn query(db: &Path, sql: &str) -> Vec<sqlx::sqlite::SqliteRow> {
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -11,8 +11,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -134,7 +134,7 @@ impl Service {
         }
     }
 
-    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+    pub fn terminate(mut self) -> (ExitStatus, String) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -151,7 +151,7 @@ impl Service {
     }
 }
 
-pub fn wait(child: &mut Child) -> std::process::ExitStatus {
+pub fn wait(child: &mut Child) -> ExitStatus {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -170,4 +170,130 @@ pub fn api_token(data: &Path) -> String {
     let text = std::fs::read_to_string(data.join("secrets.toml")).unwrap();
     let secrets: toml::Value = toml::from_str(&text).unwrap();
     secrets["api_token"].as_str().unwrap().to_owned()
+}
+
+/// The SIPp scenario of the conformance set (shared/ lies beside the repository).
+pub fn scenario() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/sipp/uac_call_media.xml");
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}
+
+/// SIPp is the judge here; in CI (`CI` set) it must be installed (scripts/test does).
+pub fn sipp_available() -> bool {
+    let ok = Command::new("sipp")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "sipp (Debian sip-tester) is required in CI"
+        );
+        eprintln!("sipp not installed: skipping (apt-get install sip-tester)");
+    }
+    ok
+}
+
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// SIPp calling the access number: `calls` calls, all at once, each held `hold_ms` after its
+/// media.
+pub fn sipp(service: &Service, dir: &Path, calls: u32, hold_ms: u32) -> Child {
+    let target = service.sip("udp").to_string();
+    Command::new("sipp")
+        .arg(&target)
+        .arg("-sf")
+        .arg(scenario())
+        .args(["-i", "127.0.0.1", "-s", "1500112", "-nostdin", "-trace_err"])
+        .args(["-p", &free_udp_port().to_string()])
+        .args(["-mp", &(free_udp_port() & !1).to_string()])
+        .args([
+            "-m",
+            &calls.to_string(),
+            "-r",
+            &calls.to_string(),
+            "-l",
+            &calls.to_string(),
+        ])
+        .args([
+            "-d",
+            &hold_ms.to_string(),
+            "-timeout",
+            "60s",
+            "-timeout_error",
+        ])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sipp")
+}
+
+pub fn wait_sipp(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sipp did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The conformance set's SIPp scenarios folder.
+pub fn conformance(file: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/sipp")
+        .join(file);
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}
+
+/// This crate's own SIPp scenarios (tests/sipp).
+pub fn own_scenario(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sipp")
+        .join(file)
+}
+
+/// Runs SIPp with `args` against the service in `dir`, and waits for it.
+pub fn sipp_run(dir: &Path, args: &[&str]) -> ExitStatus {
+    let mut child = Command::new("sipp")
+        .args(args)
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-nostdin",
+            "-trace_err",
+            "-timeout",
+            "30s",
+            "-timeout_error",
+        ])
+        .args(["-p", &free_udp_port().to_string()])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sipp");
+    wait_sipp(&mut child, Duration::from_secs(40))
+}
+
+/// A secret the service wrote: `section.key` of secrets.toml.
+pub fn secret(data: &Path, section: &str, key: &str) -> String {
+    let text = std::fs::read_to_string(data.join("secrets.toml")).unwrap();
+    let secrets: toml::Value = toml::from_str(&text).unwrap();
+    secrets[section][key].as_str().unwrap().to_owned()
 }

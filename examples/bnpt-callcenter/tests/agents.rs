@@ -1,0 +1,208 @@
+//! An agent's day with real phones: SIPp registers extension 1001 (digest auth, its Contact
+//! pointing at a second SIPp that answers and echoes RTP), keys `*71` agent `#` PIN `#` (a
+//! wrong PIN first, refused) and `*73#`; then a caller dials the access number, is greeted,
+//! queued, offered to the agent, and bridged. Both legs are relayed and recorded, so what the
+//! caller heard is their own speech echoed by the agent's phone.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{
+    Service, api_token, conformance, free_udp_port, own_scenario, secret, sipp, sipp_available,
+    sipp_run, wait_sipp,
+};
+
+/// A short greeting (0.3 s of 425 Hz), so the caller reaches the agent while still talking.
+fn short_greeting(data: &Path) {
+    std::fs::create_dir_all(data.join("prompts")).unwrap();
+    let pcm: Vec<u8> = (0..2400)
+        .flat_map(|i: i32| {
+            let v = (f64::from(i) * 2.0 * std::f64::consts::PI * 425.0 / 8000.0).sin() * 8000.0;
+            sambung_media::tones::to_i16(v).to_le_bytes()
+        })
+        .collect();
+    let mut out = Vec::new();
+    sambung_media::wav::write(
+        sambung_media::wav::WavFormat {
+            encoding: sambung_media::wav::WavEncoding::Pcm16,
+            channels: 1,
+            sample_rate: 8000,
+        },
+        &pcm,
+        &mut out,
+    );
+    std::fs::write(data.join("prompts/welcome.wav"), out).unwrap();
+}
+
+/// The best normalised cross-correlation of `b` against `a` delayed by 0..`max_lag` samples.
+fn best_correlation(a: &[i16], b: &[i16], max_lag: usize) -> (f64, usize) {
+    let mut best = (0.0, 0);
+    for lag in 0..max_lag {
+        let n = a.len().min(b.len().saturating_sub(lag));
+        let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+        for i in 0..n {
+            let (x, y) = (f64::from(a[i]), f64::from(b[i + lag]));
+            ab += x * y;
+            aa += x * x;
+            bb += y * y;
+        }
+        let c = if aa > 0.0 && bb > 0.0 {
+            ab / (aa * bb).sqrt()
+        } else {
+            0.0
+        };
+        if c > best.0 {
+            best = (c, lag);
+        }
+    }
+    best
+}
+
+#[test]
+fn an_agent_logs_in_by_feature_code_and_takes_a_call() {
+    if !sipp_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    short_greeting(&data);
+    let service = Service::start(&data);
+    let target = service.sip("udp").to_string();
+    let password = secret(&data, "sip_passwords", "1001");
+    let pin = secret(&data, "pins", "1001");
+
+    // The agent's phone: answers one call and echoes its RTP.
+    let phone_port = free_udp_port();
+    let mut phone = Command::new("sipp")
+        .arg("-sf")
+        .arg(conformance("uas_answer.xml"))
+        .args(["-i", "127.0.0.1", "-p", &phone_port.to_string()])
+        .args(["-mp", &(free_udp_port() & !1).to_string(), "-rtp_echo"])
+        .args(["-m", "1", "-nostdin", "-timeout", "60s", "-timeout_error"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let register = own_scenario("agent_register.xml");
+    let status = sipp_run(
+        dir.path(),
+        &[
+            &target,
+            "-sf",
+            register.to_str().unwrap(),
+            "-s",
+            "1001",
+            "-au",
+            "1001",
+            "-ap",
+            &password,
+            "-key",
+            "contact_port",
+            &phone_port.to_string(),
+            "-m",
+            "1",
+        ],
+    );
+    assert!(status.success(), "REGISTER failed: {status}");
+
+    let refused = own_scenario("feature_code_refused.xml");
+    let feature = own_scenario("feature_code.xml");
+    let wrong: String = pin
+        .chars()
+        .map(|c| char::from_digit((c.to_digit(10).unwrap() + 1) % 10, 10).unwrap())
+        .collect();
+    for (scenario, code) in [
+        (&refused, format!("*711001%23{wrong}%23")),
+        (&feature, format!("*711001%23{pin}%23")),
+        (&feature, "*73%23".to_owned()),
+    ] {
+        let status = sipp_run(
+            dir.path(),
+            &[
+                &target,
+                "-sf",
+                scenario.to_str().unwrap(),
+                "-s",
+                &code,
+                "-key",
+                "ext",
+                "1001",
+                "-m",
+                "1",
+            ],
+        );
+        assert!(
+            status.success(),
+            "feature code {code}: {status}\n{}",
+            service.stderr_text()
+        );
+    }
+
+    // The caller talks for ~8 s; the agent's phone echoes it back.
+    let mut caller = sipp(&service, dir.path(), 1, 1000);
+    let status = wait_sipp(&mut caller, Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "caller: {status}\n{}",
+        service.stderr_text()
+    );
+    let status = wait_sipp(&mut phone, Duration::from_secs(30));
+    assert!(
+        status.success(),
+        "agent phone: {status}\n{}",
+        service.stderr_text()
+    );
+    service.wait_health(|h| h["calls_active"] == 0);
+
+    let token = api_token(&data);
+    let (_, body) = service.get("/api/v1/realtime", Some(&token));
+    let realtime: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let q = &realtime["queues"]["pengaduan"];
+    assert_eq!(
+        (q["offered"].as_u64(), q["answered"].as_u64()),
+        (Some(1), Some(1)),
+        "{realtime}"
+    );
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    assert!(log.contains("feature code refused"), "{log}");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (agent, recording): (Option<String>, String) = rt.block_on(async {
+        let url = format!("sqlite://{}?mode=ro", data.join("bnpt.sqlite").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let row: (Option<String>, String) = sqlx::query_as("SELECT agent, recording_id FROM cdrs")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        row
+    });
+    assert_eq!(agent.as_deref(), Some("1001"));
+    let bytes = std::fs::read(data.join("recordings").join(format!("{recording}.wav"))).unwrap();
+    let (_, pcm) = sambung_media::wav::read(&bytes).unwrap();
+    let samples: Vec<i16> = pcm
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+    // Seconds 1 to 6: the caller speaking (left) and their echo through the agent (right).
+    let (c, lag) = best_correlation(&left[8000..48_000], &right[8000..49_600], 1600);
+    assert!(c >= 0.9, "correlation {c:.3} at lag {lag}");
+}
