@@ -1,8 +1,8 @@
 //! An outgoing call as its UAC sees it (RFC 3261 §13.2, §9), sans-IO: the INVITE goes out
 //! through a client transaction (retransmitted, Timer B), provisional responses say it rings,
 //! a 2xx makes the dialog and is acknowledged (again for each retransmitted 2xx), a failure ends it;
-//! [`OutgoingCall::cancel`] sends CANCEL before the answer and [`OutgoingCall::hangup`] BYE
-//! after; a BYE from the peer is answered.
+//! [`OutgoingCall::hangup`] sends CANCEL before the answer and BYE after; a BYE from the peer
+//! is answered.
 //!
 //! ```
 //! use std::time::Instant;
