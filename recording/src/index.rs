@@ -277,6 +277,17 @@ impl RecordingIndex {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Notes the agent who took the call (set once an agent answers); false if no such
+    /// recording.
+    pub async fn set_agent(&self, id: &str, agent: &str) -> Result<bool, IndexError> {
+        let done = sqlx::query("UPDATE recordings SET agent = $1 WHERE id = $2")
+            .bind(agent)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Recordings begun and never completed (left by a crash), oldest first.
     pub async fn incomplete(&self) -> Result<Vec<RecordingRow>, IndexError> {
         let rows = sqlx::query(sql(format!(

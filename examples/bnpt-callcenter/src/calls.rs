@@ -483,6 +483,14 @@ impl CallCenter {
                             a.media = a.answered(&body);
                             info!(agent = %a.agent, "agent answered");
                             store.cdr_agent(cdr, a.agent.as_str()).await.ok();
+                            if let Err(e) = self
+                                .setup
+                                .index
+                                .set_agent(&recording_id, a.agent.as_str())
+                                .await
+                            {
+                                warn!(error = %e, "recording's agent not indexed");
+                            }
                             self.setup
                                 .acd
                                 .offer_answered(acd_call, a.agent.clone())

@@ -68,6 +68,30 @@ pub(crate) enum Command {
 /// Recording subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum RecordingsAction {
+    /// Find recordings in the index, newest first.
+    Search {
+        /// Caller or called number; a trailing `*` matches a prefix (`+6221*`).
+        #[arg(long)]
+        number: Option<String>,
+        /// Started at or after: RFC 3339, or a date (YYYY-MM-DD, midnight WIB).
+        #[arg(long)]
+        from: Option<String>,
+        /// Started before: RFC 3339, or a date (YYYY-MM-DD, midnight WIB: the day is excluded).
+        #[arg(long)]
+        to: Option<String>,
+        /// Agent who took the call.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Service type (`pengaduan`, `informasi`).
+        #[arg(long)]
+        service: Option<String>,
+        /// Most rows [default: 50, at most 1000].
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print JSON: `{"total": n, "recordings": [...]}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write every recording into OUT/NAME.tar with OUT/NAME.manifest.json (SHA-256 sums).
     Backup {
         /// Folder the backup is written to.

@@ -21,6 +21,7 @@ mod listen;
 mod media_leg;
 mod prompts;
 mod recordings_cli;
+mod recordings_search;
 mod report;
 mod secrets;
 mod sip_listener;

@@ -25,6 +25,8 @@ pub(crate) enum RecordingsError {
     },
     #[error("manifest file name {} does not end in .manifest.json", .0.display())]
     ManifestName(PathBuf),
+    #[error(transparent)]
+    Search(#[from] crate::recordings_search::SearchError),
 }
 
 /// Every file under `root`, as store keys (`/`-separated, sorted), skipping hidden files and
@@ -93,9 +95,31 @@ fn bar(total: u64, json: bool) -> ProgressBar {
 
 /// Runs one recordings command on the recordings folder of `data_dir`; returns what to print.
 pub(crate) fn run(data_dir: &Path, action: &RecordingsAction) -> Result<String, RecordingsError> {
+    if let RecordingsAction::Search {
+        number,
+        from,
+        to,
+        agent,
+        service,
+        limit,
+        json,
+    } = action
+    {
+        let args = crate::recordings_search::SearchArgs {
+            number: number.as_deref(),
+            from: from.as_deref(),
+            to: to.as_deref(),
+            agent: agent.as_deref(),
+            service: service.as_deref(),
+            limit: *limit,
+            json: *json,
+        };
+        return Ok(crate::recordings_search::run(data_dir, &args)?);
+    }
     let root = data_dir.join("recordings");
     let store = LocalStore::new(&root)?;
     match action {
+        RecordingsAction::Search { .. } => Ok(String::new()),
         RecordingsAction::Backup { out, name, json } => {
             let now = jiff::Timestamp::now();
             let name = name
