@@ -32,6 +32,37 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system's clocks with the wall clock moved: it reads `start` when made and runs on from
+/// there at the real rate. For exercising time-of-day behaviour (office hours, holidays) in a
+/// running service.
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock {
+    origin: Instant,
+    start: Timestamp,
+}
+
+impl OffsetClock {
+    /// A clock whose wall time is `start` now.
+    pub fn starting_at(start: Timestamp) -> Self {
+        Self {
+            origin: Instant::now(),
+            start,
+        }
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn wall(&self) -> Timestamp {
+        let elapsed =
+            SignedDuration::try_from(self.origin.elapsed()).unwrap_or(SignedDuration::MAX);
+        self.start.checked_add(elapsed).unwrap_or(self.start)
+    }
+}
+
 /// A clock that moves only when [`advance`](Self::advance) or [`set_wall`](Self::set_wall)
 /// is called. Shareable across threads (`Arc<SimulatedClock>`).
 #[derive(Debug)]

@@ -244,6 +244,8 @@ async fn start_calls(
     prompts::ensure(&prompts_dir);
     let greeting = prompts::load(&prompts_dir, prompts::WELCOME)
         .map_err(|e| RunError::Calls(e.to_string()))?;
+    let after_hours = prompts::load(&prompts_dir, prompts::AFTER_HOURS)
+        .map_err(|e| RunError::Calls(e.to_string()))?;
     let dids = config
         .raw
         .dids
@@ -275,7 +277,27 @@ async fn start_calls(
         sip: Arc::clone(sip),
         pins,
         agent_queues,
+        after_hours,
+        office_hours: config.office_hours.clone(),
+        clock: office_clock()?,
     }))
+}
+
+/// The clock office hours are judged by: the system's, or — for tests of the after-hours
+/// path — one that reads `BNPT_OFFICE_CLOCK` (RFC 3339) at start-up and runs on from there.
+fn office_clock() -> Result<Arc<dyn sambung_core::clock::Clock + Send + Sync>, RunError> {
+    match std::env::var("BNPT_OFFICE_CLOCK") {
+        Ok(text) => {
+            let start: Timestamp = text
+                .parse()
+                .map_err(|e| RunError::Calls(format!("BNPT_OFFICE_CLOCK {text:?}: {e}")))?;
+            warn!(start = %start, "office hours follow BNPT_OFFICE_CLOCK, not the system clock");
+            Ok(Arc::new(sambung_core::clock::OffsetClock::starting_at(
+                start,
+            )))
+        }
+        Err(_) => Ok(Arc::new(sambung_core::clock::SystemClock)),
+    }
 }
 
 /// Completes the recordings a crash left open: the file's header is repaired so it plays, and

@@ -80,6 +80,12 @@ pub(crate) struct CallSetup {
     pub(crate) pins: BTreeMap<String, String>,
     /// The queues each agent serves.
     pub(crate) agent_queues: HashMap<String, Vec<QueueId>>,
+    /// What callers outside office hours hear.
+    pub(crate) after_hours: Vec<i16>,
+    /// When the call center is open.
+    pub(crate) office_hours: sambung_core::calendar::OfficeHours,
+    /// The clock office hours are judged by (the wall clock, or a test's).
+    pub(crate) clock: Arc<dyn sambung_core::clock::Clock + Send + Sync>,
 }
 
 /// What the call handling needs from the rest of the application.
@@ -87,6 +93,7 @@ pub(crate) struct CallCenter {
     setup: CallSetup,
     recordings: PathBuf,
     greeting: Arc<[i16]>,
+    after_hours: Arc<[i16]>,
     catalogue: ReasonCatalogue,
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
     tasks: Mutex<JoinSet<()>>,
@@ -111,6 +118,7 @@ impl CallCenter {
     pub(crate) fn new(mut setup: CallSetup) -> Self {
         let recordings = setup.store.root().join("recordings");
         let greeting = std::mem::take(&mut setup.greeting).into();
+        let after_hours = std::mem::take(&mut setup.after_hours).into();
         let catalogue = ReasonCatalogue::new(
             [
                 ('1', "istirahat"),
@@ -126,6 +134,7 @@ impl CallCenter {
             setup,
             recordings,
             greeting,
+            after_hours,
             catalogue,
             active: Mutex::new(HashMap::new()),
             tasks: Mutex::new(JoinSet::new()),
@@ -373,7 +382,16 @@ impl CallCenter {
             .map_err(|e| CallFailure::Store(e.to_string()))?;
 
         let mut leg = MediaLeg::new(media, random_seed());
-        let mut prompt = Prompt::new(Arc::clone(&self.greeting));
+        // Outside office hours (or on a holiday) the caller hears why, and the call ends.
+        let open = self.setup.office_hours.is_open(self.setup.clock.wall());
+        let mut prompt = Prompt::new(Arc::clone(if open {
+            &self.greeting
+        } else {
+            &self.after_hours
+        }));
+        if !open {
+            info!(call_id = msg.call_id(), "outside office hours");
+        }
         let deadline = Instant::now() + MAX_CALL;
         let mut ticker = tokio::time::interval(Duration::from_millis(20));
         let mut stop = self.setup.stop.clone();
@@ -429,7 +447,10 @@ impl CallCenter {
                     if Instant::now() >= deadline {
                         call.hangup(Instant::now());
                     }
-                    if !queued && prompt.done() && let Some(q) = &queue {
+                    if !open && prompt.done() {
+                        call.hangup(Instant::now());
+                    }
+                    if open && !queued && prompt.done() && let Some(q) = &queue {
                         queued = true;
                         self.setup.acd.call_arrived(acd_call, q.clone(), orders_tx.clone()).await;
                     }
@@ -548,8 +569,9 @@ impl CallCenter {
         } else {
             end_reason(reason)
         };
+        let disposition = if open { "completed" } else { "after_hours" };
         store
-            .cdr_end(cdr, ended_ms, "completed", reason_text)
+            .cdr_end(cdr, ended_ms, disposition, reason_text)
             .await
             .map_err(|e| CallFailure::Store(e.to_string()))?;
         info!(call_id = call.dialog().id.call_id, reason = reason_text, duration_ms, recording = %file.display(), "call ended");

@@ -26,8 +26,17 @@ pub(crate) const WELCOME: PromptSpec = PromptSpec {
            Panggilan Anda akan direkam untuk menjaga kualitas layanan. Mohon tunggu.",
 };
 
+/// What callers hear outside office hours (or on a holiday), before the call ends.
+pub(crate) const AFTER_HOURS: PromptSpec = PromptSpec {
+    file: "after_hours.wav",
+    text: "Terima kasih telah menghubungi Badan Nasional Penanggulangan Terorisme. \
+           Saat ini di luar jam layanan. Layanan kami buka hari Senin sampai Jumat, \
+           pukul delapan pagi sampai pukul lima sore Waktu Indonesia Barat. \
+           Silakan hubungi kami kembali pada jam layanan.",
+};
+
 /// Every prompt made at start-up.
-pub(crate) const ALL: [PromptSpec; 1] = [WELCOME];
+pub(crate) const ALL: [PromptSpec; 2] = [WELCOME, AFTER_HOURS];
 
 /// Largest prompt file read (a minute of 8 kHz audio is under 1 MiB).
 const MAX_PROMPT_BYTES: u64 = 16 * 1024 * 1024;

@@ -13,7 +13,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -21,28 +20,6 @@ use common::{
     Service, api_token, conformance, free_udp_port, own_scenario, secret, sipp, sipp_available,
     sipp_run, wait_sipp,
 };
-
-/// A short greeting (0.3 s of 425 Hz), so the caller reaches the agent while still talking.
-fn short_greeting(data: &Path) {
-    std::fs::create_dir_all(data.join("prompts")).unwrap();
-    let pcm: Vec<u8> = (0..2400)
-        .flat_map(|i: i32| {
-            let v = (f64::from(i) * 2.0 * std::f64::consts::PI * 425.0 / 8000.0).sin() * 8000.0;
-            sambung_media::tones::to_i16(v).to_le_bytes()
-        })
-        .collect();
-    let mut out = Vec::new();
-    sambung_media::wav::write(
-        sambung_media::wav::WavFormat {
-            encoding: sambung_media::wav::WavEncoding::Pcm16,
-            channels: 1,
-            sample_rate: 8000,
-        },
-        &pcm,
-        &mut out,
-    );
-    std::fs::write(data.join("prompts/welcome.wav"), out).unwrap();
-}
 
 /// The best normalised cross-correlation of `b` against `a` delayed by 0..`max_lag` samples.
 fn best_correlation(a: &[i16], b: &[i16], max_lag: usize) -> (f64, usize) {
@@ -75,7 +52,8 @@ fn an_agent_logs_in_by_feature_code_and_takes_a_call() {
     }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    short_greeting(&data);
+    // A short greeting, so the caller reaches the agent while still talking.
+    common::tone_prompt(&data, "welcome.wav", 300);
     let service = Service::start(&data);
     let target = service.sip("udp").to_string();
     let password = secret(&data, "sip_passwords", "1001");
@@ -194,6 +172,32 @@ fn an_agent_logs_in_by_feature_code_and_takes_a_call() {
         row
     });
     assert_eq!(agent.as_deref(), Some("1001"));
+    // The recordings index finds the call by agent and service, and not by another agent.
+    let search = |args: &[&str]| -> serde_json::Value {
+        let out = Command::new(common::BIN)
+            .args(["recordings", "search", "--json", "--data"])
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let found = search(&[
+        "--agent",
+        "1001",
+        "--service",
+        "pengaduan",
+        "--from",
+        "2026-01-01",
+    ]);
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["recordings"][0]["id"], recording.as_str());
+    assert_eq!(search(&["--agent", "1002"])["total"], 0);
     let bytes = std::fs::read(data.join("recordings").join(format!("{recording}.wav"))).unwrap();
     let (_, pcm) = sambung_media::wav::read(&bytes).unwrap();
     let samples: Vec<i16> = pcm

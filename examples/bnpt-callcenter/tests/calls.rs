@@ -248,3 +248,33 @@ fn a_call_cut_off_by_kill_9_is_closed_and_its_recording_recovered() {
     );
     assert!(left.len() as i64 >= duration * 8 - 8000);
 }
+
+#[test]
+fn outside_office_hours_the_caller_hears_why_and_the_call_ends() {
+    if !sipp_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::tone_prompt(&data, "after_hours.wav", 1000);
+    let service = Service::start_at(&data, common::CLOSED);
+    // SIPp expects to hang up itself; here the call center does, so SIPp's verdict is moot.
+    let mut caller = sipp(&service, dir.path(), 1, 0);
+    service.wait_health(|h| h["calls_active"] == 1);
+    service.wait_health(|h| h["calls_active"] == 0);
+    let _ = caller.kill();
+    let _ = caller.wait();
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    assert!(log.contains("outside office hours"), "{log}");
+    let cdrs = query(
+        &data.join("bnpt.sqlite"),
+        "SELECT disposition, end_reason FROM cdrs",
+    );
+    assert_eq!(cdrs.len(), 1);
+    assert_eq!(cdrs[0].get::<String, _>("disposition"), "after_hours");
+    assert_eq!(cdrs[0].get::<String, _>("end_reason"), "local_hangup");
+    // Nobody queued: the ACD saw no call.
+    let events = query(&data.join("bnpt.sqlite"), "SELECT seq FROM acd_events");
+    assert!(events.is_empty());
+}

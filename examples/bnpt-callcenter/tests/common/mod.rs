@@ -19,6 +19,11 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_bnpt-callcenter");
 /// Upper bound for anything a test waits on; a healthy run takes milliseconds.
+/// A time the call center is open: Monday 30 November 2026, 10:00 WIB.
+pub const OPEN: &str = "2026-11-30T10:00:00+07:00";
+/// A time it is closed: Sunday 29 November 2026, 10:00 WIB.
+pub const CLOSED: &str = "2026-11-29T10:00:00+07:00";
+
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
 pub struct Service {
@@ -28,7 +33,13 @@ pub struct Service {
 }
 
 impl Service {
+    /// Starts the service with office hours judged at a Monday 10:00 WIB (open).
     pub fn start(data: &Path) -> Self {
+        Self::start_at(data, OPEN)
+    }
+
+    /// Starts the service with office hours judged at `office_clock` (RFC 3339).
+    pub fn start_at(data: &Path, office_clock: &str) -> Self {
         let mut child = Command::new(BIN)
             .arg("--data")
             .arg(data)
@@ -40,6 +51,7 @@ impl Service {
             ])
             .args(["--http-listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
+            .env("BNPT_OFFICE_CLOCK", office_clock)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -148,6 +160,14 @@ impl Service {
         // Give the reader thread a moment to drain what the process wrote last.
         std::thread::sleep(Duration::from_millis(50));
         self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Service {
+    /// A test that fails half-way must not leave the service running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -296,4 +316,28 @@ pub fn secret(data: &Path, section: &str, key: &str) -> String {
     let text = std::fs::read_to_string(data.join("secrets.toml")).unwrap();
     let secrets: toml::Value = toml::from_str(&text).unwrap();
     secrets[section][key].as_str().unwrap().to_owned()
+}
+
+/// Writes a prompt of `millis` ms of a 425 Hz tone into the data folder (before the service
+/// starts), so a test controls how long it lasts.
+pub fn tone_prompt(data: &Path, file: &str, millis: i32) {
+    std::fs::create_dir_all(data.join("prompts")).unwrap();
+    let n = millis * 8;
+    let pcm: Vec<u8> = (0..n)
+        .flat_map(|i: i32| {
+            let v = (f64::from(i) * 2.0 * std::f64::consts::PI * 425.0 / 8000.0).sin() * 8000.0;
+            sambung_media::tones::to_i16(v).to_le_bytes()
+        })
+        .collect();
+    let mut out = Vec::new();
+    sambung_media::wav::write(
+        sambung_media::wav::WavFormat {
+            encoding: sambung_media::wav::WavEncoding::Pcm16,
+            channels: 1,
+            sample_rate: 8000,
+        },
+        &pcm,
+        &mut out,
+    );
+    std::fs::write(data.join("prompts").join(file), out).unwrap();
 }
