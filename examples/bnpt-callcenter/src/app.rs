@@ -246,6 +246,8 @@ async fn start_calls(
         .map_err(|e| RunError::Calls(e.to_string()))?;
     let after_hours = prompts::load(&prompts_dir, prompts::AFTER_HOURS)
         .map_err(|e| RunError::Calls(e.to_string()))?;
+    let survey =
+        prompts::load(&prompts_dir, prompts::SURVEY).map_err(|e| RunError::Calls(e.to_string()))?;
     let dids = config
         .raw
         .dids
@@ -278,6 +280,7 @@ async fn start_calls(
         pins,
         agent_queues,
         after_hours,
+        survey,
         office_hours: config.office_hours.clone(),
         clock: office_clock()?,
     }))

@@ -51,6 +51,8 @@ pub(crate) const MAX_CALLS: usize = 1000;
 const CHANNEL_DEPTH: usize = 64;
 /// Longest call; then the call center hangs up.
 const MAX_CALL: Duration = Duration::from_secs(4 * 3600);
+/// How long the caller has to key a rating once the survey prompt has played.
+const SURVEY_WAIT: Duration = Duration::from_secs(10);
 /// Longest a feature-code call lasts.
 const FEATURE_CALL: Duration = Duration::from_secs(10);
 /// How long a stopping call center waits for calls to hang up and close their recordings.
@@ -82,6 +84,8 @@ pub(crate) struct CallSetup {
     pub(crate) agent_queues: HashMap<String, Vec<QueueId>>,
     /// What callers outside office hours hear.
     pub(crate) after_hours: Vec<i16>,
+    /// The satisfaction survey, after the agent hangs up.
+    pub(crate) survey: Vec<i16>,
     /// When the call center is open.
     pub(crate) office_hours: sambung_core::calendar::OfficeHours,
     /// The clock office hours are judged by (the wall clock, or a test's).
@@ -94,6 +98,7 @@ pub(crate) struct CallCenter {
     recordings: PathBuf,
     greeting: Arc<[i16]>,
     after_hours: Arc<[i16]>,
+    survey: Arc<[i16]>,
     catalogue: ReasonCatalogue,
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
     tasks: Mutex<JoinSet<()>>,
@@ -119,6 +124,7 @@ impl CallCenter {
         let recordings = setup.store.root().join("recordings");
         let greeting = std::mem::take(&mut setup.greeting).into();
         let after_hours = std::mem::take(&mut setup.after_hours).into();
+        let survey = std::mem::take(&mut setup.survey).into();
         let catalogue = ReasonCatalogue::new(
             [
                 ('1', "istirahat"),
@@ -135,6 +141,7 @@ impl CallCenter {
             recordings,
             greeting,
             after_hours,
+            survey,
             catalogue,
             active: Mutex::new(HashMap::new()),
             tasks: Mutex::new(JoinSet::new()),
@@ -404,6 +411,8 @@ impl CallCenter {
         let (orders_tx, mut orders) = mpsc::channel::<AcdOrder>(4);
         let mut queued = false;
         let mut agent: Option<AgentLeg> = None;
+        // After the agent hangs up: the survey prompt, and until when a key is awaited.
+        let mut survey: Option<(Prompt, Option<Instant>)> = None;
         loop {
             if !stopping && *stop.borrow() {
                 stopping = true;
@@ -438,7 +447,10 @@ impl CallCenter {
                             }
                             from_agent
                         }
-                        None => prompt.next_frame(),
+                        None => match survey.as_mut() {
+                            Some((p, _)) => p.next_frame(),
+                            None => prompt.next_frame(),
+                        },
                     };
                     leg.send_frame(&rtp, &sent).await;
                     if let Err(e) = recorder.write(&heard, &sent) {
@@ -449,6 +461,22 @@ impl CallCenter {
                     }
                     if !open && prompt.done() {
                         call.hangup(Instant::now());
+                    }
+                    if let Some((p, until)) = survey.as_mut() {
+                        let now = Instant::now();
+                        if p.done() && until.is_none() {
+                            *until = Some(now + SURVEY_WAIT);
+                        }
+                        let rating = std::iter::from_fn(|| leg.take_digit())
+                            .find_map(|d| d.to_digit(10).filter(|n| (1..=5).contains(n)));
+                        if let Some(score) = rating {
+                            info!(score, "survey answered");
+                            let score = u8::try_from(score).unwrap_or(0);
+                            store.cdr_survey(cdr, score).await.ok();
+                            call.hangup(now);
+                        } else if until.is_some_and(|u| now >= u) {
+                            call.hangup(now);
+                        }
                     }
                     if open && !queued && prompt.done() && let Some(q) = &queue {
                         queued = true;
@@ -521,7 +549,15 @@ impl CallCenter {
                             info!(agent = %a.agent, status, "offer not answered");
                             self.setup.acd.offer_failed(acd_call, a.agent.clone()).await;
                         }
-                        OutgoingEvent::RemoteHangup => call.hangup(Instant::now()),
+                        OutgoingEvent::RemoteHangup => {
+                            // The agent's part is over (wrap-up starts); the caller rates it.
+                            if queued {
+                                self.setup.acd.call_gone(acd_call).await;
+                                queued = false;
+                            }
+                            while leg.take_digit().is_some() {}
+                            survey = Some((Prompt::new(Arc::clone(&self.survey)), None));
+                        }
                         OutgoingEvent::Ringing(_) | OutgoingEvent::LocalHangup => {}
                     }
                 }

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use sambung_media::codec::{Codec, G711, Law};
+use sambung_media::dtmf::{EventReceiver, TelephoneEvent};
 use sambung_media::rtp::{RtpHeader, RtpPacket};
 use tokio::net::UdpSocket;
 
@@ -21,6 +22,8 @@ pub(crate) struct LegMedia {
     pub(crate) payload_type: u8,
     pub(crate) law: Law,
     pub(crate) remote: SocketAddr,
+    /// The telephone-event payload type, when both sides use RFC 4733 events.
+    pub(crate) telephone_event: Option<u8>,
 }
 
 impl LegMedia {
@@ -36,6 +39,7 @@ impl LegMedia {
             payload_type: codec.payload_type,
             law,
             remote: m.remote?,
+            telephone_event: m.telephone_event,
         })
     }
 }
@@ -47,7 +51,13 @@ pub(crate) struct MediaLeg {
     heard: VecDeque<i16>,
     header: RtpHeader,
     scratch: Vec<i16>,
+    events: EventReceiver,
+    /// Keys pressed (RFC 4733), oldest first, at most [`MAX_DIGITS`].
+    digits: VecDeque<char>,
 }
+
+/// Keys held until read.
+const MAX_DIGITS: usize = 32;
 
 impl MediaLeg {
     /// A leg sending and receiving `media`; `seed` randomises sequence, timestamp and SSRC.
@@ -64,7 +74,14 @@ impl MediaLeg {
                 ssrc: u32::from_le_bytes([seed[4], seed[5], seed[6], seed[7]]),
             },
             scratch: Vec::with_capacity(FRAME),
+            events: EventReceiver::new(),
+            digits: VecDeque::new(),
         }
+    }
+
+    /// The oldest key the peer pressed and nobody has read yet.
+    pub(crate) fn take_digit(&mut self) -> Option<char> {
+        self.digits.pop_front()
     }
 
     /// A datagram from the peer: decoded into the waiting audio if it carries the agreed codec.
@@ -72,8 +89,19 @@ impl MediaLeg {
         let Ok(packet) = RtpPacket::parse(datagram) else {
             return;
         };
+        if Some(packet.payload_type) == self.media.telephone_event {
+            let digit = TelephoneEvent::parse(packet.payload)
+                .ok()
+                .and_then(|e| self.events.push(packet.timestamp, e));
+            if let Some(d) = digit
+                && self.digits.len() < MAX_DIGITS
+            {
+                self.digits.push_back(d.digit);
+            }
+            return;
+        }
         if packet.payload_type != self.media.payload_type {
-            return; // telephone-event and anything else: not audio
+            return; // not the agreed audio
         }
         self.scratch.clear();
         if self.codec.decode(packet.payload, &mut self.scratch).is_ok() {

@@ -35,8 +35,15 @@ pub(crate) const AFTER_HOURS: PromptSpec = PromptSpec {
            Silakan hubungi kami kembali pada jam layanan.",
 };
 
+/// The satisfaction survey after the agent hangs up.
+pub(crate) const SURVEY: PromptSpec = PromptSpec {
+    file: "survey.wav",
+    text: "Terima kasih. Mohon nilai layanan kami dengan menekan angka satu sampai lima. \
+           Satu berarti sangat tidak puas, lima berarti sangat puas.",
+};
+
 /// Every prompt made at start-up.
-pub(crate) const ALL: [PromptSpec; 2] = [WELCOME, AFTER_HOURS];
+pub(crate) const ALL: [PromptSpec; 3] = [WELCOME, AFTER_HOURS, SURVEY];
 
 /// Largest prompt file read (a minute of 8 kHz audio is under 1 MiB).
 const MAX_PROMPT_BYTES: u64 = 16 * 1024 * 1024;

@@ -74,6 +74,11 @@ fn migrator() -> Migrator {
             "CDR agent",
             include_str!("../migrations/0004_cdr_agent.sql"),
         ),
+        step(
+            5,
+            "CDR survey score",
+            include_str!("../migrations/0005_cdr_survey.sql"),
+        ),
     ])
 }
 
@@ -231,6 +236,16 @@ impl Store {
     pub(crate) async fn cdr_agent(&self, id: i64, agent: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE cdrs SET agent = ? WHERE id = ?")
             .bind(agent)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores the caller's satisfaction rating.
+    pub(crate) async fn cdr_survey(&self, id: i64, score: u8) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cdrs SET survey_score = ? WHERE id = ?")
+            .bind(i64::from(score))
             .bind(id)
             .execute(&self.pool)
             .await?;

@@ -210,3 +210,125 @@ fn an_agent_logs_in_by_feature_code_and_takes_a_call() {
     let (c, lag) = best_correlation(&left[8000..48_000], &right[8000..49_600], 1600);
     assert!(c >= 0.9, "correlation {c:.3} at lag {lag}");
 }
+
+#[test]
+fn after_the_agent_hangs_up_the_caller_rates_the_call() {
+    if !sipp_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::tone_prompt(&data, "welcome.wav", 300);
+    common::tone_prompt(&data, "survey.wav", 300);
+    let service = Service::start(&data);
+    let target = service.sip("udp").to_string();
+    let password = secret(&data, "sip_passwords", "1002");
+    let pin = secret(&data, "pins", "1002");
+
+    // Agent 1002's phone answers, talks for 2 s, and hangs up.
+    let phone_port = free_udp_port();
+    let mut phone = Command::new("sipp")
+        .arg("-sf")
+        .arg(own_scenario("agent_hangs_up.xml"))
+        .args(["-i", "127.0.0.1", "-p", &phone_port.to_string()])
+        .args(["-mp", &(free_udp_port() & !1).to_string()])
+        .args(["-m", "1", "-nostdin", "-timeout", "60s", "-timeout_error"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let register = own_scenario("agent_register.xml");
+    let status = sipp_run(
+        dir.path(),
+        &[
+            &target,
+            "-sf",
+            register.to_str().unwrap(),
+            "-s",
+            "1002",
+            "-au",
+            "1002",
+            "-ap",
+            &password,
+            "-key",
+            "contact_port",
+            &phone_port.to_string(),
+            "-m",
+            "1",
+        ],
+    );
+    assert!(status.success(), "REGISTER failed: {status}");
+    let feature = own_scenario("feature_code.xml");
+    for code in [format!("*711002%23{pin}%23"), "*73%23".to_owned()] {
+        let status = sipp_run(
+            dir.path(),
+            &[
+                &target,
+                "-sf",
+                feature.to_str().unwrap(),
+                "-s",
+                &code,
+                "-key",
+                "ext",
+                "1002",
+                "-m",
+                "1",
+            ],
+        );
+        assert!(status.success(), "feature code {code}: {status}");
+    }
+
+    // The caller keys 4 once the agent has gone.
+    let caller = own_scenario("caller_rates.xml");
+    let mut rating = Command::new("sipp")
+        .arg(&target)
+        .arg("-sf")
+        .arg(&caller)
+        .args(["-i", "127.0.0.1", "-s", "1500112", "-nostdin", "-m", "1"])
+        .args([
+            "-p",
+            &free_udp_port().to_string(),
+            "-mp",
+            &(free_udp_port() & !1).to_string(),
+        ])
+        .args(["-timeout", "60s", "-timeout_error"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = wait_sipp(&mut rating, Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "caller: {status}\n{}",
+        service.stderr_text()
+    );
+    let status = wait_sipp(&mut phone, Duration::from_secs(30));
+    assert!(
+        status.success(),
+        "agent phone: {status}\n{}",
+        service.stderr_text()
+    );
+    service.wait_health(|h| h["calls_active"] == 0);
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (agent, score, reason): (Option<String>, Option<i64>, String) = rt.block_on(async {
+        let url = format!("sqlite://{}?mode=ro", data.join("bnpt.sqlite").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let row = sqlx::query_as("SELECT agent, survey_score, end_reason FROM cdrs")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        row
+    });
+    assert_eq!(agent.as_deref(), Some("1002"));
+    assert_eq!(score, Some(4));
+    assert_eq!(reason, "local_hangup");
+}
