@@ -15,8 +15,9 @@ use jiff::Timestamp;
 use sambung_acd::center::Center;
 use sambung_acd::cms::{Cms, CmsConfig, QueueStats};
 use sambung_acd::feature_codes::FeatureCode;
+use sambung_acd::queue_log::QueueLog;
 use sambung_acd::{AcdConfig, Action, Input, QueueConfig, Strategy};
-use sambung_core::event::{Event, EventKind, EventSeq};
+use sambung_core::event::{Event, EventKind, EventSeq, Projection};
 use sambung_core::ids::{AgentId, CallId, QueueId};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc, watch};
@@ -97,6 +98,8 @@ pub(crate) struct AcdDriver {
     inner: Mutex<Inner>,
     store: Store,
     wake: Notify,
+    /// Asterisk-compatible `queue_log` lines, appended to the data folder's `queue_log` file.
+    queue_log: Mutex<(QueueLog, Option<std::fs::File>)>,
 }
 
 /// Why the ACD could not start.
@@ -160,6 +163,7 @@ impl AcdDriver {
                 agent_at: HashMap::new(),
                 connected: HashSet::new(),
             }),
+            queue_log: Mutex::new((QueueLog::new(), open_queue_log(&store))),
             store,
             wake: Notify::new(),
         })
@@ -302,6 +306,23 @@ impl AcdDriver {
         if events.is_empty() {
             return;
         }
+        {
+            let mut guard = lock(&self.queue_log);
+            let (log, file) = &mut *guard;
+            for e in events {
+                log.apply(e);
+            }
+            let lines = log.take_lines();
+            if let Some(f) = file.as_mut()
+                && !lines.is_empty()
+            {
+                use std::io::Write as _;
+                let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+                if let Err(e) = f.write_all(text.as_bytes()) {
+                    warn!(error = %e, "queue_log not written");
+                }
+            }
+        }
         let rows: Vec<(i64, i64, String)> = events
             .iter()
             .filter_map(|e| {
@@ -315,18 +336,19 @@ impl AcdDriver {
         }
     }
 
-    /// A caller enters `queue`; `orders` reaches the call task.
+    /// A caller enters `queue` with `priority`; `orders` reaches the call task.
     pub(crate) async fn call_arrived(
         &self,
         call: CallId,
         queue: QueueId,
+        priority: i32,
         orders: mpsc::Sender<AcdOrder>,
     ) {
         lock(&self.inner).calls.insert(call, orders);
         self.handle(Input::CallArrived {
             call,
             queue,
-            priority: 0,
+            priority,
         })
         .await;
     }
@@ -415,6 +437,22 @@ pub(crate) fn intervals_json(cms: &Cms, from: i64, to: i64) -> Value {
         })
         .collect();
     json!({ "interval_s": cms.config().interval.as_secs(), "intervals": rows })
+}
+
+/// The data folder's `queue_log`, opened for appending; `None` (with a warning) if it cannot be.
+fn open_queue_log(store: &Store) -> Option<std::fs::File> {
+    let path = store.root().join("queue_log");
+    match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    {
+        Ok(f) => Some(f),
+        Err(e) => {
+            warn!(path = %path.display(), error = %e, "queue_log cannot be opened");
+            None
+        }
+    }
 }
 
 /// A queue's figures as the API and the report give them.

@@ -281,6 +281,8 @@ async fn start_calls(
         agent_queues,
         after_hours,
         survey,
+        priority: sambung_acd::priority::Priorities::new(config.raw.priority.clone())
+            .map_err(|e| RunError::Calls(format!("priority: {e}")))?,
         office_hours: config.office_hours.clone(),
         clock: office_clock()?,
     }))

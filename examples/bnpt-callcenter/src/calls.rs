@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use sambung_acd::feature_codes::{self, ReasonCatalogue};
+use sambung_acd::priority::{Admission, Priorities};
 use sambung_core::ids::{AgentId, CallId, QueueId};
 use sambung_core::phone::PhoneNumber;
 use sambung_recording::index::{RecordingIndex, RecordingRow};
@@ -86,6 +87,8 @@ pub(crate) struct CallSetup {
     pub(crate) after_hours: Vec<i16>,
     /// The satisfaction survey, after the agent hangs up.
     pub(crate) survey: Vec<i16>,
+    /// Caller priority (mobile numbers first by default).
+    pub(crate) priority: Priorities,
     /// When the call center is open.
     pub(crate) office_hours: sambung_core::calendar::OfficeHours,
     /// The clock office hours are judged by (the wall clock, or a test's).
@@ -100,6 +103,7 @@ pub(crate) struct CallCenter {
     after_hours: Arc<[i16]>,
     survey: Arc<[i16]>,
     catalogue: ReasonCatalogue,
+    priorities: Priorities,
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
     tasks: Mutex<JoinSet<()>>,
 }
@@ -125,6 +129,7 @@ impl CallCenter {
         let greeting = std::mem::take(&mut setup.greeting).into();
         let after_hours = std::mem::take(&mut setup.after_hours).into();
         let survey = std::mem::take(&mut setup.survey).into();
+        let priorities = setup.priority.clone();
         let catalogue = ReasonCatalogue::new(
             [
                 ('1', "istirahat"),
@@ -143,6 +148,7 @@ impl CallCenter {
             after_hours,
             survey,
             catalogue,
+            priorities,
             active: Mutex::new(HashMap::new()),
             tasks: Mutex::new(JoinSet::new()),
         }
@@ -172,6 +178,16 @@ impl CallCenter {
             .iter()
             .find(|(did, _)| did == number.as_str())
             .map(|(_, service)| Purpose::Did(service.clone()))
+    }
+
+    /// A new INVITE to a number that is neither a DID nor a feature code.
+    pub(crate) fn is_unknown_number(&self, data: &[u8]) -> bool {
+        Message::parse(data).is_ok_and(|m| {
+            m.is_request()
+                && m.method() == Method::Invite
+                && m.to().tag().is_none()
+                && self.purpose_of(&m).is_none()
+        })
     }
 
     /// Takes a datagram that belongs to a call — a message with a known Call-ID, or a new
@@ -480,7 +496,16 @@ impl CallCenter {
                     }
                     if open && !queued && prompt.done() && let Some(q) = &queue {
                         queued = true;
-                        self.setup.acd.call_arrived(acd_call, q.clone(), orders_tx.clone()).await;
+                        match self.priorities.admit(PhoneNumber::parse(&caller).ok().as_ref()) {
+                            Admission::Queue { priority } => {
+                                self.setup.acd.call_arrived(acd_call, q.clone(), priority, orders_tx.clone()).await;
+                            }
+                            Admission::Blocked => {
+                                info!(%caller, "blocked number: not queued");
+                                queued = false;
+                                call.hangup(Instant::now());
+                            }
+                        }
                     }
                 }
                 got = rtp.recv_from(&mut buf) => {

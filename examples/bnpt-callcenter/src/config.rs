@@ -66,6 +66,8 @@ pub(crate) enum Invalid {
     Duplicate { value: String },
     #[error("queue {queue} is not defined in [[queues]]")]
     UnknownQueue { queue: QueueId },
+    #[error(transparent)]
+    Priority(#[from] sambung_acd::priority::PriorityError),
 }
 
 fn invalid(key: impl Into<String>, reason: impl Into<Invalid>) -> ConfigError {
@@ -88,6 +90,8 @@ pub(crate) struct RawConfig {
     pub(crate) queues: Vec<QueueConfig>,
     pub(crate) agents: Vec<AgentConfig>,
     pub(crate) supervisors: Vec<SupervisorConfig>,
+    /// Caller priority in the queues (ACD-3).
+    pub(crate) priority: sambung_acd::priority::PriorityRules,
 }
 
 /// `[data]`
@@ -258,6 +262,7 @@ impl Default for RawConfig {
                 id: demo_id("2001"),
                 name: "Supervisor".to_owned(),
             }],
+            priority: sambung_acd::priority::PriorityRules::default(),
         }
     }
 }
@@ -359,6 +364,8 @@ impl Config {
         }
         let office_hours =
             OfficeHours::from_config(&raw.office_hours).map_err(|e| invalid("office_hours", e))?;
+        sambung_acd::priority::Priorities::new(raw.priority.clone())
+            .map_err(|e| invalid("priority", e))?;
         Ok(Self {
             data_dir: raw.data.dir.clone(),
             sip_listen: raw.sip.listen.clone(),

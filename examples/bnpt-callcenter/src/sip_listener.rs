@@ -123,6 +123,23 @@ impl SipService {
         })
     }
 
+    /// `404 Not Found` for a new call to a number the call center does not serve: nothing
+    /// reachable from outside leads to an outside line (toll-fraud guard).
+    pub(crate) fn not_found(&self, bytes: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
+        let msg = Message::parse(bytes).ok()?;
+        let tag = to_tag(msg.call_id(), msg.via().branch().unwrap_or_default());
+        warn!(%peer, uri = %msg.request_uri()?, "call to an unknown number refused");
+        let reply = MessageBuilder::response_to(&msg, 404, "Not Found", Some(&tag))
+            .header(
+                HeaderName::Server,
+                concat!("bnpt-callcenter/", env!("CARGO_PKG_VERSION")),
+            )
+            .build()
+            .ok()?;
+        self.counters.responses_sent.fetch_add(1, Ordering::Relaxed);
+        Some(reply)
+    }
+
     /// Parses one message and returns the answer to send, if any.
     pub(crate) fn answer(
         &self,
@@ -355,7 +372,12 @@ async fn serve_udp(
                 if calls.route(data, &path) {
                     continue;
                 }
-                if let Some(reply) = service.answer(data, "udp", peer)
+                let reply = if calls.is_unknown_number(data) {
+                    service.not_found(data, peer)
+                } else {
+                    service.answer(data, "udp", peer)
+                };
+                if let Some(reply) = reply
                     && let Err(e) = socket.send_to(&reply, peer).await
                 {
                     debug!(%peer, error = %e, "UDP send failed");
@@ -519,6 +541,15 @@ mod tests {
         assert!(service.answer(b"\xff\x00garbage", "udp", peer()).is_none());
         assert_eq!(counters.parse_errors.load(Ordering::Relaxed), 1);
         assert_eq!(counters.responses_sent.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_call_to_an_unknown_number_is_not_found() {
+        let service = service();
+        let invite = String::from_utf8_lossy(OPTIONS).replace("OPTIONS", "INVITE");
+        let reply = service.not_found(invite.as_bytes(), peer()).unwrap();
+        assert_eq!(Message::parse(&reply).unwrap().status(), Some(404));
+        assert!(service.not_found(b"garbage", peer()).is_none());
     }
 
     const REGISTER: &str = "REGISTER sip:bnpt.local SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKr1\r\nMax-Forwards: 70\r\nTo: <sip:1001@bnpt.local>\r\nFrom: <sip:1001@bnpt.local>;tag=r\r\nCall-ID: reg1\r\nCSeq: 1 REGISTER\r\nContact: <sip:1001@127.0.0.1:5070>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n";

@@ -198,6 +198,18 @@ fn an_agent_logs_in_by_feature_code_and_takes_a_call() {
     assert_eq!(found["total"], 1, "{found}");
     assert_eq!(found["recordings"][0]["id"], recording.as_str());
     assert_eq!(search(&["--agent", "1002"])["total"], 0);
+    // The Asterisk-format queue_log tells the same story.
+    let queue_log = std::fs::read_to_string(data.join("queue_log")).unwrap();
+    for event in [
+        "|Agent/1001|AGENTLOGIN",
+        "|pengaduan|NONE|ENTERQUEUE|",
+        "|pengaduan|Agent/1001|CONNECT|",
+    ] {
+        assert!(
+            queue_log.contains(event),
+            "{event} missing from:\n{queue_log}"
+        );
+    }
     let bytes = std::fs::read(data.join("recordings").join(format!("{recording}.wav"))).unwrap();
     let (_, pcm) = sambung_media::wav::read(&bytes).unwrap();
     let samples: Vec<i16> = pcm
