@@ -50,6 +50,7 @@ pub mod serialize;
 pub mod transaction;
 pub mod uac;
 pub mod uas;
+pub mod uas_checks;
 pub mod uri;
 
 pub use error::{ErrorKind, ParseError};

@@ -35,6 +35,7 @@ use sambung_sip::sdp::negotiate::{self, Codec as SdpCodec, LocalMedia};
 use sambung_sip::transaction::Timers;
 use sambung_sip::uac::{OutgoingCall, OutgoingEvent, OutgoingOutput};
 use sambung_sip::uas::{CallEvent, CallOutput, EndReason, IncomingCall, LocalParty};
+use sambung_sip::uas_checks::{self, UasPolicy};
 use sambung_sip::{HeaderName, Message, MessageBuilder, Method};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
@@ -186,6 +187,7 @@ impl CallCenter {
             m.is_request()
                 && m.method() == Method::Invite
                 && m.to().tag().is_none()
+                && uas_checks::check(&m, &UasPolicy::default()).is_none()
                 && self.purpose_of(&m).is_none()
         })
     }
@@ -207,6 +209,10 @@ impl CallCenter {
         let new_call =
             msg.is_request() && msg.method() == Method::Invite && msg.to().tag().is_none();
         if !new_call || active.len() >= MAX_CALLS || *self.setup.stop.borrow() {
+            return false;
+        }
+        // Requests a UAS must refuse (§8.2) are answered by the stateless side.
+        if uas_checks::check(&msg, &UasPolicy::default()).is_some() {
             return false;
         }
         let Some(purpose) = self.purpose_of(&msg) else {

@@ -22,6 +22,7 @@ use std::sync::Mutex;
 use sambung_sip::auth::{Algorithm, AuthError, DigestServer, FailureLimiter, ha1};
 use sambung_sip::framing::{Frame, Framer};
 use sambung_sip::registrar::{MemoryLocationStore, RegisterError, Registrar, RegistrarConfig};
+use sambung_sip::uas_checks::{self, UasPolicy};
 use sambung_sip::{HeaderName, Message, MessageBuilder, Method};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -152,8 +153,19 @@ impl SipService {
             Ok(m) => m,
             Err(e) => {
                 counters.parse_errors.fetch_add(1, Ordering::Relaxed);
-                warn!(transport, %peer, error = %e, response = ?e.response_code(), "unparseable SIP message dropped");
-                return None;
+                // A request that does not parse gets 400 naming the fault when its Vias say
+                // where to send it (RFC 4475 §3.3); anything else is dropped.
+                let head =
+                    String::from_utf8_lossy(bytes.get(..bytes.len().min(256)).unwrap_or_default())
+                        .into_owned();
+                let reply = e
+                    .response_code()
+                    .and_then(|_| uas_checks::bad_request(bytes, &e, &to_tag(&head, "400")));
+                warn!(transport, %peer, error = %e, answered = reply.is_some(), "unparseable SIP message");
+                if reply.is_some() {
+                    counters.responses_sent.fetch_add(1, Ordering::Relaxed);
+                }
+                return reply;
             }
         };
         let Some(uri) = msg.request_uri() else {
@@ -162,8 +174,22 @@ impl SipService {
         };
         info!(transport, %peer, method = %msg.method(), uri = %uri, call_id = msg.call_id(), "SIP request");
         let tag = to_tag(msg.call_id(), msg.via().branch().unwrap_or_default());
+        if msg.method() == Method::Ack {
+            return None;
+        }
+        // RFC 3261 §8.2: scheme, required extensions, body type, acceptable answer.
+        if let Some(refusal) = uas_checks::check(&msg, &UasPolicy::default()) {
+            let mut b =
+                MessageBuilder::response_to(&msg, refusal.status, refusal.reason, Some(&tag));
+            for (name, value) in &refusal.headers {
+                b = b.header(*name, value);
+            }
+            info!(transport, %peer, status = refusal.status, "request refused");
+            return b.build().ok().inspect(|_| {
+                counters.responses_sent.fetch_add(1, Ordering::Relaxed);
+            });
+        }
         let response = match msg.method() {
-            Method::Ack => return None,
             Method::Options => MessageBuilder::response_to(&msg, 200, "OK", Some(&tag)),
             Method::Register => self.register(&msg, peer, &tag),
             _ => MessageBuilder::response_to(&msg, 503, "Service Unavailable", Some(&tag))
@@ -199,6 +225,15 @@ impl SipService {
             .as_sip()
             .and_then(|u| u.user())
             .map(str::to_owned);
+        if msg.to().uri().as_sip().is_none() {
+            // The address-of-record must be a SIP or SIPS URI (RFC 3261 §10.3 step 3).
+            return MessageBuilder::response_to(
+                msg,
+                400,
+                "Bad Request: To is not a SIP URI",
+                Some(tag),
+            );
+        }
         if lock(&self.limiter).blocked(peer.ip(), user.as_deref(), now) {
             warn!(%peer, user = user.as_deref().unwrap_or(""), "REGISTER refused: too many failed attempts");
             return MessageBuilder::response_to(msg, 403, "Forbidden", Some(tag));
@@ -208,7 +243,12 @@ impl SipService {
             MessageBuilder::response_to(msg, 401, "Unauthorized", Some(tag))
                 .header(HeaderName::WwwAuthenticate, c)
         };
-        let Some(credentials) = msg.authorization().next() else {
+        // Only Digest is known here; other schemes are answered with our challenge (RFC 4475
+        // §3.3.7), not counted as failures.
+        let Some(credentials) = msg
+            .authorization()
+            .find(|c| c.scheme().eq_ignore_ascii_case("Digest"))
+        else {
             return challenge(false);
         };
         let passwords = &self.passwords;
