@@ -57,7 +57,52 @@ pub struct QueueStats {
     pub abandoned_wait: Duration,
 }
 
+/// A queue's counters with the ratios worked out, as reports and APIs show them (durations in
+/// seconds).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct QueueSummary {
+    /// Callers who joined (short abandons excluded).
+    pub offered: u64,
+    /// Answered by an agent.
+    pub answered: u64,
+    /// Answered within the service-level threshold.
+    pub answered_within_threshold: u64,
+    /// Hung up while waiting.
+    pub abandoned: u64,
+    /// Hung up sooner than the short-abandon time.
+    pub short_abandoned: u64,
+    /// Moved to another queue.
+    pub overflowed: u64,
+    /// Left when the maximum wait ran out.
+    pub timed_out: u64,
+    /// Turned away.
+    pub rejected: u64,
+    /// Answered within the threshold ÷ offered.
+    pub service_level: f64,
+    /// Abandoned ÷ offered.
+    pub abandon_rate: f64,
+    /// Mean wait of answered calls, seconds.
+    pub asa_s: f64,
+}
+
 impl QueueStats {
+    /// The counters with the ratios worked out.
+    pub fn summary(&self) -> QueueSummary {
+        QueueSummary {
+            offered: self.offered,
+            answered: self.answered,
+            answered_within_threshold: self.answered_within_threshold,
+            abandoned: self.abandoned,
+            short_abandoned: self.short_abandoned,
+            overflowed: self.overflowed,
+            timed_out: self.timed_out,
+            rejected: self.rejected,
+            service_level: self.service_level(),
+            abandon_rate: self.abandon_rate(),
+            asa_s: self.asa().as_secs_f64(),
+        }
+    }
+
     /// Answered within the threshold ÷ offered.
     pub fn service_level(&self) -> f64 {
         ratio(self.answered_within_threshold, self.offered)

@@ -318,19 +318,7 @@ fn action_json(a: &Action) -> Value {
 }
 
 fn queue_json(s: &QueueStats) -> Value {
-    json!({
-        "offered": s.offered,
-        "answered": s.answered,
-        "answered_within_threshold": s.answered_within_threshold,
-        "abandoned": s.abandoned,
-        "short_abandoned": s.short_abandoned,
-        "overflowed": s.overflowed,
-        "timed_out": s.timed_out,
-        "rejected": s.rejected,
-        "service_level": s.service_level(),
-        "abandon_rate": s.abandon_rate(),
-        "asa_s": s.asa().as_secs_f64(),
-    })
+    serde_json::to_value(s.summary()).unwrap_or(Value::Null)
 }
 
 fn agent_json(t: &AgentTimes) -> Value {

@@ -111,8 +111,28 @@ pub(crate) enum AcdStartError {
     BadEvent { seq: i64, reason: String },
 }
 
-/// Rebuilds the events of the `acd_events` table (seq, wall ms, JSON kind), in order.
-pub(crate) fn decode_events(
+/// Rebuilds the events of the `acd_events` table (seq, wall ms, JSON kind), in order, with
+/// instants from their wall times by the rule the running ACD uses; the clock starts at the
+/// first event (or `otherwise`, for an empty table) and goes on for live events.
+pub(crate) fn stored_events(
+    rows: Vec<(i64, i64, String)>,
+    otherwise: Timestamp,
+) -> Result<(WallInstants, Vec<Event>), AcdStartError> {
+    let decoded = decode_events(rows)?;
+    let mut clock = WallInstants::new(decoded.first().map_or(otherwise, |(_, wall, _)| *wall));
+    let events = decoded
+        .into_iter()
+        .map(|(seq, wall, kind)| Event {
+            seq,
+            at: clock.at(wall),
+            wall,
+            kind,
+        })
+        .collect();
+    Ok((clock, events))
+}
+
+fn decode_events(
     rows: Vec<(i64, i64, String)>,
 ) -> Result<Vec<(EventSeq, Timestamp, EventKind)>, AcdStartError> {
     rows.into_iter()
@@ -129,28 +149,18 @@ pub(crate) fn decode_events(
 impl AcdDriver {
     /// The ACD for `queues`, its projection rebuilt from the stored events.
     pub(crate) async fn open(store: Store, queues: &[QueueId]) -> Result<Self, AcdStartError> {
-        let events = decode_events(store.acd_events().await?)?;
-        let base_wall = events
-            .first()
-            .map_or_else(Timestamp::now, |(_, wall, _)| *wall);
-        let mut clock = WallInstants::new(base_wall);
+        let (clock, events) = stored_events(store.acd_events().await?, Timestamp::now())?;
         let mut center = Center::new(
             AcdConfig::default(),
             CmsConfig::default(),
             clock.base,
-            base_wall,
+            clock.base_wall,
         );
         for q in queues {
             center.add_queue(QueueConfig::new(q.clone(), Strategy::LongestIdle));
         }
-        for (seq, wall, kind) in events {
-            let at = clock.at(wall);
-            center.replay(&Event {
-                seq,
-                at,
-                wall,
-                kind,
-            });
+        for event in &events {
+            center.replay(event);
         }
         center.keep_journal();
         Ok(Self {
@@ -457,19 +467,7 @@ fn open_queue_log(store: &Store) -> Option<std::fs::File> {
 
 /// A queue's figures as the API and the report give them.
 pub(crate) fn stats_json(s: &QueueStats) -> Value {
-    json!({
-        "offered": s.offered,
-        "answered": s.answered,
-        "answered_within_threshold": s.answered_within_threshold,
-        "abandoned": s.abandoned,
-        "short_abandoned": s.short_abandoned,
-        "overflowed": s.overflowed,
-        "timed_out": s.timed_out,
-        "rejected": s.rejected,
-        "service_level": s.service_level(),
-        "abandon_rate": s.abandon_rate(),
-        "asa_s": s.asa().as_secs_f64(),
-    })
+    serde_json::to_value(s.summary()).unwrap_or(Value::Null)
 }
 
 /// The wall time `ms` milliseconds after the Unix epoch, for tests and reports.
@@ -494,7 +492,8 @@ mod tests {
 
     #[test]
     fn bad_rows_name_their_sequence_number() {
-        let err = decode_events(vec![(7, 0, "{\"type\":\"nope\"}".to_owned())]).unwrap_err();
+        let err =
+            stored_events(vec![(7, 0, "{\"type\":\"nope\"}".to_owned())], wall(0)).unwrap_err();
         assert!(err.to_string().starts_with("acd_events row 7"), "{err}");
     }
 }

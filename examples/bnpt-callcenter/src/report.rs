@@ -8,11 +8,11 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use sambung_acd::cms::{Cms, CmsConfig};
 use sambung_acd::export;
-use sambung_core::event::{Event, Projection};
+use sambung_core::event::Projection;
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
-use crate::acd_driver::{AcdStartError, WallInstants, decode_events, intervals_json};
+use crate::acd_driver::{AcdStartError, intervals_json, stored_events};
 use crate::store::DATABASE_FILE;
 
 /// Why the report could not be made.
@@ -82,18 +82,10 @@ pub(crate) fn run(data: &Path, from: &str, to: &str, json: bool) -> Result<Strin
         .build()
         .map_err(ReportError::Runtime)?;
     let rows = runtime.block_on(read_events(&data.join(DATABASE_FILE)))?;
-    let events = decode_events(rows)?;
-    // Instants from wall times, the same rule the running ACD uses.
-    let mut clock = WallInstants::new(events.first().map_or(from, |(_, w, _)| *w));
+    let (_, events) = stored_events(rows, from)?;
     let mut cms = Cms::new(CmsConfig::default());
-    for (seq, wall, kind) in events {
-        let at = clock.at(wall);
-        cms.apply(&Event {
-            seq,
-            at,
-            wall,
-            kind,
-        });
+    for event in &events {
+        cms.apply(event);
     }
     let (from_s, to_s) = (from.as_second(), to.as_second());
     if json {

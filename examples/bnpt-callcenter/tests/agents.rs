@@ -13,13 +13,15 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{
     Service, api_token, conformance, free_udp_port, own_scenario, secret, sipp, sipp_available,
     sipp_run, wait_sipp,
 };
+use sqlx::Row;
 
 /// The best normalised cross-correlation of `b` against `a` delayed by 0..`max_lag` samples.
 fn best_correlation(a: &[i16], b: &[i16], max_lag: usize) -> (f64, usize) {
@@ -45,6 +47,98 @@ fn best_correlation(a: &[i16], b: &[i16], max_lag: usize) -> (f64, usize) {
     best
 }
 
+/// Starts a SIPp phone for `agent` answering one call with `scenario` (extra SIPp arguments
+/// in `extra`), registers it with the agent's password, and returns it with the agent's PIN.
+fn phone_for(
+    service: &Service,
+    dir: &Path,
+    data: &Path,
+    agent: &str,
+    scenario: &Path,
+    extra: &[&str],
+) -> (Child, String) {
+    let phone_port = free_udp_port();
+    let phone = Command::new("sipp")
+        .arg("-sf")
+        .arg(scenario)
+        .args(["-i", "127.0.0.1", "-p", &phone_port.to_string()])
+        .args(["-mp", &(free_udp_port() & !1).to_string()])
+        .args(extra)
+        .args(["-m", "1", "-nostdin", "-timeout", "60s", "-timeout_error"])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let password = secret(data, "sip_passwords", agent);
+    let register = own_scenario("agent_register.xml");
+    let target = service.sip("udp").to_string();
+    let port = phone_port.to_string();
+    let status = sipp_run(
+        dir,
+        &[
+            &target,
+            "-sf",
+            register.to_str().unwrap(),
+            "-s",
+            agent,
+            "-au",
+            agent,
+            "-ap",
+            &password,
+            "-key",
+            "contact_port",
+            &port,
+            "-m",
+            "1",
+        ],
+    );
+    assert!(status.success(), "REGISTER of {agent} failed: {status}");
+    (phone, secret(data, "pins", agent))
+}
+
+/// Keys a feature code (with `#` as `%23`) from `agent`'s extension with `scenario`.
+fn key(service: &Service, dir: &Path, agent: &str, code: &str, scenario: &str) {
+    let target = service.sip("udp").to_string();
+    let file = own_scenario(scenario);
+    let status = sipp_run(
+        dir,
+        &[
+            &target,
+            "-sf",
+            file.to_str().unwrap(),
+            "-s",
+            code,
+            "-key",
+            "ext",
+            agent,
+            "-m",
+            "1",
+        ],
+    );
+    assert!(
+        status.success(),
+        "feature code {code}: {status}\n{}",
+        service.stderr_text()
+    );
+}
+
+/// The call's CDR: agent, survey score, end reason, recording id.
+fn cdr(data: &Path) -> (Option<String>, Option<i64>, String, String) {
+    let rows = common::query(
+        &data.join("bnpt.sqlite"),
+        "SELECT agent, survey_score, end_reason, recording_id FROM cdrs",
+    );
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    (
+        r.get("agent"),
+        r.get("survey_score"),
+        r.get("end_reason"),
+        r.get("recording_id"),
+    )
+}
+
 #[test]
 fn an_agent_logs_in_by_feature_code_and_takes_a_call() {
     if !sipp_available() {
@@ -55,78 +149,34 @@ fn an_agent_logs_in_by_feature_code_and_takes_a_call() {
     // A short greeting, so the caller reaches the agent while still talking.
     common::tone_prompt(&data, "welcome.wav", 300);
     let service = Service::start(&data);
-    let target = service.sip("udp").to_string();
-    let password = secret(&data, "sip_passwords", "1001");
-    let pin = secret(&data, "pins", "1001");
-
     // The agent's phone: answers one call and echoes its RTP.
-    let phone_port = free_udp_port();
-    let mut phone = Command::new("sipp")
-        .arg("-sf")
-        .arg(conformance("uas_answer.xml"))
-        .args(["-i", "127.0.0.1", "-p", &phone_port.to_string()])
-        .args(["-mp", &(free_udp_port() & !1).to_string(), "-rtp_echo"])
-        .args(["-m", "1", "-nostdin", "-timeout", "60s", "-timeout_error"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-
-    let register = own_scenario("agent_register.xml");
-    let status = sipp_run(
+    let (mut phone, pin) = phone_for(
+        &service,
         dir.path(),
-        &[
-            &target,
-            "-sf",
-            register.to_str().unwrap(),
-            "-s",
-            "1001",
-            "-au",
-            "1001",
-            "-ap",
-            &password,
-            "-key",
-            "contact_port",
-            &phone_port.to_string(),
-            "-m",
-            "1",
-        ],
+        &data,
+        "1001",
+        &conformance("uas_answer.xml"),
+        &["-rtp_echo"],
     );
-    assert!(status.success(), "REGISTER failed: {status}");
-
-    let refused = own_scenario("feature_code_refused.xml");
-    let feature = own_scenario("feature_code.xml");
     let wrong: String = pin
         .chars()
         .map(|c| char::from_digit((c.to_digit(10).unwrap() + 1) % 10, 10).unwrap())
         .collect();
-    for (scenario, code) in [
-        (&refused, format!("*711001%23{wrong}%23")),
-        (&feature, format!("*711001%23{pin}%23")),
-        (&feature, "*73%23".to_owned()),
-    ] {
-        let status = sipp_run(
-            dir.path(),
-            &[
-                &target,
-                "-sf",
-                scenario.to_str().unwrap(),
-                "-s",
-                &code,
-                "-key",
-                "ext",
-                "1001",
-                "-m",
-                "1",
-            ],
-        );
-        assert!(
-            status.success(),
-            "feature code {code}: {status}\n{}",
-            service.stderr_text()
-        );
-    }
+    key(
+        &service,
+        dir.path(),
+        "1001",
+        &format!("*711001%23{wrong}%23"),
+        "feature_code_refused.xml",
+    );
+    key(
+        &service,
+        dir.path(),
+        "1001",
+        &format!("*711001%23{pin}%23"),
+        "feature_code.xml",
+    );
+    key(&service, dir.path(), "1001", "*73%23", "feature_code.xml");
 
     // The caller talks for ~8 s; the agent's phone echoes it back.
     let mut caller = sipp(&service, dir.path(), 1, 1000);
@@ -157,20 +207,7 @@ fn an_agent_logs_in_by_feature_code_and_takes_a_call() {
     assert!(exit.success(), "{log}");
     assert!(log.contains("feature code refused"), "{log}");
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (agent, recording): (Option<String>, String) = rt.block_on(async {
-        let url = format!("sqlite://{}?mode=ro", data.join("bnpt.sqlite").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let row: (Option<String>, String) = sqlx::query_as("SELECT agent, recording_id FROM cdrs")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        row
-    });
+    let (agent, _, _, recording) = cdr(&data);
     assert_eq!(agent.as_deref(), Some("1001"));
     // The recordings index finds the call by agent and service, and not by another agent.
     let search = |args: &[&str]| -> serde_json::Value {
@@ -233,63 +270,24 @@ fn after_the_agent_hangs_up_the_caller_rates_the_call() {
     common::tone_prompt(&data, "welcome.wav", 300);
     common::tone_prompt(&data, "survey.wav", 300);
     let service = Service::start(&data);
-    let target = service.sip("udp").to_string();
-    let password = secret(&data, "sip_passwords", "1002");
-    let pin = secret(&data, "pins", "1002");
-
     // Agent 1002's phone answers, talks for 2 s, and hangs up.
-    let phone_port = free_udp_port();
-    let mut phone = Command::new("sipp")
-        .arg("-sf")
-        .arg(own_scenario("agent_hangs_up.xml"))
-        .args(["-i", "127.0.0.1", "-p", &phone_port.to_string()])
-        .args(["-mp", &(free_udp_port() & !1).to_string()])
-        .args(["-m", "1", "-nostdin", "-timeout", "60s", "-timeout_error"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let register = own_scenario("agent_register.xml");
-    let status = sipp_run(
+    let (mut phone, pin) = phone_for(
+        &service,
         dir.path(),
-        &[
-            &target,
-            "-sf",
-            register.to_str().unwrap(),
-            "-s",
-            "1002",
-            "-au",
-            "1002",
-            "-ap",
-            &password,
-            "-key",
-            "contact_port",
-            &phone_port.to_string(),
-            "-m",
-            "1",
-        ],
+        &data,
+        "1002",
+        &own_scenario("agent_hangs_up.xml"),
+        &[],
     );
-    assert!(status.success(), "REGISTER failed: {status}");
-    let feature = own_scenario("feature_code.xml");
-    for code in [format!("*711002%23{pin}%23"), "*73%23".to_owned()] {
-        let status = sipp_run(
-            dir.path(),
-            &[
-                &target,
-                "-sf",
-                feature.to_str().unwrap(),
-                "-s",
-                &code,
-                "-key",
-                "ext",
-                "1002",
-                "-m",
-                "1",
-            ],
-        );
-        assert!(status.success(), "feature code {code}: {status}");
-    }
+    key(
+        &service,
+        dir.path(),
+        "1002",
+        &format!("*711002%23{pin}%23"),
+        "feature_code.xml",
+    );
+    key(&service, dir.path(), "1002", "*73%23", "feature_code.xml");
+    let target = service.sip("udp").to_string();
 
     // The caller keys 4 once the agent has gone.
     let caller = own_scenario("caller_rates.xml");
@@ -326,20 +324,7 @@ fn after_the_agent_hangs_up_the_caller_rates_the_call() {
     let (exit, log) = service.terminate();
     assert!(exit.success(), "{log}");
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (agent, score, reason): (Option<String>, Option<i64>, String) = rt.block_on(async {
-        let url = format!("sqlite://{}?mode=ro", data.join("bnpt.sqlite").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let row = sqlx::query_as("SELECT agent, survey_score, end_reason FROM cdrs")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        row
-    });
+    let (agent, score, reason, _) = cdr(&data);
     assert_eq!(agent.as_deref(), Some("1002"));
     assert_eq!(score, Some(4));
     assert_eq!(reason, "local_hangup");

@@ -16,25 +16,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{BIN, Service, api_token, sipp, sipp_available, wait, wait_sipp};
+use common::{BIN, Service, api_token, query, sipp, sipp_available, wait, wait_sipp};
 use sqlx::Row;
-
-fn query(db: &Path, sql: &str) -> Vec<sqlx::sqlite::SqliteRow> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let url = format!("sqlite://{}?mode=ro", db.display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        rows
-    })
-}
 
 /// A stereo 16-bit WAV as (left, right).
 fn channels(path: &Path) -> (Vec<i16>, Vec<i16>) {

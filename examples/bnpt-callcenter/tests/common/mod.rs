@@ -341,3 +341,21 @@ pub fn tone_prompt(data: &Path, file: &str, millis: i32) {
     );
     std::fs::write(data.join("prompts").join(file), out).unwrap();
 }
+
+/// Runs `sql` on the SQLite database `db` (read-only).
+pub fn query(db: &Path, sql: &str) -> Vec<sqlx::sqlite::SqliteRow> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let url = format!("sqlite://{}?mode=ro", db.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    })
+}
