@@ -242,12 +242,11 @@ async fn start_calls(
     }
     let prompts_dir = store.root().join("prompts");
     prompts::ensure(&prompts_dir);
-    let greeting = prompts::load(&prompts_dir, prompts::WELCOME)
-        .map_err(|e| RunError::Calls(e.to_string()))?;
-    let after_hours = prompts::load(&prompts_dir, prompts::AFTER_HOURS)
-        .map_err(|e| RunError::Calls(e.to_string()))?;
-    let survey =
-        prompts::load(&prompts_dir, prompts::SURVEY).map_err(|e| RunError::Calls(e.to_string()))?;
+    let load = |spec| prompts::load(&prompts_dir, spec).map_err(|e| RunError::Calls(e.to_string()));
+    let greeting = load(prompts::WELCOME)?;
+    let after_hours = load(prompts::AFTER_HOURS)?;
+    let survey = load(prompts::SURVEY)?;
+    let callback = load(prompts::CALLBACK)?;
     let dids = config
         .raw
         .dids
@@ -281,6 +280,7 @@ async fn start_calls(
         agent_queues,
         after_hours,
         survey,
+        callback,
         priority: sambung_acd::priority::Priorities::new(config.raw.priority.clone())
             .map_err(|e| RunError::Calls(format!("priority: {e}")))?,
         office_hours: config.office_hours.clone(),

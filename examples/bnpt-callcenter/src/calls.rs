@@ -53,6 +53,24 @@ pub(crate) const MAX_CALLS: usize = 1000;
 const CHANNEL_DEPTH: usize = 64;
 /// Longest call; then the call center hangs up.
 const MAX_CALL: Duration = Duration::from_secs(4 * 3600);
+/// How long a caller outside office hours has to choose (1 message, 2 callback).
+const CHOICE_WAIT: Duration = Duration::from_secs(10);
+/// Longest voice message.
+const MAX_MESSAGE: Duration = Duration::from_secs(120);
+
+/// Where a call outside office hours is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterHours {
+    /// The after-hours message is playing (a key cuts in).
+    Prompting,
+    /// Waiting for 1 (voice message) or 2 (callback) until then.
+    Choosing(Instant),
+    /// Recording a voice message (the call's recording) until then, or the hang-up.
+    Message(Instant),
+    /// Saying the callback is noted, then hanging up.
+    Confirming,
+}
+
 /// How long the caller has to key a rating once the survey prompt has played.
 const SURVEY_WAIT: Duration = Duration::from_secs(10);
 /// Longest a feature-code call lasts.
@@ -88,6 +106,8 @@ pub(crate) struct CallSetup {
     pub(crate) after_hours: Vec<i16>,
     /// The satisfaction survey, after the agent hangs up.
     pub(crate) survey: Vec<i16>,
+    /// The confirmation of a callback request.
+    pub(crate) callback: Vec<i16>,
     /// Caller priority (mobile numbers first by default).
     pub(crate) priority: Priorities,
     /// When the call center is open.
@@ -103,6 +123,8 @@ pub(crate) struct CallCenter {
     greeting: Arc<[i16]>,
     after_hours: Arc<[i16]>,
     survey: Arc<[i16]>,
+    callback: Arc<[i16]>,
+    beep: Arc<[i16]>,
     catalogue: ReasonCatalogue,
     priorities: Priorities,
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
@@ -130,6 +152,8 @@ impl CallCenter {
         let greeting = std::mem::take(&mut setup.greeting).into();
         let after_hours = std::mem::take(&mut setup.after_hours).into();
         let survey = std::mem::take(&mut setup.survey).into();
+        let callback = std::mem::take(&mut setup.callback).into();
+        let beep = crate::prompts::beep().into();
         let priorities = setup.priority.clone();
         let catalogue = ReasonCatalogue::new(
             [
@@ -148,6 +172,8 @@ impl CallCenter {
             greeting,
             after_hours,
             survey,
+            callback,
+            beep,
             catalogue,
             priorities,
             active: Mutex::new(HashMap::new()),
@@ -435,6 +461,9 @@ impl CallCenter {
         let mut agent: Option<AgentLeg> = None;
         // After the agent hangs up: the survey prompt, and until when a key is awaited.
         let mut survey: Option<(Prompt, Option<Instant>)> = None;
+        // Outside office hours: the caller's choice after the message.
+        let mut after = AfterHours::Prompting;
+        let mut disposition = "after_hours";
         loop {
             if !stopping && *stop.borrow() {
                 stopping = true;
@@ -481,8 +510,32 @@ impl CallCenter {
                     if Instant::now() >= deadline {
                         call.hangup(Instant::now());
                     }
-                    if !open && prompt.done() {
-                        call.hangup(Instant::now());
+                    if !open {
+                        let now = Instant::now();
+                        let key = leg.take_digit();
+                        match after {
+                            AfterHours::Prompting | AfterHours::Choosing(_) if key == Some('1') => {
+                                info!("after hours: voice message");
+                                prompt = Prompt::new(Arc::clone(&self.beep));
+                                after = AfterHours::Message(now + MAX_MESSAGE);
+                                disposition = "voicemail";
+                            }
+                            AfterHours::Prompting | AfterHours::Choosing(_) if key == Some('2') => {
+                                info!("after hours: callback requested");
+                                store.callback_request(cdr, &caller, service, now_ms()).await.ok();
+                                prompt = Prompt::new(Arc::clone(&self.callback));
+                                after = AfterHours::Confirming;
+                                disposition = "callback";
+                            }
+                            AfterHours::Prompting if prompt.done() => {
+                                after = AfterHours::Choosing(now + CHOICE_WAIT);
+                            }
+                            AfterHours::Choosing(until) | AfterHours::Message(until) if now >= until => {
+                                call.hangup(now);
+                            }
+                            AfterHours::Confirming if prompt.done() => call.hangup(now),
+                            _ => {}
+                        }
                     }
                     if let Some((p, until)) = survey.as_mut() {
                         let now = Instant::now();
@@ -636,7 +689,7 @@ impl CallCenter {
         } else {
             end_reason(reason)
         };
-        let disposition = if open { "completed" } else { "after_hours" };
+        let disposition = if open { "completed" } else { disposition };
         store
             .cdr_end(cdr, ended_ms, disposition, reason_text)
             .await

@@ -32,7 +32,15 @@ pub(crate) const AFTER_HOURS: PromptSpec = PromptSpec {
     text: "Terima kasih telah menghubungi Badan Nasional Penanggulangan Terorisme. \
            Saat ini di luar jam layanan. Layanan kami buka hari Senin sampai Jumat, \
            pukul delapan pagi sampai pukul lima sore Waktu Indonesia Barat. \
-           Silakan hubungi kami kembali pada jam layanan.",
+           Tekan satu untuk meninggalkan pesan suara setelah nada. \
+           Tekan dua bila Anda ingin kami telepon kembali pada jam layanan.",
+};
+
+/// The confirmation of a callback request.
+pub(crate) const CALLBACK: PromptSpec = PromptSpec {
+    file: "callback.wav",
+    text: "Permintaan Anda telah kami catat. Petugas kami akan menelepon Anda kembali \
+           pada jam layanan. Terima kasih.",
 };
 
 /// The satisfaction survey after the agent hangs up.
@@ -43,7 +51,7 @@ pub(crate) const SURVEY: PromptSpec = PromptSpec {
 };
 
 /// Every prompt made at start-up.
-pub(crate) const ALL: [PromptSpec; 3] = [WELCOME, AFTER_HOURS, SURVEY];
+pub(crate) const ALL: [PromptSpec; 4] = [WELCOME, AFTER_HOURS, SURVEY, CALLBACK];
 
 /// Largest prompt file read (a minute of 8 kHz audio is under 1 MiB).
 const MAX_PROMPT_BYTES: u64 = 16 * 1024 * 1024;
@@ -125,6 +133,12 @@ fn synthesise(text: &str, path: &Path) -> Result<(), String> {
         Ok(s) => Err(format!("sox exited with {s}")),
         Err(e) => Err(format!("sox: {e}")),
     }
+}
+
+/// The tone before a voice message: 400 ms of 1 kHz.
+pub(crate) fn beep() -> Vec<i16> {
+    let mut osc = Oscillator::new(1000.0, 8000, 0.3);
+    (0..3200).map(|_| to_i16(osc.next_sample())).collect()
 }
 
 /// Loads a prompt as 8 kHz PCM samples.

@@ -79,6 +79,11 @@ fn migrator() -> Migrator {
             "CDR survey score",
             include_str!("../migrations/0005_cdr_survey.sql"),
         ),
+        step(
+            6,
+            "callback requests",
+            include_str!("../migrations/0006_callbacks.sql"),
+        ),
     ])
 }
 
@@ -249,6 +254,26 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// Records a caller's request to be called back.
+    pub(crate) async fn callback_request(
+        &self,
+        cdr: i64,
+        caller: &str,
+        service: &str,
+        requested_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO callbacks (cdr_id, caller, service, requested_ms) VALUES (?, ?, ?, ?)",
+        )
+        .bind(cdr)
+        .bind(caller)
+        .bind(service)
+        .bind(requested_ms)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -233,7 +233,7 @@ fn a_call_cut_off_by_kill_9_is_closed_and_its_recording_recovered() {
 }
 
 #[test]
-fn outside_office_hours_the_caller_hears_why_and_the_call_ends() {
+fn outside_office_hours_the_caller_hears_why_and_leaves_a_message() {
     if !sipp_available() {
         return;
     }
@@ -241,12 +241,16 @@ fn outside_office_hours_the_caller_hears_why_and_the_call_ends() {
     let data = dir.path().join("data");
     common::tone_prompt(&data, "after_hours.wav", 1000);
     let service = Service::start_at(&data, common::CLOSED);
-    // SIPp expects to hang up itself; here the call center does, so SIPp's verdict is moot.
+    // The caller keys 1 (RFC 4733, 8 s into the call, within the 10 s choice after the 1 s
+    // message), hears the tone, and is recorded until they hang up.
     let mut caller = sipp(&service, dir.path(), 1, 0);
-    service.wait_health(|h| h["calls_active"] == 1);
+    let status = wait_sipp(&mut caller, Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "caller: {status}\n{}",
+        service.stderr_text()
+    );
     service.wait_health(|h| h["calls_active"] == 0);
-    let _ = caller.kill();
-    let _ = caller.wait();
     let (exit, log) = service.terminate();
     assert!(exit.success(), "{log}");
     assert!(log.contains("outside office hours"), "{log}");
@@ -255,8 +259,9 @@ fn outside_office_hours_the_caller_hears_why_and_the_call_ends() {
         "SELECT disposition, end_reason FROM cdrs",
     );
     assert_eq!(cdrs.len(), 1);
-    assert_eq!(cdrs[0].get::<String, _>("disposition"), "after_hours");
-    assert_eq!(cdrs[0].get::<String, _>("end_reason"), "local_hangup");
+    assert_eq!(cdrs[0].get::<String, _>("disposition"), "voicemail");
+    assert_eq!(cdrs[0].get::<String, _>("end_reason"), "remote_hangup");
+    assert!(log.contains("after hours: voice message"), "{log}");
     // Nobody queued: the ACD saw no call.
     let events = query(&data.join("bnpt.sqlite"), "SELECT seq FROM acd_events");
     assert!(events.is_empty());
