@@ -2,7 +2,8 @@
 //! from `secrets.toml` (`Authorization: Bearer …`; anything else gets 401):
 //! `GET /api/v1/realtime` (per queue: offered, answered, abandoned, waiting, service level,
 //! ASA…) and `GET /api/v1/reports/intervals?from=…&to=…` (RFC 3339 times; the 15-minute
-//! rollups with starts in `[from, to)`).
+//! rollups with starts in `[from, to)`), `GET /api/v1/callbacks` (callback requests left after
+//! hours and not yet done, oldest first, at most 1000).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -64,6 +65,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/realtime", get(realtime))
         .route("/reports/intervals", get(intervals))
+        .route("/callbacks", get(callbacks))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -174,4 +176,24 @@ async fn intervals(
         return error(StatusCode::BAD_REQUEST, "to must be after from");
     }
     Json(state.acd.intervals(from.as_second(), to.as_second())).into_response()
+}
+
+async fn callbacks(State(state): State<AppState>) -> Response {
+    match state.store.open_callbacks().await {
+        Ok(rows) => {
+            let list: Vec<serde_json::Value> = rows
+                .into_iter()
+                .map(|(id, caller, service, ms)| {
+                    serde_json::json!({
+                        "id": id,
+                        "caller": caller,
+                        "service": service,
+                        "requested_at": jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).ok(),
+                    })
+                })
+                .collect();
+            Json(serde_json::json!({ "callbacks": list })).into_response()
+        }
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}")),
+    }
 }

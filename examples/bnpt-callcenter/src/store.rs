@@ -277,6 +277,27 @@ impl Store {
         Ok(())
     }
 
+    /// Callback requests not yet done, oldest first: (id, caller, service, requested ms).
+    pub(crate) async fn open_callbacks(
+        &self,
+    ) -> Result<Vec<(i64, String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, caller, service, requested_ms FROM callbacks WHERE done_ms IS NULL ORDER BY id LIMIT 1000",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    r.try_get("caller")?,
+                    r.try_get("service")?,
+                    r.try_get("requested_ms")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Closes a call's CDR.
     pub(crate) async fn cdr_end(
         &self,

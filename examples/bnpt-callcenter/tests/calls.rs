@@ -266,3 +266,57 @@ fn outside_office_hours_the_caller_hears_why_and_leaves_a_message() {
     let events = query(&data.join("bnpt.sqlite"), "SELECT seq FROM acd_events");
     assert!(events.is_empty());
 }
+
+#[test]
+fn outside_office_hours_a_caller_asks_to_be_called_back() {
+    if !sipp_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::tone_prompt(&data, "after_hours.wav", 1000);
+    common::tone_prompt(&data, "callback.wav", 500);
+    // The rating caller of the agent tests, keying 2 instead of 4 (6 s into the call).
+    let scenario = std::fs::read_to_string(common::own_scenario("caller_rates.xml"))
+        .unwrap()
+        .replace("dtmf_2833_4.pcap", "dtmf_2833_2.pcap");
+    let scenario_file = dir.path().join("caller_keys_2.xml");
+    std::fs::write(&scenario_file, scenario).unwrap();
+    let service = Service::start_at(&data, common::CLOSED);
+    let target = service.sip("udp").to_string();
+    let status = common::sipp_run(
+        dir.path(),
+        &[
+            &target,
+            "-sf",
+            scenario_file.to_str().unwrap(),
+            "-s",
+            "1500112",
+            "-m",
+            "1",
+            "-mp",
+            &(common::free_udp_port() & !1).to_string(),
+        ],
+    );
+    assert!(
+        status.success(),
+        "caller: {status}\n{}",
+        service.stderr_text()
+    );
+    service.wait_health(|h| h["calls_active"] == 0);
+    let token = api_token(&data);
+    assert_eq!(service.get("/api/v1/callbacks", None).0, 401);
+    let (status, body) = service.get("/api/v1/callbacks", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(listed["callbacks"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["callbacks"][0]["service"], "pengaduan");
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    let cdrs = query(
+        &data.join("bnpt.sqlite"),
+        "SELECT disposition, end_reason FROM cdrs",
+    );
+    assert_eq!(cdrs[0].get::<String, _>("disposition"), "callback");
+    assert_eq!(cdrs[0].get::<String, _>("end_reason"), "local_hangup");
+}
