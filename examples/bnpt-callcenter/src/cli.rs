@@ -65,30 +65,52 @@ pub(crate) enum Command {
     },
 }
 
+/// Which recordings: the index's search filters.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct RecordingFilter {
+    /// Caller or called number; a trailing `*` matches a prefix (`+6221*`).
+    #[arg(long)]
+    pub(crate) number: Option<String>,
+    /// Started at or after: RFC 3339, or a date (YYYY-MM-DD, midnight WIB).
+    #[arg(long)]
+    pub(crate) from: Option<String>,
+    /// Started before: RFC 3339, or a date (YYYY-MM-DD, midnight WIB: the day is excluded).
+    #[arg(long)]
+    pub(crate) to: Option<String>,
+    /// Agent who took the call.
+    #[arg(long)]
+    pub(crate) agent: Option<String>,
+    /// Service type (`pengaduan`, `informasi`).
+    #[arg(long)]
+    pub(crate) service: Option<String>,
+    /// Most recordings [default: 50, at most 1000].
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: u32,
+}
+
 /// Recording subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum RecordingsAction {
     /// Find recordings in the index, newest first.
     Search {
-        /// Caller or called number; a trailing `*` matches a prefix (`+6221*`).
-        #[arg(long)]
-        number: Option<String>,
-        /// Started at or after: RFC 3339, or a date (YYYY-MM-DD, midnight WIB).
-        #[arg(long)]
-        from: Option<String>,
-        /// Started before: RFC 3339, or a date (YYYY-MM-DD, midnight WIB: the day is excluded).
-        #[arg(long)]
-        to: Option<String>,
-        /// Agent who took the call.
-        #[arg(long)]
-        agent: Option<String>,
-        /// Service type (`pengaduan`, `informasi`).
-        #[arg(long)]
-        service: Option<String>,
-        /// Most rows [default: 50, at most 1000].
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
+        #[command(flatten)]
+        filter: RecordingFilter,
         /// Print JSON: `{"total": n, "recordings": [...]}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy the recordings a search finds into a folder (WAV, or MP3 with --mp3), with an
+    /// `export.json` listing each file, its call and its SHA-256.
+    Export {
+        #[command(flatten)]
+        filter: RecordingFilter,
+        /// The folder to write into (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Encode MP3 (32 kbit/s) instead of copying the WAV masters.
+        #[arg(long)]
+        mp3: bool,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -95,31 +95,26 @@ fn bar(total: u64, json: bool) -> ProgressBar {
 
 /// Runs one recordings command on the recordings folder of `data_dir`; returns what to print.
 pub(crate) fn run(data_dir: &Path, action: &RecordingsAction) -> Result<String, RecordingsError> {
-    if let RecordingsAction::Search {
-        number,
-        from,
-        to,
-        agent,
-        service,
-        limit,
-        json,
-    } = action
-    {
-        let args = crate::recordings_search::SearchArgs {
-            number: number.as_deref(),
-            from: from.as_deref(),
-            to: to.as_deref(),
-            agent: agent.as_deref(),
-            service: service.as_deref(),
-            limit: *limit,
-            json: *json,
-        };
-        return Ok(crate::recordings_search::run(data_dir, &args)?);
+    match action {
+        RecordingsAction::Search { filter, json } => {
+            return Ok(crate::recordings_search::search(data_dir, filter, *json)?);
+        }
+        RecordingsAction::Export {
+            filter,
+            out,
+            mp3,
+            json,
+        } => {
+            return Ok(crate::recordings_search::export(
+                data_dir, filter, out, *mp3, *json,
+            )?);
+        }
+        _ => {}
     }
     let root = data_dir.join("recordings");
     let store = LocalStore::new(&root)?;
     match action {
-        RecordingsAction::Search { .. } => Ok(String::new()),
+        RecordingsAction::Search { .. } | RecordingsAction::Export { .. } => Ok(String::new()),
         RecordingsAction::Backup { out, name, json } => {
             let now = jiff::Timestamp::now();
             let name = name

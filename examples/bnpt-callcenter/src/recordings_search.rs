@@ -1,26 +1,18 @@
-//! `bnpt-callcenter recordings search`: the recordings index of the data folder, searched by
-//! number (exact, or a prefix with a trailing `*`), date range, agent and service type, newest
-//! first; a table on a terminal or `--json`.
+//! `bnpt-callcenter recordings search` and `recordings export`: the recordings index of the
+//! data folder, searched by number (exact, or a prefix with a trailing `*`), date range, agent
+//! and service type, newest first; a table on a terminal or `--json`; or the recordings found
+//! copied (or encoded to MP3) into a folder with an `export.json` manifest.
 
 use std::path::Path;
 
+use indicatif::ProgressBar;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use sambung_recording::index::{NumberMatch, RecordingIndex, RecordingRow, Search};
+use sambung_recording::index::{NumberMatch, Page, RecordingIndex, RecordingRow, Search};
 use serde_json::json;
 
-/// The filters of a search, as given on the command line.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SearchArgs<'a> {
-    pub(crate) number: Option<&'a str>,
-    pub(crate) from: Option<&'a str>,
-    pub(crate) to: Option<&'a str>,
-    pub(crate) agent: Option<&'a str>,
-    pub(crate) service: Option<&'a str>,
-    pub(crate) limit: u32,
-    pub(crate) json: bool,
-}
+use crate::cli::RecordingFilter;
 
 /// Why a search failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +23,12 @@ pub(crate) enum SearchError {
     Index(#[from] sambung_recording::index::IndexError),
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+    #[error("cannot export {path}")]
+    Export {
+        path: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// An RFC 3339 time, or midnight of a date in WIB (the call center's zone), as Unix ms.
@@ -58,30 +56,43 @@ fn row_json(r: &RecordingRow) -> serde_json::Value {
     })
 }
 
-/// Runs the search on `data`'s index; returns what to print.
-pub(crate) fn run(data: &Path, args: &SearchArgs<'_>) -> Result<String, SearchError> {
-    let number = args.number.map(|n| match n.strip_suffix('*') {
+/// One page of the recordings `filter` finds, newest first.
+fn find(data: &Path, filter: &RecordingFilter) -> Result<Page, SearchError> {
+    let number = filter.number.as_deref().map(|n| match n.strip_suffix('*') {
         Some(prefix) => NumberMatch::Prefix(prefix.to_owned()),
         None => NumberMatch::Exact(n.to_owned()),
     });
     let search = Search {
         number,
-        from_ms: args.from.map(|v| time_ms("from", v)).transpose()?,
-        to_ms: args.to.map(|v| time_ms("to", v)).transpose()?,
-        agent: args.agent.map(str::to_owned),
-        service: args.service.map(str::to_owned),
-        limit: args.limit,
+        from_ms: filter
+            .from
+            .as_deref()
+            .map(|v| time_ms("from", v))
+            .transpose()?,
+        to_ms: filter.to.as_deref().map(|v| time_ms("to", v)).transpose()?,
+        agent: filter.agent.clone(),
+        service: filter.service.clone(),
+        limit: filter.limit,
         offset: 0,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(SearchError::Runtime)?;
-    let page = runtime.block_on(async {
+    Ok(runtime.block_on(async {
         let index = RecordingIndex::open_data_folder(data).await?;
         index.search(&search).await
-    })?;
-    if args.json {
+    })?)
+}
+
+/// `recordings search`: what to print.
+pub(crate) fn search(
+    data: &Path,
+    filter: &RecordingFilter,
+    json: bool,
+) -> Result<String, SearchError> {
+    let page = find(data, filter)?;
+    if json {
         let rows: Vec<_> = page.rows.iter().map(row_json).collect();
         return Ok(json!({ "total": page.total, "recordings": rows }).to_string() + "\n");
     }
@@ -110,6 +121,73 @@ pub(crate) fn run(data: &Path, args: &SearchArgs<'_>) -> Result<String, SearchEr
         page.total
     ));
     Ok(out)
+}
+
+/// `recordings export`: copies (or encodes to MP3) each complete recording found into `out`,
+/// writes `out/export.json`, and returns what to print.
+pub(crate) fn export(
+    data: &Path,
+    filter: &RecordingFilter,
+    out: &Path,
+    mp3: bool,
+    json: bool,
+) -> Result<String, SearchError> {
+    let page = find(data, filter)?;
+    let fail = |path: &Path, e: Box<dyn std::error::Error + Send + Sync>| SearchError::Export {
+        path: path.display().to_string(),
+        source: e,
+    };
+    std::fs::create_dir_all(out).map_err(|e| fail(out, e.into()))?;
+    let progress = if json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(page.rows.len() as u64)
+    };
+    let mut exported = Vec::new();
+    let mut skipped = Vec::new();
+    for row in &page.rows {
+        progress.inc(1);
+        if !row.complete {
+            skipped.push(row.id.clone());
+            continue;
+        }
+        let source = data.join("recordings").join(&row.path);
+        let name = format!("{}.{}", row.id, if mp3 { "mp3" } else { "wav" });
+        let target = out.join(&name);
+        if mp3 {
+            sambung_recording::mp3::wav_to_mp3(&source, &target, 32)
+                .map_err(|e| fail(&source, e.into()))?;
+        } else {
+            std::fs::copy(&source, &target).map_err(|e| fail(&source, e.into()))?;
+        }
+        let sha256 =
+            sambung_recording::store::sha256_file(&target).map_err(|e| fail(&target, e.into()))?;
+        let mut entry = row_json(row);
+        entry["file"] = json!(name);
+        entry["sha256"] = json!(sha256);
+        exported.push(entry);
+    }
+    progress.finish_and_clear();
+    let manifest = json!({
+        "exported_at": Timestamp::now().to_string(),
+        "count": exported.len(),
+        "recordings": exported,
+        "skipped_incomplete": skipped,
+    });
+    let manifest_path = out.join("export.json");
+    std::fs::write(&manifest_path, format!("{manifest:#}\n"))
+        .map_err(|e| fail(&manifest_path, e.into()))?;
+    Ok(if json {
+        format!("{manifest}\n")
+    } else {
+        format!(
+            "exported {} recordings to {} ({} incomplete skipped); manifest {}\n",
+            manifest["count"],
+            out.display(),
+            skipped.len(),
+            manifest_path.display()
+        )
+    })
 }
 
 #[cfg(test)]

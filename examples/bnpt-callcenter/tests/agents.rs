@@ -235,6 +235,42 @@ fn an_agent_logs_in_by_feature_code_and_takes_a_call() {
     assert_eq!(found["total"], 1, "{found}");
     assert_eq!(found["recordings"][0]["id"], recording.as_str());
     assert_eq!(search(&["--agent", "1002"])["total"], 0);
+    // Exported as WAV (byte for byte) and as MP3, each with its SHA-256 in export.json.
+    for (format, extra) in [("wav", &[][..]), ("mp3", &["--mp3"][..])] {
+        let out_dir = dir.path().join(format!("export-{format}"));
+        let out = Command::new(common::BIN)
+            .args([
+                "recordings",
+                "export",
+                "--json",
+                "--agent",
+                "1001",
+                "--data",
+            ])
+            .arg(&data)
+            .arg("--out")
+            .arg(&out_dir)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(manifest["count"], 1, "{manifest}");
+        let file = out_dir.join(manifest["recordings"][0]["file"].as_str().unwrap());
+        assert!(std::fs::metadata(&file).unwrap().len() > 1000);
+        assert!(out_dir.join("export.json").is_file());
+        if format == "wav" {
+            let original = data.join("recordings").join(format!("{recording}.wav"));
+            assert_eq!(
+                std::fs::read(&file).unwrap(),
+                std::fs::read(original).unwrap()
+            );
+        }
+    }
     // The Asterisk-format queue_log tells the same story.
     let queue_log = std::fs::read_to_string(data.join("queue_log")).unwrap();
     for event in [
