@@ -24,6 +24,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tracing::{debug, warn};
 
 use crate::store::{Store, StoreError};
+use crate::sync::lock;
 
 /// What the ACD asks of a call task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,10 +48,6 @@ pub(crate) enum FeatureRefusal {
     Refused,
     #[error("not an agent feature code")]
     Unsupported,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Wall-clock times as the scheduler's instants.
@@ -179,26 +176,33 @@ impl AcdDriver {
         })
     }
 
-    /// Feeds an input at the current time, dispatches the actions, and stores the events.
-    async fn handle(&self, input: Input) -> bool {
-        let (ok, events) = {
+    /// Runs `step` on the scheduler at the current time, dispatches the actions it produced,
+    /// and stores the events it logged; returns what `step` returned.
+    async fn advance<R>(&self, step: impl FnOnce(&mut Center, Instant) -> R) -> R {
+        let (result, events) = {
             let mut inner = lock(&self.inner);
             let now = inner.clock.at(Timestamp::now());
-            let ok = match inner.center.handle(now, input) {
+            let result = step(&mut inner.center, now);
+            Self::dispatch(&mut inner);
+            let events: Vec<Event> = std::iter::from_fn(|| inner.center.poll_journal()).collect();
+            (result, events)
+        };
+        self.persist(&events).await;
+        result
+    }
+
+    /// Feeds an input at the current time; false if the scheduler refused it.
+    async fn handle(&self, input: Input) -> bool {
+        let ok = self
+            .advance(|center, now| match center.handle(now, input) {
                 Ok(()) => true,
                 Err(e) => {
                     warn!(error = %e, "ACD refused an input");
                     false
                 }
-            };
-            Self::dispatch(&mut inner);
-            (
-                ok,
-                std::iter::from_fn(|| inner.center.poll_journal()).collect::<Vec<_>>(),
-            )
-        };
+            })
+            .await;
         self.wake.notify_one();
-        self.persist(&events).await;
         ok
     }
 
@@ -215,13 +219,7 @@ impl AcdDriver {
         let (input, done) = match code {
             FeatureCode::Login { agent, pin } => {
                 let expected = pins.get(agent.as_str());
-                let same = expected.is_some_and(|p| {
-                    p.len() == pin.len()
-                        && p.bytes()
-                            .zip(pin.bytes())
-                            .fold(0u8, |a, (x, y)| a | (x ^ y))
-                            == 0
-                });
+                let same = expected.is_some_and(|p| crate::secrets::same_secret(&pin, p));
                 if !same {
                     return Err(FeatureRefusal::WrongPin);
                 }
@@ -397,14 +395,7 @@ impl AcdDriver {
                 () = self.wake.notified() => continue,
                 _ = stop.wait_for(|s| *s) => return,
             }
-            let events = {
-                let mut inner = lock(&self.inner);
-                let now = inner.clock.at(Timestamp::now());
-                inner.center.handle_timeout(now);
-                Self::dispatch(&mut inner);
-                std::iter::from_fn(|| inner.center.poll_journal()).collect::<Vec<_>>()
-            };
-            self.persist(&events).await;
+            self.advance(|center, now| center.handle_timeout(now)).await;
         }
     }
 

@@ -46,6 +46,7 @@ use crate::acd_driver::{AcdDriver, AcdOrder, FeatureRefusal};
 use crate::media_leg::{LegMedia, MediaLeg, Prompt};
 use crate::sip_listener::SipService;
 use crate::store::{NewCdr, Store};
+use crate::sync::lock;
 
 /// Most calls at once; further INVITEs are answered 503 by the stateless side.
 pub(crate) const MAX_CALLS: usize = 1000;
@@ -77,10 +78,6 @@ const SURVEY_WAIT: Duration = Duration::from_secs(10);
 const FEATURE_CALL: Duration = Duration::from_secs(10);
 /// How long a stopping call center waits for calls to hang up and close their recordings.
 pub(crate) const DRAIN: Duration = Duration::from_secs(5);
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn now_ms() -> i64 {
     Timestamp::now().as_millisecond()
@@ -137,6 +134,17 @@ pub(crate) struct SipPath {
     pub(crate) socket: Arc<UdpSocket>,
     pub(crate) local: SocketAddr,
     pub(crate) peer: SocketAddr,
+}
+
+/// Where [`CallCenter::route`] sent a datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Routed {
+    /// A call task has it.
+    Taken,
+    /// A new call to a number the call center does not serve.
+    UnknownNumber,
+    /// The stateless side answers it.
+    Stateless,
 }
 
 /// What a new INVITE is for.
@@ -207,43 +215,33 @@ impl CallCenter {
             .map(|(_, service)| Purpose::Did(service.clone()))
     }
 
-    /// A new INVITE to a number that is neither a DID nor a feature code.
-    pub(crate) fn is_unknown_number(&self, data: &[u8]) -> bool {
-        Message::parse(data).is_ok_and(|m| {
-            m.is_request()
-                && m.method() == Method::Invite
-                && m.to().tag().is_none()
-                && uas_checks::check(&m, &UasPolicy::default()).is_none()
-                && self.purpose_of(&m).is_none()
-        })
-    }
-
     /// Takes a datagram that belongs to a call — a message with a known Call-ID, or a new
-    /// INVITE to a DID or a feature code — and returns true; false leaves it to the stateless
-    /// side.
-    pub(crate) fn route(self: &Arc<Self>, data: &[u8], path: &SipPath) -> bool {
+    /// INVITE to a DID or a feature code — and says so; anything else is for the stateless side
+    /// (which also answers a new call while the call center is full or stopping), and a new
+    /// INVITE to any other number is marked for a 404. The datagram is parsed once here.
+    pub(crate) fn route(self: &Arc<Self>, data: &[u8], path: &SipPath) -> Routed {
         let Ok(msg) = Message::parse(data) else {
-            return false;
+            return Routed::Stateless;
         };
         let mut active = lock(&self.active);
         if let Some(tx) = active.get(msg.call_id()) {
             if tx.try_send(data.to_vec()).is_err() {
                 warn!(call_id = msg.call_id(), "call busy: SIP message dropped");
             }
-            return true;
+            return Routed::Taken;
         }
         let new_call =
             msg.is_request() && msg.method() == Method::Invite && msg.to().tag().is_none();
-        if !new_call || active.len() >= MAX_CALLS || *self.setup.stop.borrow() {
-            return false;
-        }
         // Requests a UAS must refuse (§8.2) are answered by the stateless side.
-        if uas_checks::check(&msg, &UasPolicy::default()).is_some() {
-            return false;
+        if !new_call || uas_checks::check(&msg, &UasPolicy::default()).is_some() {
+            return Routed::Stateless;
         }
         let Some(purpose) = self.purpose_of(&msg) else {
-            return false;
+            return Routed::UnknownNumber;
         };
+        if active.len() >= MAX_CALLS || *self.setup.stop.borrow() {
+            return Routed::Stateless;
+        }
         let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
         let call_id = msg.call_id().to_owned();
         active.insert(call_id.clone(), tx.clone());
@@ -261,7 +259,7 @@ impl CallCenter {
             }
             lock(&center.active).remove(&call_id);
         });
-        true
+        Routed::Taken
     }
 
     /// Waits up to `limit` for the calls to end (they hang up when `stop` turns true).
@@ -299,22 +297,35 @@ impl CallCenter {
             Timers::default(),
         )
         .map_err(|e| CallFailure::Sip(e.to_string()))?;
+        let source = path.peer.ip();
         let result = match feature_codes::parse(dialled, &self.catalogue) {
             Ok(code) => {
-                let agent = match &code {
-                    feature_codes::FeatureCode::Login { agent, .. } => agent.as_str().to_owned(),
-                    _ => extension.clone(),
+                let (agent, login) = match &code {
+                    feature_codes::FeatureCode::Login { agent, .. } => {
+                        (agent.as_str().to_owned(), true)
+                    }
+                    _ => (extension.clone(), false),
                 };
-                let queues = self
-                    .setup
-                    .agent_queues
-                    .get(&agent)
-                    .cloned()
-                    .unwrap_or_default();
-                self.setup
-                    .acd
-                    .feature(&extension, code, &self.setup.pins, queues)
-                    .await
+                if login && self.setup.sip.secret_guesses_blocked(source, &agent) {
+                    Err(FeatureRefusal::WrongPin)
+                } else {
+                    let queues = self
+                        .setup
+                        .agent_queues
+                        .get(&agent)
+                        .cloned()
+                        .unwrap_or_default();
+                    let result = self
+                        .setup
+                        .acd
+                        .feature(&extension, code, &self.setup.pins, queues)
+                        .await;
+                    if login {
+                        let right = result != Err(FeatureRefusal::WrongPin);
+                        self.setup.sip.secret_guessed(source, &agent, right);
+                    }
+                    result
+                }
             }
             Err(_) => Err(FeatureRefusal::Unsupported),
         };

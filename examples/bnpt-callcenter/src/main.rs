@@ -26,6 +26,7 @@ mod report;
 mod secrets;
 mod sip_listener;
 mod store;
+mod sync;
 
 use std::process::ExitCode;
 

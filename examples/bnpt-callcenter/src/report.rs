@@ -13,7 +13,7 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 use crate::acd_driver::{AcdStartError, intervals_json, stored_events};
-use crate::store::DATABASE_FILE;
+use crate::store::{ACD_EVENTS, DATABASE_FILE};
 
 /// Why the report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +55,7 @@ async fn read_events(path: &Path) -> Result<Vec<(i64, i64, String)>, ReportError
         .connect_with(options)
         .await
         .map_err(err)?;
-    let rows = sqlx::query("SELECT seq, wall_ms, kind FROM acd_events ORDER BY seq")
+    let rows = sqlx::query(ACD_EVENTS)
         .fetch_all(&pool)
         .await
         .map_err(err)?;

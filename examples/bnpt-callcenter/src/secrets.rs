@@ -134,9 +134,27 @@ pub(crate) fn load_or_create(dir: &Path, users: &[String]) -> Result<Secrets, Se
     Ok(secrets)
 }
 
+/// Whether `given` equals the secret `expected`, in time that does not depend on where they
+/// differ (for tokens and PINs).
+pub(crate) fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("123456", "123456"));
+        assert!(!same_secret("123457", "123456"));
+        assert!(!same_secret("12345", "123456"));
+    }
 
     #[test]
     fn made_once_kept_after_and_private() {

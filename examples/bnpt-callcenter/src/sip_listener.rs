@@ -29,8 +29,9 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{Semaphore, watch};
 use tracing::{debug, info, warn};
 
-use crate::calls::{CallCenter, SipPath};
+use crate::calls::{CallCenter, Routed, SipPath};
 use crate::listen::{ListenAddr, Transport};
+use crate::sync::lock;
 
 /// Largest UDP datagram.
 const MAX_DATAGRAM: usize = 65_535;
@@ -79,11 +80,6 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Each guarded value stays consistent between statements, so a poisoned lock is usable.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 impl SipService {
     /// A service for `realm` whose users are the keys of `passwords`; `key` signs nonces.
     pub(crate) fn new(
@@ -122,6 +118,22 @@ impl SipService {
             let addr = SocketAddr::new(ip, sip.port().unwrap_or(5060));
             Some((b.contact.clone(), addr))
         })
+    }
+
+    /// Whether guesses of `user`'s secrets from `source` are refused for now: the limiter of
+    /// digest failures also counts wrong feature-code PINs, so neither can be brute-forced.
+    pub(crate) fn secret_guesses_blocked(&self, source: std::net::IpAddr, user: &str) -> bool {
+        lock(&self.limiter).blocked(source, Some(user), unix_now())
+    }
+
+    /// Counts a PIN (or other secret) of `user` keyed from `source`, right or wrong.
+    pub(crate) fn secret_guessed(&self, source: std::net::IpAddr, user: &str, right: bool) {
+        let mut limiter = lock(&self.limiter);
+        if right {
+            limiter.succeeded(user);
+        } else {
+            limiter.failed(source, Some(user), unix_now());
+        }
     }
 
     /// `404 Not Found` for a new call to a number the call center does not serve: nothing
@@ -409,13 +421,10 @@ async fn serve_udp(
                     local,
                     peer,
                 };
-                if calls.route(data, &path) {
-                    continue;
-                }
-                let reply = if calls.is_unknown_number(data) {
-                    service.not_found(data, peer)
-                } else {
-                    service.answer(data, "udp", peer)
+                let reply = match calls.route(data, &path) {
+                    Routed::Taken => continue,
+                    Routed::UnknownNumber => service.not_found(data, peer),
+                    Routed::Stateless => service.answer(data, "udp", peer),
                 };
                 if let Some(reply) = reply
                     && let Err(e) = socket.send_to(&reply, peer).await
@@ -581,6 +590,17 @@ mod tests {
         assert!(service.answer(b"\xff\x00garbage", "udp", peer()).is_none());
         assert_eq!(counters.parse_errors.load(Ordering::Relaxed), 1);
         assert_eq!(counters.responses_sent.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn wrong_pins_are_limited_like_wrong_passwords() {
+        let service = service();
+        let source = peer().ip();
+        for _ in 0..MAX_AUTH_FAILURES {
+            assert!(!service.secret_guesses_blocked(source, "1001"));
+            service.secret_guessed(source, "1001", false);
+        }
+        assert!(service.secret_guesses_blocked(source, "1001"));
     }
 
     #[test]

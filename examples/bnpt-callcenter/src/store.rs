@@ -87,6 +87,10 @@ fn migrator() -> Migrator {
     ])
 }
 
+/// Every stored ACD event (`seq`, `wall_ms`, `kind`), in order: read by the ACD at start-up and by
+/// `report`.
+pub(crate) const ACD_EVENTS: &str = "SELECT seq, wall_ms, kind FROM acd_events ORDER BY seq";
+
 /// A new call, as its CDR starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NewCdr<'a> {
@@ -350,9 +354,7 @@ impl Store {
 
     /// Every stored ACD event, in order.
     pub(crate) async fn acd_events(&self) -> Result<Vec<(i64, i64, String)>, StoreError> {
-        let rows = sqlx::query("SELECT seq, wall_ms, kind FROM acd_events ORDER BY seq")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(ACD_EVENTS).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| Ok((r.try_get("seq")?, r.try_get("wall_ms")?, r.try_get("kind")?)))
             .collect()
