@@ -171,6 +171,21 @@ struct AgentNow {
     totals: AgentTimes,
 }
 
+/// An agent as a real-time display shows them: see [`Cms::agents_now`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentLive<'a> {
+    /// The agent.
+    pub agent: &'a AgentId,
+    /// The state now; `None` when logged out.
+    pub state: Option<&'a AgentState>,
+    /// Wall-clock time the state began.
+    pub since: Timestamp,
+    /// When the agent logged in, if logged in.
+    pub logged_in: Option<Timestamp>,
+    /// ACD calls answered since the start of the log.
+    pub calls: u64,
+}
+
 /// The CMS projection.
 #[derive(Debug, Clone)]
 pub struct Cms {
@@ -222,6 +237,18 @@ impl Cms {
             add_state(&mut totals, state, now.saturating_duration_since(a.since));
         }
         Some(totals)
+    }
+
+    /// Every agent the log has seen, with the state they are in now (`None` when logged
+    /// out) and since when, for real-time displays (CMS-3).
+    pub fn agents_now(&self) -> impl Iterator<Item = AgentLive<'_>> + '_ {
+        self.agents.iter().map(|(id, a)| AgentLive {
+            agent: id,
+            state: a.state.as_ref(),
+            since: a.since_wall,
+            logged_in: a.logged_in,
+            calls: a.totals.calls,
+        })
     }
 
     /// When an agent logged in, if they are logged in (CMS-1, CRM-4).

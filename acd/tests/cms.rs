@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use sambung_acd::cms::{Cms, CmsConfig};
 use sambung_acd::{Acd, AcdConfig, Action, Input, QueueConfig, Strategy};
 use sambung_core::clock::{Clock, SimulatedClock};
-use sambung_core::event::{EventLog, EventSeq, MemoryEventLog, Projection};
+use sambung_core::event::{AgentState, EventLog, EventSeq, MemoryEventLog, Projection};
 use sambung_core::ids::{AgentId, CallId, QueueId, ReasonCode};
 
 struct World {
@@ -205,6 +205,18 @@ fn a_morning_in_the_queue() {
         Duration::from_secs(60 + 10 + 120 + 30 + 60 + 3 + 40 + 900)
     );
     assert!(w.cms.logged_in_at(&agent()).is_some());
+    let live: Vec<_> = w.cms.agents_now().collect();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].agent, &agent());
+    assert!(
+        matches!(live[0].state, Some(AgentState::NotReady { reason }) if reason.as_str() == "break"),
+        "the live view shows the state the agent is in: {:?}",
+        live[0].state
+    );
+    assert!(
+        live[0].since > live[0].logged_in.unwrap(),
+        "the state began after login"
+    );
     assert_eq!(w.cms.orphans, 0);
 }
 

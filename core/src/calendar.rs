@@ -425,6 +425,43 @@ impl OfficeHours {
         None
     }
 
+    /// The instant at which `open` of office time has passed since `from`, counting only the
+    /// hours the office is open (an SLA clock); `None` if the office never opens long enough.
+    pub fn after_open_time(&self, from: Timestamp, open: std::time::Duration) -> Option<Timestamp> {
+        let mut t = from;
+        let mut left = open;
+        // Each step crosses one open period; a year of periods is the most we follow.
+        for _ in 0..(366 * 4) {
+            let start = self.next_open(t)?;
+            let end = self.next_close(start)?;
+            let span = std::time::Duration::try_from(end.duration_since(start)).ok()?;
+            if span >= left {
+                return start.checked_add(left).ok();
+            }
+            left -= span;
+            t = end;
+        }
+        None
+    }
+
+    /// Office time between `from` and `to` (zero if `to` is not after `from`).
+    pub fn open_time_between(&self, from: Timestamp, to: Timestamp) -> std::time::Duration {
+        let mut total = std::time::Duration::ZERO;
+        let mut t = from;
+        for _ in 0..(366 * 4) {
+            let Some(start) = self.next_open(t).filter(|s| *s < to) else {
+                break;
+            };
+            let end = self.next_close(start).map_or(to, |e| e.min(to));
+            total += std::time::Duration::try_from(end.duration_since(start)).unwrap_or_default();
+            t = end;
+            if end >= to {
+                break;
+            }
+        }
+        total
+    }
+
     fn first_start_after(&self, date: Date, t: Timestamp) -> Option<Timestamp> {
         self.hours_on(date)
             .0

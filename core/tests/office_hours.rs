@@ -250,3 +250,35 @@ fn config_reads_from_toml_shape() {
         "Tuesday not configured"
     );
 }
+
+#[test]
+fn sla_clocks_count_office_hours_only() {
+    let hours = bnpt();
+    let hour = std::time::Duration::from_secs(3600);
+    // Friday 16:00 WIB plus 2 office hours: one on Friday, one on Monday from 08:00.
+    let due = hours
+        .after_open_time(ts("2026-11-27T16:00:00+07:00"), 2 * hour)
+        .unwrap();
+    assert_eq!(due, ts("2026-11-30T09:00:00+07:00"));
+    assert_eq!(
+        hours.open_time_between(ts("2026-11-27T16:00:00+07:00"), due),
+        2 * hour
+    );
+    // A ticket opened on Saturday starts its clock on Monday morning.
+    assert_eq!(
+        hours.after_open_time(ts("2026-11-28T10:00:00+07:00"), hour),
+        Some(ts("2026-11-30T09:00:00+07:00"))
+    );
+    // 24 office hours from Thursday 24 December 08:00 skip Christmas (Friday) and the weekend.
+    assert_eq!(
+        hours.after_open_time(ts("2026-12-24T08:00:00+07:00"), 24 * hour),
+        Some(ts("2026-12-29T14:00:00+07:00"))
+    );
+    assert_eq!(
+        hours.open_time_between(
+            ts("2026-11-30T10:00:00+07:00"),
+            ts("2026-11-30T09:00:00+07:00")
+        ),
+        std::time::Duration::ZERO
+    );
+}

@@ -17,7 +17,7 @@ use sambung_acd::cms::{Cms, CmsConfig, QueueStats};
 use sambung_acd::feature_codes::FeatureCode;
 use sambung_acd::queue_log::QueueLog;
 use sambung_acd::{AcdConfig, Action, Input, QueueConfig, Strategy};
-use sambung_core::event::{Event, EventKind, EventSeq, Projection};
+use sambung_core::event::{AgentState, Event, EventKind, EventSeq, Projection};
 use sambung_core::ids::{AgentId, CallId, QueueId};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc, watch};
@@ -88,6 +88,16 @@ struct Inner {
     agent_at: HashMap<String, AgentId>,
     /// Calls an agent answered.
     connected: HashSet<CallId>,
+}
+
+/// A state change an agent makes at the agent desk in the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DeskChange {
+    Login,
+    Logout,
+    Ready,
+    NotReady(sambung_core::ids::ReasonCode),
+    WrapUpDone,
 }
 
 /// The running ACD.
@@ -413,7 +423,82 @@ impl AcdDriver {
                 (q.as_str().to_owned(), v)
             })
             .collect();
-        json!({ "generated_at": Timestamp::now().to_string(), "queues": queues })
+        let now = Timestamp::now();
+        let agents: Vec<Value> = inner
+            .center
+            .cms()
+            .agents_now()
+            .map(|a| {
+                let (state, reason) = match a.state {
+                    None => ("logged_out", None),
+                    Some(AgentState::Available) => ("available", None),
+                    Some(AgentState::Ringing) => ("ringing", None),
+                    Some(AgentState::OnAcdCall) => ("on_acd_call", None),
+                    Some(AgentState::OnDirectCall) => ("on_direct_call", None),
+                    Some(AgentState::AfterCallWork) => ("after_call_work", None),
+                    Some(AgentState::NotReady { reason }) => ("not_ready", Some(reason.as_str())),
+                    Some(_) => ("other", None),
+                };
+                json!({
+                    "agent": a.agent.as_str(),
+                    "state": state,
+                    "reason": reason,
+                    "since": a.since.to_string(),
+                    "seconds_in_state": now.duration_since(a.since).as_secs().max(0),
+                    "logged_in_at": a.logged_in.map(|t| t.to_string()),
+                    "extension": inner.extension_of.get(a.agent),
+                    "calls": a.calls,
+                })
+            })
+            .collect();
+        json!({ "generated_at": now.to_string(), "queues": queues, "agents": agents })
+    }
+
+    /// An agent's state changed from the browser (the agent desk, CRM-5): the same inputs as
+    /// the phone's feature codes, without the PIN (the web session has authenticated the
+    /// agent). Calls are offered to the phone registered as the agent's ID.
+    pub(crate) async fn desk(
+        &self,
+        agent: AgentId,
+        change: DeskChange,
+        queues: Vec<QueueId>,
+    ) -> Result<&'static str, FeatureRefusal> {
+        let logged_in = lock(&self.inner)
+            .center
+            .cms()
+            .logged_in_at(&agent)
+            .is_some();
+        let (input, done) = match change {
+            DeskChange::Login => {
+                {
+                    let mut inner = lock(&self.inner);
+                    let extension = agent.as_str().to_owned();
+                    if let Some(old) = inner.extension_of.insert(agent.clone(), extension.clone()) {
+                        inner.agent_at.remove(&old);
+                    }
+                    inner.agent_at.insert(extension, agent.clone());
+                }
+                (Input::AgentLogin { agent, queues }, "logged in")
+            }
+            _ if !logged_in => return Err(FeatureRefusal::NotLoggedIn),
+            DeskChange::Logout => {
+                {
+                    let mut inner = lock(&self.inner);
+                    if let Some(ext) = inner.extension_of.remove(&agent) {
+                        inner.agent_at.remove(&ext);
+                    }
+                }
+                (Input::AgentLogout { agent }, "logged out")
+            }
+            DeskChange::Ready => (Input::AgentReady { agent }, "ready"),
+            DeskChange::NotReady(reason) => (Input::AgentNotReady { agent, reason }, "not ready"),
+            DeskChange::WrapUpDone => (Input::WrapUpDone { agent }, "wrap-up done"),
+        };
+        if self.handle(input).await {
+            Ok(done)
+        } else {
+            Err(FeatureRefusal::Refused)
+        }
     }
 
     /// The interval rollups with starts in `[from, to)` (Unix seconds), every queue.

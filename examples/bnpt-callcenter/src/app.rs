@@ -11,15 +11,16 @@ use tracing_subscriber::EnvFilter;
 
 use sambung_recording::index::RecordingIndex;
 
+use crate::accounts::{AccountError, Accounts};
 use crate::acd_driver::AcdDriver;
 use crate::calls::{self, CallCenter, CallSetup};
 use crate::config::Config;
-use crate::http::{AppState, router};
 use crate::listen::{ListenAddr, Transport};
 use crate::prompts;
 use crate::secrets::{self, SecretsError};
 use crate::sip_listener::{self, SipCounters, SipService};
 use crate::store::{PreviousRun, Store, StoreError};
+use crate::web::{AppState, WebConfig, router};
 
 /// Why the service stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,8 @@ pub(crate) enum RunError {
     Calls(String),
     #[error("the ACD cannot start")]
     Acd(#[from] crate::acd_driver::AcdStartError),
+    #[error("web accounts")]
+    Accounts(#[source] AccountError),
 }
 
 /// Logs go to standard error; `RUST_LOG` overrides the configured filter.
@@ -168,6 +171,20 @@ async fn serve(config: Config) -> Result<(), RunError> {
             stop_rx.clone(),
         ));
     }
+    let accounts = Arc::new(
+        Accounts::new(store.pool().clone())
+            .await
+            .map_err(RunError::Accounts)?,
+    );
+    let configured = std::env::var("BNPT_ADMIN_PASSWORD").ok();
+    if let Some(password) = accounts
+        .ensure_admin(configured.as_deref(), Timestamp::now().as_millisecond())
+        .await
+        .map_err(RunError::Accounts)?
+    {
+        print_first_admin(&password, config.http_listen);
+    }
+    let index = calls.index().clone();
     let state = AppState {
         store: store.clone(),
         started,
@@ -177,14 +194,36 @@ async fn serve(config: Config) -> Result<(), RunError> {
         calls: Arc::clone(&calls),
         acd: Arc::clone(&acd),
         api_token: Arc::from(api_token.as_str()),
+        accounts,
+        index,
+        web: Arc::new(WebConfig {
+            cookie_secure: config.raw.http.cookie_secure,
+            dashboard: config.raw.dashboard.clone(),
+            crm: config.raw.crm.clone(),
+            queues: config
+                .raw
+                .queues
+                .iter()
+                .map(|q| (q.id.as_str().to_owned(), q.name.clone()))
+                .collect(),
+            agents: config
+                .raw
+                .agents
+                .iter()
+                .map(|a| (a.id.as_str().to_owned(), a.name.clone(), a.queues.clone()))
+                .collect(),
+        }),
     };
     let mut http_stop = stop_rx.clone();
     let http_task = tokio::spawn(async move {
-        axum::serve(http, router(state))
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|stop| *stop).await;
-            })
-            .await
+        axum::serve(
+            http,
+            router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = http_stop.wait_for(|stop| *stop).await;
+        })
+        .await
     });
     info!(listen = %http_local, "HTTP listener started");
 
@@ -285,6 +324,7 @@ async fn start_calls(
             .map_err(|e| RunError::Calls(format!("priority: {e}")))?,
         office_hours: config.office_hours.clone(),
         clock: office_clock()?,
+        screen_pop: tokio::sync::broadcast::channel(64).0,
     }))
 }
 
@@ -348,6 +388,18 @@ async fn recover_recordings(index: &RecordingIndex, folder: &std::path::Path) {
             }
         }
     }
+}
+
+/// The first admin's one-time password, shown once on standard error (never logged to a file
+/// by us, never stored in clear).
+#[expect(
+    clippy::print_stderr,
+    reason = "the one-time password is shown once to the operator, outside the logs"
+)]
+fn print_first_admin(password: &str, http: std::net::SocketAddr) {
+    eprintln!(
+        "\n  First start: the web account \"admin\" was created with the one-time password\n\n      {password}\n\n  Sign in at http://{http}/login and choose a new password. It is not shown again.\n"
+    );
 }
 
 #[expect(

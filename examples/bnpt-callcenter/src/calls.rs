@@ -111,6 +111,19 @@ pub(crate) struct CallSetup {
     pub(crate) office_hours: sambung_core::calendar::OfficeHours,
     /// The clock office hours are judged by (the wall clock, or a test's).
     pub(crate) clock: Arc<dyn sambung_core::clock::Clock + Send + Sync>,
+    /// Calls offered to agents, for the agent desk's screen pop (CTI-2).
+    pub(crate) screen_pop: tokio::sync::broadcast::Sender<ScreenPop>,
+}
+
+/// A call being offered to an agent, as the agent desk shows it (CTI-2).
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ScreenPop {
+    pub(crate) agent: String,
+    pub(crate) caller: String,
+    pub(crate) called: String,
+    pub(crate) service: String,
+    pub(crate) cdr_id: i64,
+    pub(crate) recording_id: String,
 }
 
 /// What the call handling needs from the rest of the application.
@@ -187,6 +200,16 @@ impl CallCenter {
             active: Mutex::new(HashMap::new()),
             tasks: Mutex::new(JoinSet::new()),
         }
+    }
+
+    /// The recordings index calls are recorded into.
+    pub(crate) fn index(&self) -> &RecordingIndex {
+        &self.setup.index
+    }
+
+    /// Calls offered to agents from now on, for the agent desk's screen pop.
+    pub(crate) fn screen_pops(&self) -> tokio::sync::broadcast::Receiver<ScreenPop> {
+        self.setup.screen_pop.subscribe()
     }
 
     /// Calls in progress (feature-code calls and agent legs included).
@@ -527,12 +550,14 @@ impl CallCenter {
                         match after {
                             AfterHours::Prompting | AfterHours::Choosing(_) if key == Some('1') => {
                                 info!("after hours: voice message");
+                                store.cdr_ivr_input(cdr, "after_hours:1").await.ok();
                                 prompt = Prompt::new(Arc::clone(&self.beep));
                                 after = AfterHours::Message(now + MAX_MESSAGE);
                                 disposition = "voicemail";
                             }
                             AfterHours::Prompting | AfterHours::Choosing(_) if key == Some('2') => {
                                 info!("after hours: callback requested");
+                                store.cdr_ivr_input(cdr, "after_hours:2").await.ok();
                                 store.callback_request(cdr, &caller, service, now_ms()).await.ok();
                                 prompt = Prompt::new(Arc::clone(&self.callback));
                                 after = AfterHours::Confirming;
@@ -558,6 +583,7 @@ impl CallCenter {
                         if let Some(score) = rating {
                             info!(score, "survey answered");
                             let score = u8::try_from(score).unwrap_or(0);
+                            store.cdr_ivr_input(cdr, &format!("survey:{score}")).await.ok();
                             store.cdr_survey(cdr, score).await.ok();
                             call.hangup(now);
                         } else if until.is_some_and(|u| now >= u) {
@@ -605,6 +631,15 @@ impl CallCenter {
                         }
                     }
                     AcdOrder::Offer { agent: who, extension } => {
+                        // Nobody watching is fine: the desk is optional.
+                        let _ = self.setup.screen_pop.send(ScreenPop {
+                            agent: who.as_str().to_owned(),
+                            caller: caller.clone(),
+                            called: called.clone(),
+                            service: service.to_owned(),
+                            cdr_id: cdr,
+                            recording_id: recording_id.clone(),
+                        });
                         match self.ring_agent(path, &called, who.clone(), &extension, &inbox).await {
                             Some(a) => agent = Some(a),
                             None => self.setup.acd.offer_failed(acd_call, who).await,

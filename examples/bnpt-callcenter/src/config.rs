@@ -68,6 +68,8 @@ pub(crate) enum Invalid {
     UnknownQueue { queue: QueueId },
     #[error(transparent)]
     Priority(#[from] sambung_acd::priority::PriorityError),
+    #[error("{0}")]
+    OutOfRange(&'static str),
 }
 
 fn invalid(key: impl Into<String>, reason: impl Into<Invalid>) -> ConfigError {
@@ -84,6 +86,8 @@ pub(crate) struct RawConfig {
     pub(crate) data: DataSection,
     pub(crate) sip: SipSection,
     pub(crate) http: HttpSection,
+    pub(crate) dashboard: DashboardSection,
+    pub(crate) crm: CrmSection,
     pub(crate) logging: LoggingSection,
     pub(crate) office_hours: OfficeHoursConfig,
     pub(crate) dids: Vec<DidConfig>,
@@ -119,6 +123,38 @@ pub(crate) struct SipSection {
 pub(crate) struct HttpSection {
     /// Listening address of the dashboard, API and `/healthz`.
     pub(crate) listen: SocketAddr,
+    /// Mark session cookies `Secure` (set when the pages are served over HTTPS, e.g. behind a
+    /// TLS reverse proxy).
+    pub(crate) cookie_secure: bool,
+}
+
+/// `[dashboard]`: the real-time views (CMS-3, CMS-4, CMS-7).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct DashboardSection {
+    /// Seconds between pushes to the dashboard and wallboard, 1 to 5.
+    pub(crate) refresh_seconds: u64,
+    /// A queue's service level below this (0–1) is highlighted.
+    pub(crate) service_level_alert: f64,
+    /// A queue's abandon rate above this (0–1) is highlighted.
+    pub(crate) abandon_rate_alert: f64,
+    /// More callers waiting than this is highlighted.
+    pub(crate) waiting_alert: u64,
+    /// An agent not ready longer than this many seconds is highlighted.
+    pub(crate) not_ready_alert_seconds: u64,
+}
+
+/// `[crm]`: the complaint report form and ticket dispatch.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct CrmSection {
+    /// Complaint categories an agent picks from.
+    pub(crate) categories: Vec<String>,
+    /// Service types an agent picks from.
+    pub(crate) services: Vec<String>,
+    /// Hours of office time (see `[office_hours]`) a ticket may stay unclosed before its SLA
+    /// is breached.
+    pub(crate) sla_hours: u64,
 }
 
 /// `[logging]`
@@ -208,6 +244,36 @@ impl Default for HttpSection {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            cookie_secure: false,
+        }
+    }
+}
+
+impl Default for DashboardSection {
+    fn default() -> Self {
+        Self {
+            refresh_seconds: 2,
+            service_level_alert: 0.8,
+            abandon_rate_alert: 0.1,
+            waiting_alert: 5,
+            not_ready_alert_seconds: 900,
+        }
+    }
+}
+
+impl Default for CrmSection {
+    fn default() -> Self {
+        let list = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            categories: list(&[
+                "Laporan ancaman",
+                "Konten radikal daring",
+                "Informasi mencurigakan",
+                "Permintaan informasi",
+                "Lainnya",
+            ]),
+            services: list(&["pengaduan", "informasi"]),
+            sla_hours: 24,
         }
     }
 }
@@ -233,6 +299,8 @@ impl Default for RawConfig {
             data: DataSection::default(),
             sip: SipSection::default(),
             http: HttpSection::default(),
+            dashboard: DashboardSection::default(),
+            crm: CrmSection::default(),
             logging: LoggingSection::default(),
             office_hours: OfficeHoursConfig::default(),
             dids: vec![
@@ -366,6 +434,27 @@ impl Config {
             OfficeHours::from_config(&raw.office_hours).map_err(|e| invalid("office_hours", e))?;
         sambung_acd::priority::Priorities::new(raw.priority.clone())
             .map_err(|e| invalid("priority", e))?;
+        let d = &raw.dashboard;
+        if !(1..=5).contains(&d.refresh_seconds) {
+            return Err(invalid(
+                "dashboard.refresh_seconds",
+                Invalid::OutOfRange("must be 1 to 5"),
+            ));
+        }
+        for (key, v) in [
+            ("dashboard.service_level_alert", d.service_level_alert),
+            ("dashboard.abandon_rate_alert", d.abandon_rate_alert),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(invalid(key, Invalid::OutOfRange("must be 0 to 1")));
+            }
+        }
+        if raw.crm.categories.is_empty() || raw.crm.services.is_empty() {
+            return Err(invalid(
+                "crm",
+                Invalid::OutOfRange("categories and services must not be empty"),
+            ));
+        }
         Ok(Self {
             data_dir: raw.data.dir.clone(),
             sip_listen: raw.sip.listen.clone(),

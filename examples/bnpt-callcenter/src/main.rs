@@ -11,12 +11,12 @@
 //! ACD and recording crates.
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod acd_driver;
 mod app;
 mod calls;
 mod cli;
 mod config;
-mod http;
 mod listen;
 mod media_leg;
 mod prompts;
@@ -27,6 +27,7 @@ mod secrets;
 mod sip_listener;
 mod store;
 mod sync;
+mod web;
 
 use std::process::ExitCode;
 

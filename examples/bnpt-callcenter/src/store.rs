@@ -84,6 +84,12 @@ fn migrator() -> Migrator {
             "callback requests",
             include_str!("../migrations/0006_callbacks.sql"),
         ),
+        step(
+            7,
+            "web accounts",
+            include_str!("../migrations/0007_accounts.sql"),
+        ),
+        step(8, "tickets", include_str!("../migrations/0008_tickets.sql")),
     ])
 }
 
@@ -198,6 +204,11 @@ impl Store {
         &self.root
     }
 
+    /// The connection pool, for the modules that keep their own tables (accounts, tickets).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// This run's row id.
     pub(crate) fn run_id(&self) -> i64 {
         self.run_id
@@ -276,6 +287,19 @@ impl Store {
         .bind(caller)
         .bind(service)
         .bind(requested_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Appends what the caller keyed in the IVR (`menu:key`, space-separated) to a CDR.
+    pub(crate) async fn cdr_ivr_input(&self, id: i64, input: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE cdrs SET ivr_input = CASE WHEN ivr_input IS NULL THEN ? ELSE ivr_input || ' ' || ? END WHERE id = ?",
+        )
+        .bind(input)
+        .bind(input)
+        .bind(id)
         .execute(&self.pool)
         .await?;
         Ok(())

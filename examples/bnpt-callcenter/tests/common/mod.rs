@@ -25,6 +25,55 @@ pub const OPEN: &str = "2026-11-30T10:00:00+07:00";
 pub const CLOSED: &str = "2026-11-29T10:00:00+07:00";
 
 pub const PATIENCE: Duration = Duration::from_secs(30);
+/// The first admin's password the tests start the service with (`BNPT_ADMIN_PASSWORD`).
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+/// An HTTP response.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The first header called `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.text()))
+    }
+}
+
+/// Decodes a chunked body.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&raw[..end]);
+        let size =
+            usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        let start = end + 2;
+        let stop = (start + size).min(raw.len());
+        out.extend_from_slice(&raw[start..stop]);
+        raw = raw.get(stop + 2..).unwrap_or_default();
+    }
+}
 
 pub struct Service {
     pub child: Child,
@@ -38,9 +87,20 @@ impl Service {
         Self::start_at(data, OPEN)
     }
 
-    /// Starts the service with office hours judged at `office_clock` (RFC 3339).
+    /// Starts the service with office hours judged at `office_clock` (RFC 3339), and the first
+    /// admin's password [`ADMIN_PASSWORD`].
     pub fn start_at(data: &Path, office_clock: &str) -> Self {
-        let mut child = Command::new(BIN)
+        Self::start_with(data, office_clock, Some(ADMIN_PASSWORD))
+    }
+
+    /// Starts the service; without `admin_password` a first start makes a one-time password.
+    pub fn start_with(data: &Path, office_clock: &str, admin_password: Option<&str>) -> Self {
+        let mut command = Command::new(BIN);
+        command.env_remove("BNPT_ADMIN_PASSWORD");
+        if let Some(p) = admin_password {
+            command.env("BNPT_ADMIN_PASSWORD", p);
+        }
+        let mut child = command
             .arg("--data")
             .arg(data)
             .args([
@@ -131,6 +191,53 @@ impl Service {
             .unwrap_or_default()
             .to_owned();
         (status, body)
+    }
+
+    /// Any request: `headers` as (name, value), `body` as given; the whole response.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let addr = self.ready["http"].as_str().unwrap();
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a response head");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines.next().unwrap()[9..12].parse().unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        if headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+        }) {
+            body = dechunk(&body);
+        }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Polls /healthz until `done` holds (bounded by PATIENCE).

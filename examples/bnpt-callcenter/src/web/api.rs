@@ -1,0 +1,127 @@
+//! The JSON API under `/api/v1` (ACC-3, CMS-8), described by `openapi.json`. Every route needs
+//! a session cookie or the bearer token; errors are `{"error": "…"}` with a 4xx status.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::auth::{Auth, refuse};
+use super::{AppState, error};
+use crate::accounts::Capability;
+
+/// The API's routes (nested under `/api/v1`).
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/me", get(super::auth::me))
+        .route("/realtime", get(realtime))
+        .route("/realtime/stream", get(super::live::realtime_events))
+        .route("/reports/intervals", get(intervals))
+        .route("/callbacks", get(callbacks))
+        .route("/agents/{id}/state", post(super::pages::agent_state_api))
+        .route("/recordings", get(super::recordings::search_api))
+        .route("/recordings/{id}", get(super::recordings::get_api))
+        .route("/recordings/{id}/audio", get(super::recordings::audio))
+        .route(
+            "/tickets",
+            get(super::tickets::list_api).post(super::tickets::create_api),
+        )
+        .route(
+            "/tickets/{id}",
+            get(super::tickets::get_api).patch(super::tickets::update_api),
+        )
+        .route("/contacts/{number}", get(super::tickets::contact_api))
+        .route(
+            "/users",
+            get(super::users::list_api).post(super::users::create_api),
+        )
+        .route(
+            "/users/{id}",
+            axum::routing::patch(super::users::update_api),
+        )
+        .route("/audit", get(super::users::audit_api))
+}
+
+/// The API's description, `openapi.json` in the crate.
+pub(crate) const OPENAPI: &str = include_str!("../../openapi.json");
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+/// Unknown API paths (401 first without a sign-in, from the middleware).
+pub(crate) async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such API route")
+}
+
+async fn realtime(State(state): State<AppState>, Auth(p): Auth) -> Response {
+    if let Some(r) = refuse(&p, Capability::Realtime, true) {
+        return r;
+    }
+    Json(super::live::snapshot(&state)).into_response()
+}
+
+/// `from` and `to` of the intervals report.
+#[derive(Debug, serde::Deserialize)]
+struct Range {
+    from: String,
+    to: String,
+}
+
+async fn intervals(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    query: Result<Query<Range>, QueryRejection>,
+) -> Response {
+    if let Some(r) = refuse(&p, Capability::Reports, true) {
+        return r;
+    }
+    let Ok(Query(range)) = query else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "from and to are required (RFC 3339 times)",
+        );
+    };
+    let parse = |name: &str, v: &str| {
+        v.parse::<jiff::Timestamp>()
+            .map_err(|e| format!("{name}: {e}"))
+    };
+    let (from, to) = match (parse("from", &range.from), parse("to", &range.to)) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(why), _) | (_, Err(why)) => return error(StatusCode::BAD_REQUEST, why),
+    };
+    if to <= from {
+        return error(StatusCode::BAD_REQUEST, "to must be after from");
+    }
+    Json(state.acd.intervals(from.as_second(), to.as_second())).into_response()
+}
+
+async fn callbacks(State(state): State<AppState>, Auth(p): Auth) -> Response {
+    if let Some(r) = refuse(&p, Capability::Tickets, true) {
+        return r;
+    }
+    match state.store.open_callbacks().await {
+        Ok(rows) => {
+            let list: Vec<serde_json::Value> = rows
+                .into_iter()
+                .map(|(id, caller, service, ms)| {
+                    serde_json::json!({
+                        "id": id,
+                        "caller": caller,
+                        "service": service,
+                        "requested_at": super::iso(ms),
+                    })
+                })
+                .collect();
+            Json(serde_json::json!({ "callbacks": list })).into_response()
+        }
+        Err(e) => super::unavailable("database", &e),
+    }
+}

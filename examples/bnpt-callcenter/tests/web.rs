@@ -1,0 +1,773 @@
+//! The web side over HTTP: the first admin's one-time password, sign-in throttling, sessions,
+//! CSRF and same-origin checks, roles on every page, `openapi.json` against the routes, bad
+//! input answered 4xx with a message (never 5xx), tickets linked to a real SIPp call with its
+//! recording played by range requests, and the real-time stream.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{
+    ADMIN_PASSWORD, OPEN, PATIENCE, Reply, Service, api_token, sipp, sipp_available, tone_prompt,
+    wait_sipp,
+};
+use serde_json::{Value, json};
+
+/// A signed-in browser: its session cookie and CSRF token.
+struct Browser<'a> {
+    service: &'a Service,
+    cookie: String,
+    csrf: String,
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+fn login(service: &Service, user: &str, password: &str) -> Reply {
+    service.request(
+        "POST",
+        "/login",
+        &[FORM],
+        form(&[("username", user), ("password", password), ("next", "/")]).as_bytes(),
+    )
+}
+
+fn session_cookie(reply: &Reply) -> String {
+    let set = reply
+        .headers
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("bnpt_session="))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no session cookie: {reply:?}"));
+    assert!(set.contains("HttpOnly"), "{set}");
+    assert!(set.contains("SameSite=Strict"), "{set}");
+    set.split(';').next().unwrap().to_owned()
+}
+
+impl<'a> Browser<'a> {
+    /// Signs in; a one-time password is changed to `password` + "-own" first.
+    fn sign_in(service: &'a Service, user: &str, password: &str) -> Self {
+        let reply = login(service, user, password);
+        assert_eq!(reply.status, 303, "{}", reply.text());
+        let cookie = session_cookie(&reply);
+        let mut b = Browser {
+            service,
+            cookie,
+            csrf: String::new(),
+        };
+        b.csrf = b.get("/api/v1/me").json()["csrf"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if reply.header("location") == Some("/account/password") {
+            let own = format!("{password}-own");
+            let changed = b.post_form(
+                "/account/password",
+                &[("current", password), ("new", &own), ("repeat", &own)],
+            );
+            assert_eq!(changed.status, 303, "{}", changed.text());
+            let me = b.get("/api/v1/me").json();
+            assert_eq!(me["user"]["must_change_password"], false);
+        }
+        b
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.service
+            .request("GET", path, &[("Cookie", &self.cookie)], b"")
+    }
+
+    fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.service.request(
+            "POST",
+            path,
+            &[("Cookie", &self.cookie), FORM],
+            form(&all).as_bytes(),
+        )
+    }
+
+    fn send(&self, method: &str, path: &str, body: &Value) -> Reply {
+        self.service.request(
+            method,
+            path,
+            &[("Cookie", &self.cookie), ("X-CSRF-Token", &self.csrf), JSON],
+            body.to_string().as_bytes(),
+        )
+    }
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// Creates an account with the API token; returns its one-time password.
+fn make_user(
+    service: &Service,
+    token: &str,
+    user: &str,
+    role: &str,
+    agent: Option<&str>,
+) -> String {
+    let password = format!("{user}-first-password");
+    let reply = service.request(
+        "POST",
+        "/api/v1/users",
+        &[("Authorization", &bearer(token)), JSON],
+        json!({ "username": user, "display_name": user, "role": role,
+                "password": password, "agent_id": agent })
+        .to_string()
+        .as_bytes(),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert_eq!(reply.json()["must_change_password"], true);
+    password
+}
+
+#[test]
+fn the_first_admin_gets_a_one_time_password_that_must_be_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let service = Service::start_with(&data, OPEN, None);
+    let stderr = service.stderr_text();
+    let password = stderr
+        .lines()
+        .skip_while(|l| !l.contains("one-time password"))
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.contains("one-time password"))
+        .unwrap_or_else(|| panic!("no one-time password printed:\n{stderr}"))
+        .to_owned();
+    assert!(password.len() >= 10);
+
+    let reply = login(&service, "admin", &password);
+    assert_eq!(reply.header("location"), Some("/account/password"));
+    let cookie = session_cookie(&reply);
+    // Until it is changed, nothing else is allowed.
+    let page = service.request("GET", "/users", &[("Cookie", &cookie)], b"");
+    assert_eq!(page.status, 303);
+    assert_eq!(page.header("location"), Some("/account/password"));
+    let api = service.request("GET", "/api/v1/users", &[("Cookie", &cookie)], b"");
+    assert_eq!(api.status, 403, "{}", api.text());
+
+    let admin = Browser::sign_in(&service, "admin", &password);
+    assert_eq!(admin.get("/users").status, 200);
+    assert_eq!(
+        login(&service, "admin", &password).status,
+        401,
+        "the one-time password is spent"
+    );
+    drop(admin);
+    drop(service);
+
+    // The next start makes no new admin and prints no password.
+    let again = Service::start_with(&data, OPEN, None);
+    assert!(!again.stderr_text().contains("one-time password"));
+}
+
+#[test]
+fn sign_in_is_throttled_and_sessions_end_at_sign_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service::start(&dir.path().join("data"));
+    for _ in 0..5 {
+        let r = login(&service, "admin", "wrong password");
+        assert_eq!(r.status, 401);
+        assert!(r.text().contains("Wrong user name or password"));
+    }
+    let throttled = login(&service, "admin", ADMIN_PASSWORD);
+    assert_eq!(throttled.status, 429, "{}", throttled.text());
+    assert!(throttled.header("retry-after").is_some());
+
+    // Another service (a fresh limiter): sign in and out.
+    drop(service);
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service::start(&dir.path().join("data"));
+    let admin = Browser::sign_in(&service, "admin", ADMIN_PASSWORD);
+    assert_eq!(admin.get("/api/v1/me").status, 200);
+    let out = admin.post_form("/logout", &[]);
+    assert_eq!(out.status, 303);
+    assert_eq!(admin.get("/api/v1/me").status, 401);
+    let page = admin.get("/dashboard");
+    assert_eq!(page.status, 303);
+    assert_eq!(page.header("location"), Some("/login?next=/dashboard"));
+}
+
+#[test]
+fn changes_need_the_csrf_token_and_the_same_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service::start(&dir.path().join("data"));
+    let admin = Browser::sign_in(&service, "admin", ADMIN_PASSWORD);
+    let body = json!({ "username": "x1", "display_name": "X", "role": "manager",
+                       "password": "long enough pw" })
+    .to_string();
+    let no_token = service.request(
+        "POST",
+        "/api/v1/users",
+        &[("Cookie", &admin.cookie), JSON],
+        body.as_bytes(),
+    );
+    assert_eq!(no_token.status, 403);
+    assert!(no_token.json()["error"].as_str().unwrap().contains("CSRF"));
+    let wrong_form = service.request(
+        "POST",
+        "/logout",
+        &[("Cookie", &admin.cookie), FORM],
+        b"csrf=nope",
+    );
+    assert_eq!(wrong_form.status, 403);
+    let cross = service.request(
+        "POST",
+        "/api/v1/users",
+        &[
+            ("Cookie", &admin.cookie),
+            ("X-CSRF-Token", &admin.csrf),
+            ("Origin", "http://evil.example"),
+            JSON,
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(cross.status, 403);
+    let cross_login = service.request(
+        "POST",
+        "/login",
+        &[FORM, ("Origin", "http://evil.example")],
+        form(&[("username", "admin"), ("password", ADMIN_PASSWORD)]).as_bytes(),
+    );
+    assert_eq!(cross_login.status, 403);
+    assert_eq!(
+        admin
+            .send(
+                "POST",
+                "/api/v1/users",
+                &serde_json::from_str(&body).unwrap()
+            )
+            .status,
+        201
+    );
+}
+
+#[test]
+fn each_role_sees_its_own_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let service = Service::start(&data);
+    let token = api_token(&data);
+    let agent_pw = make_user(&service, &token, "ani", "agent", Some("1001"));
+    let sup_pw = make_user(&service, &token, "sari", "supervisor", None);
+    let mgr_pw = make_user(&service, &token, "made", "manager", None);
+    let agent = Browser::sign_in(&service, "ani", &agent_pw);
+    let sup = Browser::sign_in(&service, "sari", &sup_pw);
+    let mgr = Browser::sign_in(&service, "made", &mgr_pw);
+    let admin = Browser::sign_in(&service, "admin", ADMIN_PASSWORD);
+
+    let pages = [
+        "/dashboard",
+        "/wallboard",
+        "/reports",
+        "/recordings",
+        "/tickets",
+        "/tickets/new",
+        "/desk",
+        "/users",
+        "/audit",
+    ];
+    let allowed = |who: &str, page: &str| match (who, page) {
+        ("agent", "/tickets" | "/tickets/new" | "/desk") => true,
+        ("agent", _) => false,
+        (_, "/desk") => false,
+        ("admin", "/recordings" | "/tickets" | "/tickets/new") => false,
+        ("supervisor", "/users" | "/audit") => false,
+        ("manager", "/users") => false,
+        ("admin" | "supervisor" | "manager", _) => true,
+        _ => false,
+    };
+    for (who, b) in [
+        ("agent", &agent),
+        ("supervisor", &sup),
+        ("manager", &mgr),
+        ("admin", &admin),
+    ] {
+        for page in pages {
+            let r = b.get(page);
+            let expected = if allowed(who, page) { 200 } else { 403 };
+            assert_eq!(r.status, expected, "{who} GET {page}: {}", r.text());
+            if expected == 200 {
+                assert!(r.text().contains("<html"), "{who} {page}");
+            }
+        }
+    }
+    // Each role's start page.
+    assert_eq!(agent.get("/").header("location"), Some("/desk"));
+    assert_eq!(sup.get("/").header("location"), Some("/dashboard"));
+    assert_eq!(admin.get("/").header("location"), Some("/users"));
+
+    // Role changes are audited; the last admin keeps the role.
+    let users = admin.get("/api/v1/users").json();
+    let id_of = |name: &str| {
+        users["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let r = admin.send(
+        "PATCH",
+        &format!("/api/v1/users/{}", id_of("sari")),
+        &json!({ "role": "manager" }),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        sup.get("/audit").status,
+        200,
+        "the new role applies at once"
+    );
+    let r = admin.send(
+        "PATCH",
+        &format!("/api/v1/users/{}", id_of("admin")),
+        &json!({ "role": "agent" }),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = admin.send(
+        "PATCH",
+        &format!("/api/v1/users/{}", id_of("admin")),
+        &json!({ "disabled": true }),
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    let r = admin.send(
+        "PATCH",
+        &format!("/api/v1/users/{}", id_of("made")),
+        &json!({ "disabled": true }),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        mgr.get("/api/v1/me").status,
+        401,
+        "disabling ends the sessions"
+    );
+    let audit = admin.get("/api/v1/audit").json();
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "user.create",
+        "user.role",
+        "user.disable",
+        "login",
+        "user.password",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+}
+
+/// Fills `{name}` in a path of `openapi.json`.
+fn sample_path(path: &str) -> String {
+    path.replace("{id}", "1")
+        .replace("{number}", "+6281234567890")
+}
+
+#[test]
+fn every_api_route_is_in_openapi_json_and_needs_a_sign_in() {
+    let spec: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let service = Service::start(&data);
+    let token = api_token(&data);
+    let auth = bearer(&token);
+    let mut checked = 0;
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let url = format!("/api/v1{}", sample_path(path));
+            let anonymous = service.request(&method, &url, &[JSON], b"{}");
+            assert_eq!(anonymous.status, 401, "{method} {url} without a sign-in");
+            assert!(anonymous.json()["error"].is_string());
+            if path == "/realtime/stream" {
+                continue; // a stream that never ends; checked below
+            }
+            let signed = service.request(&method, &url, &[("Authorization", &auth), JSON], b"{}");
+            assert_ne!(signed.status, 405, "{method} {url} is not routed");
+            let text = signed.text();
+            assert!(
+                !(signed.status == 404 && text.contains("no such API route")),
+                "{method} {url} is in openapi.json but not routed"
+            );
+            assert!(
+                signed.status < 500,
+                "{method} {url}: {} {text}",
+                signed.status
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 18, "{checked}");
+    // And a route that is not in the file is not served.
+    let r = service.request(
+        "GET",
+        "/api/v1/not-in-the-spec",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(r.status, 404);
+    let served = service.request(
+        "GET",
+        "/api/v1/openapi.json",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(served.json(), spec);
+}
+
+#[test]
+fn bad_input_gets_a_4xx_with_a_message_never_a_5xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let service = Service::start(&data);
+    let token = api_token(&data);
+    let auth = bearer(&token);
+    let cases: &[(&str, &str, &str)] = &[
+        ("POST", "/api/v1/tickets", "not json"),
+        ("POST", "/api/v1/tickets", "{}"),
+        (
+            "POST",
+            "/api/v1/tickets",
+            r#"{"category":"nope","service":"pengaduan","description":"x","caller":"1"}"#,
+        ),
+        (
+            "POST",
+            "/api/v1/tickets",
+            r#"{"category":"Lainnya","service":"pengaduan","description":"x","cdr_id":999999}"#,
+        ),
+        (
+            "POST",
+            "/api/v1/tickets",
+            r#"{"category":"Lainnya","service":"pengaduan","description":"","caller":"1"}"#,
+        ),
+        ("PATCH", "/api/v1/tickets/abc", r#"{"status":"closed"}"#),
+        (
+            "PATCH",
+            "/api/v1/tickets/99999999",
+            r#"{"status":"closed"}"#,
+        ),
+        ("GET", "/api/v1/tickets/99999999999999999999999", ""),
+        ("GET", "/api/v1/tickets?status=maybe", ""),
+        ("GET", "/api/v1/tickets?limit=-1", ""),
+        ("GET", "/api/v1/recordings?from=yesterday", ""),
+        ("GET", "/api/v1/recordings/nope", ""),
+        ("GET", "/api/v1/recordings/..%2F..%2Fsecrets.toml/audio", ""),
+        ("GET", "/api/v1/reports/intervals?from=x&to=y", ""),
+        (
+            "POST",
+            "/api/v1/users",
+            r#"{"username":"a b","display_name":"x","role":"admin","password":"long enough pw"}"#,
+        ),
+        (
+            "POST",
+            "/api/v1/users",
+            r#"{"username":"ab","display_name":"x","role":"king","password":"long enough pw"}"#,
+        ),
+        (
+            "POST",
+            "/api/v1/users",
+            r#"{"username":"ab","display_name":"x","role":"agent","password":"short"}"#,
+        ),
+        (
+            "POST",
+            "/api/v1/users",
+            r#"{"username":"ab","display_name":"x","role":"agent","password":"long enough pw","agent_id":"9999"}"#,
+        ),
+        ("PATCH", "/api/v1/users/999", r#"{"role":"admin"}"#),
+        (
+            "POST",
+            "/api/v1/agents/1001/state",
+            r#"{"state":"dancing"}"#,
+        ),
+        ("POST", "/api/v1/agents/1001/state", r#"{"state":"ready"}"#),
+        (
+            "POST",
+            "/api/v1/agents/nobody/state",
+            r#"{"state":"login"}"#,
+        ),
+        ("GET", "/api/v1/audit?limit=lots", ""),
+    ];
+    for (method, path, body) in cases {
+        let r = service.request(
+            method,
+            path,
+            &[("Authorization", &auth), JSON],
+            body.as_bytes(),
+        );
+        assert!(
+            (400..500).contains(&r.status),
+            "{method} {path} {body}: {} {}",
+            r.status,
+            r.text()
+        );
+        assert!(
+            r.json()["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{method} {path}: {}",
+            r.text()
+        );
+    }
+    // Pages answer bad input with a page, not a crash.
+    let admin = Browser::sign_in(&service, "admin", ADMIN_PASSWORD);
+    assert_eq!(admin.get("/reports?from=tomorrow").status, 400);
+    assert_eq!(admin.get("/no/such/page").status, 404);
+    assert_eq!(admin.get("/static/nothing.js").status, 404);
+    assert!(service.health().0 == 200, "still serving");
+}
+
+/// Reads a server-sent event stream until `want` events named `name` arrived.
+fn read_events(service: &Service, path: &str, cookie: &str, name: &str, want: usize) -> Vec<Value> {
+    let addr = service.ready["http"].as_str().unwrap();
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\r\n"
+    )
+    .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    let mut text = String::new();
+    let mut buf = [0u8; 8192];
+    let mut events = Vec::new();
+    while events.len() < want {
+        assert!(Instant::now() < deadline, "no {name} events: {text}");
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "stream closed: {text}");
+        text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        events = text
+            .split(&format!("event: {name}\n"))
+            .skip(1)
+            .filter_map(|chunk| chunk.lines().find_map(|l| l.strip_prefix("data: ")))
+            .filter_map(|d| serde_json::from_str(d).ok())
+            .collect();
+    }
+    events
+}
+
+#[test]
+fn a_sipp_call_becomes_a_ticket_with_its_recording_and_history() {
+    if !sipp_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    tone_prompt(&data, "welcome.wav", 300);
+    let service = Service::start(&data);
+    let token = api_token(&data);
+    let sup_pw = make_user(&service, &token, "sari", "supervisor", None);
+    let agent_pw = make_user(&service, &token, "ani", "agent", Some("1001"));
+    let sup = Browser::sign_in(&service, "sari", &sup_pw);
+    let agent = Browser::sign_in(&service, "ani", &agent_pw);
+
+    // The live stream shows the call while it lasts.
+    let mut caller = sipp(&service, dir.path(), 1, 3000);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let live = read_events(&service, "/events/realtime", &sup.cookie, "realtime", 1);
+        if live[0]["calls_active"].as_u64() == Some(1) {
+            assert!(live[0]["queues"]["pengaduan"]["name"].is_string());
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the call never showed: {}",
+            live[0]
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(wait_sipp(&mut caller, Duration::from_secs(60)).success());
+    service.wait_health(|h| h["calls_active"] == 0);
+
+    // The agent files a report about the call, by its CDR.
+    let found = sup.get("/api/v1/recordings").json();
+    let recording = found["recordings"][0].clone();
+    let cdr_id = recording["call_id"].as_i64().unwrap();
+    let new = agent.post_form(
+        "/tickets",
+        &[
+            ("cdr_id", &cdr_id.to_string()),
+            ("category", "Informasi mencurigakan"),
+            ("service", "pengaduan"),
+            ("description", "Caller reports a suspicious gathering"),
+            ("notes", "Spoke calmly; gave the street name"),
+        ],
+    );
+    assert_eq!(new.status, 303, "{}", new.text());
+    let location = new.header("location").unwrap().to_owned();
+    let ticket_id: i64 = location.trim_start_matches("/tickets/").parse().unwrap();
+    let t = agent.get(&format!("/api/v1/tickets/{ticket_id}")).json();
+    assert_eq!(t["status"], "open");
+    assert_eq!(t["created_by"], "ani");
+    assert_eq!(t["caller"], recording["caller"]);
+    assert_eq!(t["call"]["cdr_id"], cdr_id);
+    assert_eq!(t["call"]["recording_id"], recording["id"]);
+    assert!(t["call"]["arrived_at"].is_string() && t["call"]["ended_at"].is_string());
+    assert!(t["sla_due_at"].is_string());
+    assert_eq!(t["sla_breached"], false);
+    let page = sup.get(&location);
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("suspicious gathering"));
+    assert!(page.text().contains(&format!(
+        "/recordings/{}/audio",
+        recording["id"].as_str().unwrap()
+    )));
+
+    // The supervisor plays it with seeking: a range request gets 206 and exactly that range.
+    let audio = format!("/recordings/{}/audio", recording["id"].as_str().unwrap());
+    let part = service.request(
+        "GET",
+        &audio,
+        &[("Cookie", &sup.cookie), ("Range", "bytes=0-43")],
+        b"",
+    );
+    assert_eq!(part.status, 206, "{}", part.text());
+    assert_eq!(part.body.len(), 44);
+    assert_eq!(&part.body[..4], b"RIFF");
+    let whole = sup.get(&audio);
+    assert_eq!(whole.status, 200);
+    assert_eq!(
+        whole.body.len() as i64,
+        recording["size_bytes"].as_i64().unwrap()
+    );
+    assert_eq!(
+        agent.get(&audio).status,
+        403,
+        "agents do not play recordings"
+    );
+
+    // Pending, then closed, with a note; every change is in the history.
+    let r = sup.send(
+        "PATCH",
+        &format!("/api/v1/tickets/{ticket_id}"),
+        &json!({ "status": "pending", "assigned_to": "sari" }),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = sup.post_form(
+        &location,
+        &[
+            ("status", "closed"),
+            ("note", "Dispatched to the back office"),
+        ],
+    );
+    assert_eq!(r.status, 303);
+    let t = sup.get(&format!("/api/v1/tickets/{ticket_id}")).json();
+    assert_eq!(t["status"], "closed");
+    assert!(t["closed_at"].is_string());
+    assert!(
+        t["notes"]
+            .as_str()
+            .unwrap()
+            .contains("Dispatched to the back office")
+    );
+    assert_eq!(t["events"].as_array().unwrap().len(), 5, "{}", t["events"]);
+
+    // The caller's history has the call and the ticket.
+    let number = recording["caller"].as_str().unwrap();
+    let history = sup
+        .get(&format!("/api/v1/contacts/{}", number.replace('+', "%2B")))
+        .json();
+    assert_eq!(history["calls"].as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history["tickets"][0]["id"], ticket_id);
+    let closed = sup.get("/api/v1/tickets?status=closed").json();
+    assert_eq!(closed["total"], 1);
+
+    // Playing and downloading went to the audit log, with who did it.
+    let admin = Browser::sign_in(&service, "admin", ADMIN_PASSWORD);
+    let audit = admin.get("/api/v1/audit").json();
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "recording.play" && e["actor"] == "sari"),
+        "{audit}"
+    );
+}
+
+#[test]
+fn the_agent_desk_sets_the_same_state_as_the_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let service = Service::start(&data);
+    let token = api_token(&data);
+    let agent_pw = make_user(&service, &token, "ani", "agent", Some("1001"));
+    let agent = Browser::sign_in(&service, "ani", &agent_pw);
+    let r = agent.post_form("/desk", &[("state", "ready")]);
+    assert_eq!(r.status, 409, "ready before logging in: {}", r.text());
+    assert_eq!(agent.post_form("/desk", &[("state", "login")]).status, 200);
+    assert_eq!(
+        agent
+            .post_form("/desk", &[("state", "not_ready"), ("reason", "lunch")])
+            .status,
+        200
+    );
+    let live = service
+        .request(
+            "GET",
+            "/api/v1/realtime",
+            &[("Authorization", &bearer(&token))],
+            b"",
+        )
+        .json();
+    let me = live["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "1001")
+        .unwrap()
+        .clone();
+    assert_eq!(me["state"], "not_ready");
+    assert_eq!(me["reason"], "lunch");
+    // The desk's own stream says the same.
+    let state = read_events(&service, "/events/desk", &agent.cookie, "state", 1);
+    assert_eq!(state[0]["state"], "not_ready");
+    // Another agent's state is not the agent's to change.
+    let r = agent.send(
+        "POST",
+        "/api/v1/agents/1002/state",
+        &json!({ "state": "login" }),
+    );
+    assert_eq!(r.status, 403);
+    let r = agent.send(
+        "POST",
+        "/api/v1/agents/1001/state",
+        &json!({ "state": "logout" }),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}
