@@ -68,15 +68,20 @@ const Sambung = (() => {
     open();
   }
 
+  // Queues in the configuration's order.
+  const queuesOf = (data) => (data.queue_order || Object.keys(data.queues || {})).map((id) => [id, data.queues[id] || {}]);
+  // A ratio means nothing before a call was offered.
+  const ratio = (q, key) => (q.offered ? pct(q[key]) : "–");
+
   function queueRows(data) {
-    return Object.entries(data.queues || {}).map(([id, q]) => {
+    return queuesOf(data).map(([id, q]) => {
       const alerts = new Set(q.alerts || []);
       const cell = (key, value) => `<td class="${alerts.has(key) ? "alert" : ""}" data-key="${key}">${esc(value)}</td>`;
       return (
         `<tr data-queue="${esc(id)}"><td>${esc(q.name)}</td>${cell("waiting", q.waiting ?? 0)}` +
         `<td data-key="offered">${esc(q.offered ?? 0)}</td><td data-key="answered">${esc(q.answered ?? 0)}</td>` +
-        `<td data-key="abandoned">${esc(q.abandoned ?? 0)}</td>${cell("service_level", pct(q.service_level))}` +
-        `${cell("abandon_rate", pct(q.abandon_rate))}<td>${esc((q.asa_s ?? 0).toFixed(1))}</td></tr>`
+        `<td data-key="abandoned">${esc(q.abandoned ?? 0)}</td>${cell("service_level", ratio(q, "service_level"))}` +
+        `${cell("abandon_rate", ratio(q, "abandon_rate"))}<td>${esc((q.asa_s ?? 0).toFixed(1))}</td></tr>`
       );
     });
   }
@@ -101,14 +106,14 @@ const Sambung = (() => {
     const tile = (label, value, key, alert) =>
       `<div class="tile${alert ? " alert" : ""}" data-key="${key}"><div class="value">${esc(value)}</div><div class="label">${esc(label)}</div></div>`;
     let queues = tile("Calls in progress", data.calls_active, "calls_active", false);
-    for (const [id, q] of Object.entries(data.queues || {})) {
+    for (const [id, q] of queuesOf(data)) {
       const alerts = new Set(q.alerts || []);
       queues +=
         `<div class="queue" data-queue="${esc(id)}"><h2>${esc(q.name)}</h2><div class="tiles">` +
         tile("Waiting", q.waiting ?? 0, "waiting", alerts.has("waiting")) +
         tile("Answered", q.answered ?? 0, "answered", false) +
         tile("Abandoned", q.abandoned ?? 0, "abandoned", alerts.has("abandon_rate")) +
-        tile("Service level", pct(q.service_level), "service_level", alerts.has("service_level")) +
+        tile("Service level", ratio(q, "service_level"), "service_level", alerts.has("service_level")) +
         `</div></div>`;
     }
     $("#wall-queues").innerHTML = queues;

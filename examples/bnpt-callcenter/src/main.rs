@@ -5,10 +5,11 @@
 //! prompts), SIP on UDP and TCP `127.0.0.1:5060`, HTTP on `127.0.0.1:8080`, and the demo
 //! configuration (`bnpt-callcenter config example` prints it, documented).
 //!
-//! Today it loads and validates its configuration, opens its data folder and database
-//! (recording each run, so an unclean stop is noticed at the next start), listens for SIP
-//! and logs the traffic, and answers `GET /healthz`. Call handling arrives with the SIP, media,
-//! ACD and recording crates.
+//! It answers calls to the access numbers (greeting, office hours, the ACD's queues, agents'
+//! phones bridged, every call recorded with a CDR), keeps the CMS figures from the stored ACD
+//! events, and serves the web side — dashboard, wallboard, reports, recordings, CRM tickets,
+//! agent desk, accounts — with the JSON API under `/api/v1` (see `web`). Subcommands print
+//! reports and search, export and back up recordings.
 #![forbid(unsafe_code)]
 
 mod accounts;

@@ -70,6 +70,7 @@ pub(crate) fn snapshot(state: &AppState) -> Value {
             "not_ready_alert_seconds": limits.not_ready_alert_seconds,
         },
         "queues": queues,
+        "queue_order": web.queues.iter().map(|(id, _)| id).collect::<Vec<_>>(),
         "agents": agents,
     })
 }

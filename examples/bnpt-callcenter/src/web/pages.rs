@@ -282,14 +282,22 @@ pub(crate) async fn reports(
             asa: format!("{:.1}", r["asa_s"].as_f64().unwrap_or(0.0)),
         })
         .collect();
-    page.chart_json = chart_series(&rows).to_string();
+    let step = i64::try_from(page.interval_minutes * 60)
+        .unwrap_or(900)
+        .max(60);
+    page.chart_json = chart_series(&rows, from, to, step).to_string();
     html(StatusCode::OK, &page)
 }
 
-/// uPlot's columns: interval starts (Unix seconds) and offered, answered, abandoned summed
-/// over the queues.
-fn chart_series(rows: &[serde_json::Value]) -> serde_json::Value {
-    let mut by_start: std::collections::BTreeMap<i64, [u64; 3]> = Default::default();
+/// uPlot's columns: every interval start (Unix seconds) in `[from, to)`, and offered,
+/// answered, abandoned summed over the queues (zero where no call came).
+fn chart_series(rows: &[serde_json::Value], from: i64, to: i64, step: i64) -> serde_json::Value {
+    let mut by_start: std::collections::BTreeMap<i64, [u64; 3]> = (0..)
+        .map(|i| from + i * step)
+        .take_while(|t| *t < to)
+        .take(40_000)
+        .map(|t| (t, [0; 3]))
+        .collect();
     for r in rows {
         let Some(t) = r["interval_start"]
             .as_str()
@@ -508,6 +516,42 @@ pub(crate) async fn agent_state_api(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_chart_has_every_interval_of_the_range() {
+        let rows = [serde_json::json!({
+            "interval_start": "2026-11-30T03:15:00Z", "queue": "pengaduan",
+            "offered": 3, "answered": 2, "abandoned": 1,
+        })];
+        let from = "2026-11-29T17:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second();
+        let series = chart_series(&rows, from, from + 86_400, 900);
+        let starts = series[0].as_array().unwrap();
+        assert_eq!(starts.len(), 96);
+        let at = starts
+            .iter()
+            .position(|t| t.as_i64() == Some(from + 41 * 900))
+            .unwrap();
+        assert_eq!(
+            (&series[1][at], &series[2][at], &series[3][at]),
+            (
+                &serde_json::json!(3),
+                &serde_json::json!(2),
+                &serde_json::json!(1)
+            )
+        );
+        assert_eq!(
+            series[1]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|v| v.as_u64())
+                .sum::<u64>(),
+            3
+        );
+    }
 
     #[test]
     fn report_ranges_are_whole_days_in_wib() {
