@@ -168,20 +168,33 @@ const Sambung = (() => {
 
   function chart() {
     const box = $("#chart");
-    const series = JSON.parse(box.dataset.series || "[]");
-    if (!Array.isArray(series) || !series.length || !series[0].length) return;
-    const colours = ["#2b6cb0", "#2f855a", "#c53030"];
-    // uPlot is vendored (assets/vendor); it is global here.
-    new uPlot(
-      {
-        width: Math.min(1100, box.clientWidth || 900),
-        height: 300,
+    if (!box) return;
+    const colours = ["#2b6cb0", "#2f855a", "#c53030", "#b7791f", "#805ad5", "#319795", "#d53f8c", "#4a5568", "#dd6b20"];
+    let data = JSON.parse(box.dataset.series || "[]");
+    let options;
+    if (box.dataset.kind === "custom") {
+      // A custom report: one point per row, labelled by its group (and queue).
+      const columns = data.columns || [];
+      const rows = data.rows || [];
+      if (!rows.length) return;
+      const first = columns[1] === "queue" ? 2 : 1;
+      const labels = rows.map((r) => (first === 2 ? `${r[0]} ${r[1]}` : String(r[0])));
+      const metrics = columns.slice(first);
+      data = [rows.map((_, i) => i), ...metrics.map((_, j) => rows.map((r) => r[first + j]))];
+      options = {
+        series: [{}, ...metrics.map((label, i) => ({ label, stroke: colours[i % colours.length], width: 2 }))],
+        scales: { x: { time: false } },
+        axes: [{ values: (_, ticks) => ticks.map((t) => labels[t] ?? "") }, {}],
+      };
+    } else {
+      if (!Array.isArray(data) || !data.length || !data[0].length) return;
+      options = {
         series: [{}, ...["Offered", "Answered", "Abandoned"].map((label, i) => ({ label, stroke: colours[i], width: 2 }))],
         axes: [{}, { label: "calls" }],
-      },
-      series,
-      box,
-    );
+      };
+    }
+    // uPlot is vendored (assets/vendor); it is global here.
+    new uPlot({ width: Math.min(1100, box.clientWidth || 900), height: 300, ...options }, data, box);
   }
 
   return { realtime, desk, chart };

@@ -505,6 +505,53 @@ impl AcdDriver {
     pub(crate) fn intervals(&self, from: i64, to: i64) -> Value {
         intervals_json(lock(&self.inner).center.cms(), from, to)
     }
+
+    /// Per agent, the time in each state and the ACD calls answered over the rollups with
+    /// starts in `[from, to)` (Unix seconds), in seconds: the agents' part of the report
+    /// (CMS-5).
+    pub(crate) fn agent_totals(&self, from: i64, to: i64) -> Value {
+        agent_totals_json(lock(&self.inner).center.cms(), from, to)
+    }
+}
+
+/// See [`AcdDriver::agent_totals`].
+pub(crate) fn agent_totals_json(cms: &Cms, from: i64, to: i64) -> Value {
+    let mut totals: BTreeMap<&str, sambung_acd::cms::AgentTimes> = BTreeMap::new();
+    for (_, agent, t) in cms
+        .agent_rollups()
+        .filter(|(start, _, _)| (from..to).contains(start))
+    {
+        let sum = totals.entry(agent.as_str()).or_default();
+        sum.staffed += t.staffed;
+        sum.available += t.available;
+        sum.ringing += t.ringing;
+        sum.talk += t.talk;
+        sum.direct += t.direct;
+        sum.after_call_work += t.after_call_work;
+        for (reason, d) in &t.not_ready {
+            *sum.not_ready.entry(reason.clone()).or_default() += *d;
+        }
+        sum.calls += t.calls;
+    }
+    let rows: Vec<Value> = totals
+        .into_iter()
+        .map(|(agent, t)| {
+            let s = |d: Duration| d.as_secs();
+            json!({
+                "agent": agent,
+                "staffed_s": s(t.staffed),
+                "available_s": s(t.available),
+                "ringing_s": s(t.ringing),
+                "talk_s": s(t.talk),
+                "direct_s": s(t.direct),
+                "after_call_work_s": s(t.after_call_work),
+                "not_ready_s": s(t.not_ready.values().sum()),
+                "not_ready_by_reason_s": t.not_ready.iter().map(|(r, d)| (r.clone(), s(*d))).collect::<BTreeMap<_, _>>(),
+                "calls": t.calls,
+            })
+        })
+        .collect();
+    json!({ "agents": rows })
 }
 
 /// `{"interval_s": …, "intervals": [{interval_start, queue, …figures…}, …]}` for the rollups

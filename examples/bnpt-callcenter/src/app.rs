@@ -49,6 +49,8 @@ pub(crate) enum RunError {
     Acd(#[from] crate::acd_driver::AcdStartError),
     #[error("web accounts")]
     Accounts(#[source] AccountError),
+    #[error("ticket dispatch")]
+    Dispatch(#[source] crate::dispatch::DispatchConfigError),
 }
 
 /// Logs go to standard error; `RUST_LOG` overrides the configured filter.
@@ -120,6 +122,8 @@ async fn serve(config: Config) -> Result<(), RunError> {
         .collect();
     let secrets = secrets::load_or_create(store.root(), &users)?;
     let api_token = secrets.api_token.clone();
+    let dispatcher = crate::dispatch::Dispatcher::new(&config.raw.crm, &secrets.webhook_secret)
+        .map_err(RunError::Dispatch)?;
     let pins = secrets.pins.clone();
     info!(
         file = %store.root().join(secrets::SECRETS_FILE).display(),
@@ -196,6 +200,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
         api_token: Arc::from(api_token.as_str()),
         accounts,
         index,
+        dispatcher: Arc::new(dispatcher),
         web: Arc::new(WebConfig {
             cookie_secure: config.raw.http.cookie_secure,
             dashboard: config.raw.dashboard.clone(),

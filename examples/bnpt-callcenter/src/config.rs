@@ -70,6 +70,8 @@ pub(crate) enum Invalid {
     Priority(#[from] sambung_acd::priority::PriorityError),
     #[error("{0}")]
     OutOfRange(&'static str),
+    #[error(transparent)]
+    Dispatch(#[from] crate::dispatch::DispatchConfigError),
 }
 
 fn invalid(key: impl Into<String>, reason: impl Into<Invalid>) -> ConfigError {
@@ -155,6 +157,17 @@ pub(crate) struct CrmSection {
     /// Hours of office time (see `[office_hours]`) a ticket may stay unclosed before its SLA
     /// is breached.
     pub(crate) sla_hours: u64,
+    /// The back office's e-mail addresses tickets are dispatched to (empty: no e-mail).
+    pub(crate) dispatch_to: Vec<String>,
+    /// The sender of those e-mails.
+    pub(crate) mail_from: String,
+    /// The SMTP relay (plain SMTP, on the LAN).
+    pub(crate) smtp_host: String,
+    pub(crate) smtp_port: u16,
+    /// An `http://` URL tickets are sent to with a signed POST (empty: no webhook).
+    pub(crate) webhook_url: String,
+    /// Dispatch every ticket when it is filed (otherwise on request).
+    pub(crate) dispatch_on_create: bool,
 }
 
 /// `[logging]`
@@ -274,6 +287,12 @@ impl Default for CrmSection {
             ]),
             services: list(&["pengaduan", "informasi"]),
             sla_hours: 24,
+            dispatch_to: Vec::new(),
+            mail_from: "callcenter@bnpt.local".to_owned(),
+            smtp_host: "127.0.0.1".to_owned(),
+            smtp_port: 25,
+            webhook_url: String::new(),
+            dispatch_on_create: false,
         }
     }
 }
@@ -449,6 +468,7 @@ impl Config {
                 return Err(invalid(key, Invalid::OutOfRange("must be 0 to 1")));
             }
         }
+        crate::dispatch::Dispatcher::new(&raw.crm, "").map_err(|e| invalid("crm", e))?;
         if raw.crm.categories.is_empty() || raw.crm.services.is_empty() {
             return Err(invalid(
                 "crm",

@@ -18,6 +18,7 @@ mod app;
 mod calls;
 mod cli;
 mod config;
+mod dispatch;
 mod listen;
 mod media_leg;
 mod prompts;

@@ -90,6 +90,11 @@ fn migrator() -> Migrator {
             include_str!("../migrations/0007_accounts.sql"),
         ),
         step(8, "tickets", include_str!("../migrations/0008_tickets.sql")),
+        step(
+            9,
+            "saved reports",
+            include_str!("../migrations/0009_saved_reports.sql"),
+        ),
     ])
 }
 

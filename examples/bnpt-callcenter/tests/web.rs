@@ -771,3 +771,289 @@ fn the_agent_desk_sets_the_same_state_as_the_phone() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+/// A one-message SMTP server: returns its port and, once a message arrived, its DATA.
+fn fake_smtp() -> (u16, std::sync::mpsc::Receiver<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        let mut out = stream;
+        out.write_all(b"220 fake ESMTP\r\n").unwrap();
+        let mut data = String::new();
+        let mut in_data = false;
+        loop {
+            let mut line = String::new();
+            if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if in_data {
+                if line == ".\r\n" {
+                    in_data = false;
+                    out.write_all(b"250 queued\r\n").unwrap();
+                } else {
+                    data.push_str(&line);
+                }
+                continue;
+            }
+            let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+            match verb.as_str() {
+                "EHLO" | "HELO" => out.write_all(b"250-fake\r\n250 8BITMIME\r\n").unwrap(),
+                "DATA" => {
+                    in_data = true;
+                    out.write_all(b"354 go on\r\n").unwrap();
+                }
+                "QUIT" => {
+                    out.write_all(b"221 bye\r\n").unwrap();
+                    break;
+                }
+                _ => out.write_all(b"250 OK\r\n").unwrap(),
+            }
+        }
+        let _ = tx.send(data);
+    });
+    (port, rx)
+}
+
+/// A one-request HTTP server answering 204: its port and, later, the request's head and body.
+fn fake_webhook() -> (u16, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        let (head, body) = loop {
+            let n = stream.read(&mut buf).unwrap();
+            raw.extend_from_slice(&buf[..n]);
+            if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                if raw.len() >= split + 4 + length || n == 0 {
+                    break (head, raw[split + 4..split + 4 + length].to_vec());
+                }
+            }
+            assert!(n > 0, "webhook request cut short");
+        };
+        stream
+            .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let _ = tx.send((head, body));
+    });
+    (port, rx)
+}
+
+#[test]
+fn tickets_are_dispatched_by_email_and_a_signed_webhook() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (smtp_port, mail) = fake_smtp();
+    let (hook_port, hook) = fake_webhook();
+    let config = dir.path().join("bnpt.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[crm]\ndispatch_to = [\"pengaduan@bnpt.go.id\"]\nmail_from = \"callcenter@bnpt.local\"\n\
+             smtp_host = \"127.0.0.1\"\nsmtp_port = {smtp_port}\nwebhook_url = \"http://127.0.0.1:{hook_port}/tickets\"\n"
+        ),
+    )
+    .unwrap();
+    let service = Service::start_configured(&data, &config);
+    let token = api_token(&data);
+    let auth = bearer(&token);
+    let created = service.request(
+        "POST",
+        "/api/v1/tickets",
+        &[("Authorization", &auth), JSON],
+        json!({ "caller": "+6281234567890", "category": "Laporan ancaman", "service": "pengaduan",
+                "description": "Threat reported against a school" })
+        .to_string()
+        .as_bytes(),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_i64().unwrap();
+    let sent = service.request(
+        "POST",
+        &format!("/api/v1/tickets/{id}/dispatch"),
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(sent.status, 200, "{}", sent.text());
+    assert_eq!(sent.json()["results"].as_array().unwrap().len(), 2);
+
+    let message = mail.recv_timeout(PATIENCE).unwrap();
+    assert!(message.contains("To: pengaduan@bnpt.go.id"), "{message}");
+    assert!(
+        message.contains("Threat reported against a school"),
+        "{message}"
+    );
+    assert!(message.contains("+6281234567890"), "{message}");
+
+    let (head, body) = hook.recv_timeout(PATIENCE).unwrap();
+    assert!(head.starts_with("post /tickets http/1.1"), "{head}");
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("no {name} in {head}"))
+    };
+    let timestamp: i64 = header("x-bnpt-timestamp").parse().unwrap();
+    let secret = common::secret_top(&data, "webhook_secret");
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(&body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(header("x-bnpt-signature"), format!("sha256={expected}"));
+    let payload: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(payload["id"], id);
+    assert_eq!(payload["description"], "Threat reported against a school");
+
+    // Both deliveries are in the ticket's history; with the relay gone the next try fails,
+    // says so, and is recorded too.
+    let again = service.request(
+        "POST",
+        &format!("/api/v1/tickets/{id}/dispatch"),
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(again.status, 502, "{}", again.text());
+    let t = service
+        .request(
+            "GET",
+            &format!("/api/v1/tickets/{id}"),
+            &[("Authorization", &auth)],
+            b"",
+        )
+        .json();
+    let history: Vec<&str> = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["what"].as_str().unwrap())
+        .collect();
+    assert!(
+        history.iter().any(|w| w.starts_with("dispatched by email")),
+        "{history:?}"
+    );
+    assert!(
+        history
+            .iter()
+            .any(|w| w.starts_with("dispatched by webhook: HTTP 204")),
+        "{history:?}"
+    );
+    assert!(
+        history
+            .iter()
+            .any(|w| w.starts_with("dispatch by email failed")),
+        "{history:?}"
+    );
+}
+
+#[test]
+fn custom_reports_are_run_saved_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let service = Service::start(&data);
+    let token = api_token(&data);
+    let sup_pw = make_user(&service, &token, "sari", "supervisor", None);
+    let sup = Browser::sign_in(&service, "sari", &sup_pw);
+    let run = sup.get("/api/v1/reports/custom?metrics=offered,service_level&group=day&by_queue=1");
+    assert_eq!(run.status, 200, "{}", run.text());
+    assert_eq!(
+        run.json()["columns"],
+        json!(["day", "queue", "offered", "service_level"])
+    );
+    assert_eq!(
+        sup.get("/api/v1/reports/custom?metrics=joy&group=day")
+            .status,
+        400
+    );
+    assert_eq!(
+        sup.get("/api/v1/reports/custom?metrics=offered&queues=nowhere")
+            .status,
+        400
+    );
+
+    // Saved from the page's form, listed, run by ID, and the name is unique.
+    let saved = sup.post_form(
+        "/reports/custom",
+        &[
+            ("metrics", "offered"),
+            ("metrics", "abandoned"),
+            ("group", "hour"),
+            ("queues", "pengaduan"),
+            ("name", "Pengaduan per jam"),
+        ],
+    );
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    let list = sup.get("/api/v1/reports/saved").json();
+    let report = &list["reports"][0];
+    assert_eq!(report["name"], "Pengaduan per jam");
+    assert_eq!(report["owner"], "sari");
+    assert_eq!(
+        report["definition"]["metrics"],
+        json!(["offered", "abandoned"])
+    );
+    let id = report["id"].as_i64().unwrap();
+    let by_id = sup
+        .get(&format!("/api/v1/reports/custom?saved={id}"))
+        .json();
+    assert_eq!(by_id["columns"], json!(["hour", "offered", "abandoned"]));
+    let page = sup.get(saved.header("location").unwrap());
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Pengaduan per jam"));
+    let again = sup.send(
+        "POST",
+        "/api/v1/reports/saved",
+        &json!({ "name": "Pengaduan per jam", "definition": { "metrics": ["offered"], "group": "day" } }),
+    );
+    assert_eq!(again.status, 409);
+
+    // Someone else's report is not an agent's or another supervisor's to delete; a manager may.
+    let other_pw = make_user(&service, &token, "budi", "supervisor", None);
+    let other = Browser::sign_in(&service, "budi", &other_pw);
+    assert_eq!(
+        other
+            .send("DELETE", &format!("/api/v1/reports/saved/{id}"), &json!({}))
+            .status,
+        403
+    );
+    let mgr_pw = make_user(&service, &token, "made", "manager", None);
+    let mgr = Browser::sign_in(&service, "made", &mgr_pw);
+    assert_eq!(
+        mgr.send("DELETE", &format!("/api/v1/reports/saved/{id}"), &json!({}))
+            .status,
+        204
+    );
+    assert_eq!(
+        sup.get("/api/v1/reports/saved").json()["reports"],
+        json!([])
+    );
+    let audit = mgr.get("/api/v1/audit").json();
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "report.delete")
+    );
+    // The agents' part of the historical report.
+    let agents =
+        sup.get("/api/v1/reports/agents?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z");
+    assert_eq!(agents.status, 200);
+    assert!(agents.json()["agents"].is_array());
+}

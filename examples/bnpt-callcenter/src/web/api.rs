@@ -20,6 +20,16 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/realtime", get(realtime))
         .route("/realtime/stream", get(super::live::realtime_events))
         .route("/reports/intervals", get(intervals))
+        .route("/reports/agents", get(agent_report))
+        .route("/reports/custom", get(super::custom_reports::run_api))
+        .route(
+            "/reports/saved",
+            get(super::custom_reports::list_api).post(super::custom_reports::save_api),
+        )
+        .route(
+            "/reports/saved/{id}",
+            axum::routing::delete(super::custom_reports::delete_api),
+        )
         .route("/callbacks", get(callbacks))
         .route("/agents/{id}/state", post(super::pages::agent_state_api))
         .route("/recordings", get(super::recordings::search_api))
@@ -33,6 +43,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/tickets/{id}",
             get(super::tickets::get_api).patch(super::tickets::update_api),
         )
+        .route("/tickets/{id}/dispatch", post(super::tickets::dispatch_api))
         .route("/contacts/{number}", get(super::tickets::contact_api))
         .route(
             "/users",
@@ -75,6 +86,40 @@ struct Range {
     to: String,
 }
 
+/// `from` and `to` as Unix seconds, or why not (a 400).
+fn range_of(query: Result<Query<Range>, QueryRejection>) -> Result<(i64, i64), String> {
+    let Ok(Query(range)) = query else {
+        return Err("from and to are required (RFC 3339 times)".to_owned());
+    };
+    let parse = |name: &str, v: &str| {
+        v.parse::<jiff::Timestamp>()
+            .map_err(|e| format!("{name}: {e}"))
+    };
+    let (from, to) = match (parse("from", &range.from), parse("to", &range.to)) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(why), _) | (_, Err(why)) => return Err(why),
+    };
+    if to <= from {
+        return Err("to must be after from".to_owned());
+    }
+    Ok((from.as_second(), to.as_second()))
+}
+
+/// `GET /api/v1/reports/agents?from=&to=`: each agent's time per state and calls (CMS-5).
+async fn agent_report(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    query: Result<Query<Range>, QueryRejection>,
+) -> Response {
+    if let Some(r) = refuse(&p, Capability::Reports, true) {
+        return r;
+    }
+    match range_of(query) {
+        Ok((from, to)) => Json(state.acd.agent_totals(from, to)).into_response(),
+        Err(why) => error(StatusCode::BAD_REQUEST, why),
+    }
+}
+
 async fn intervals(
     State(state): State<AppState>,
     Auth(p): Auth,
@@ -83,24 +128,10 @@ async fn intervals(
     if let Some(r) = refuse(&p, Capability::Reports, true) {
         return r;
     }
-    let Ok(Query(range)) = query else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "from and to are required (RFC 3339 times)",
-        );
-    };
-    let parse = |name: &str, v: &str| {
-        v.parse::<jiff::Timestamp>()
-            .map_err(|e| format!("{name}: {e}"))
-    };
-    let (from, to) = match (parse("from", &range.from), parse("to", &range.to)) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(why), _) | (_, Err(why)) => return error(StatusCode::BAD_REQUEST, why),
-    };
-    if to <= from {
-        return error(StatusCode::BAD_REQUEST, "to must be after from");
+    match range_of(query) {
+        Ok((from, to)) => Json(state.acd.intervals(from, to)).into_response(),
+        Err(why) => error(StatusCode::BAD_REQUEST, why),
     }
-    Json(state.acd.intervals(from.as_second(), to.as_second())).into_response()
 }
 
 async fn callbacks(State(state): State<AppState>, Auth(p): Auth) -> Response {

@@ -11,6 +11,7 @@
 mod api;
 mod assets;
 pub(crate) mod auth;
+mod custom_reports;
 mod live;
 mod pages;
 mod recordings;
@@ -71,6 +72,8 @@ pub(crate) struct AppState {
     pub(crate) accounts: Arc<Accounts>,
     pub(crate) index: RecordingIndex,
     pub(crate) web: Arc<WebConfig>,
+    /// Tickets to the back office (CRM-6).
+    pub(crate) dispatcher: Arc<crate::dispatch::Dispatcher>,
 }
 
 /// The body of `GET /healthz`.
@@ -114,6 +117,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/wallboard", get(pages::wallboard))
         .route("/reports", get(pages::reports))
         .route("/reports/intervals.csv", get(pages::intervals_csv))
+        .route(
+            "/reports/custom",
+            get(custom_reports::page).post(custom_reports::save_form),
+        )
         .route("/events/realtime", get(live::realtime_events))
         .route("/events/desk", get(live::desk_events))
         .route("/desk", get(pages::desk).post(pages::desk_change))
@@ -128,6 +135,7 @@ pub(crate) fn router(state: AppState) -> Router {
             "/tickets/{id}",
             get(tickets::detail_page).post(tickets::update_form),
         )
+        .route("/tickets/{id}/dispatch", post(tickets::dispatch_form))
         .route("/contacts/{number}", get(tickets::contact_page))
         .route("/users", get(users::page).post(users::create_form))
         .route("/users/{id}", post(users::update_form))

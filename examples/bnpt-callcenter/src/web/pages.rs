@@ -162,14 +162,14 @@ pub(crate) async fn wallboard(Auth(p): Auth) -> Response {
 }
 
 /// The date range of a report, as `YYYY-MM-DD` dates in WIB (end inclusive).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct ReportQuery {
-    from: Option<String>,
-    to: Option<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
 }
 
 /// A report's range: Unix seconds `[from, to)` and the dates as given.
-fn report_range(q: &ReportQuery) -> Result<(i64, i64, String, String), String> {
+pub(crate) fn report_range(q: &ReportQuery) -> Result<(i64, i64, String, String), String> {
     let zone = jiff::tz::TimeZone::get("Asia/Jakarta").map_err(|e| e.to_string())?;
     let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
     let parse = |name: &str, v: Option<&str>| -> Result<jiff::civil::Date, String> {
@@ -216,6 +216,27 @@ struct IntervalRow {
     asa: String,
 }
 
+/// One agent's line of the report: times as h:mm:ss.
+struct AgentRow {
+    name: String,
+    staffed: String,
+    available: String,
+    talk: String,
+    after_call_work: String,
+    not_ready: String,
+    calls: u64,
+}
+
+/// Seconds as `h:mm:ss`.
+pub(crate) fn hms(seconds: u64) -> String {
+    format!(
+        "{}:{:02}:{:02}",
+        seconds / 3600,
+        seconds % 3600 / 60,
+        seconds % 60
+    )
+}
+
 #[derive(Template)]
 #[template(path = "reports.html")]
 struct ReportsPage {
@@ -225,6 +246,7 @@ struct ReportsPage {
     problem: String,
     interval_minutes: u64,
     rows: Vec<IntervalRow>,
+    agents: Vec<AgentRow>,
     chart_json: String,
 }
 
@@ -252,6 +274,7 @@ pub(crate) async fn reports(
         problem: String::new(),
         interval_minutes: 15,
         rows: Vec::new(),
+        agents: Vec::new(),
         chart_json: "{}".to_owned(),
     };
     let (from, to, from_text, to_text) = match report_range(&q) {
@@ -280,6 +303,27 @@ pub(crate) async fn reports(
             abandoned: r["abandoned"].as_u64().unwrap_or(0),
             service_level: format!("{:.0}%", r["service_level"].as_f64().unwrap_or(0.0) * 100.0),
             asa: format!("{:.1}", r["asa_s"].as_f64().unwrap_or(0.0)),
+        })
+        .collect();
+    let agents = state.acd.agent_totals(from, to);
+    page.agents = agents["agents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            let t = |k: &str| hms(a[k].as_u64().unwrap_or(0));
+            AgentRow {
+                name: state
+                    .web
+                    .agent_name(a["agent"].as_str().unwrap_or_default())
+                    .to_owned(),
+                staffed: t("staffed_s"),
+                available: t("available_s"),
+                talk: t("talk_s"),
+                after_call_work: t("after_call_work_s"),
+                not_ready: t("not_ready_s"),
+                calls: a["calls"].as_u64().unwrap_or(0),
+            }
         })
         .collect();
     let step = i64::try_from(page.interval_minutes * 60)

@@ -350,6 +350,129 @@ async fn update(
         .ok_or_else(|| Refusal(StatusCode::NOT_FOUND, "no such ticket".to_owned()))
 }
 
+/// Sends a ticket to the back office on every configured channel and records each outcome in
+/// its history (CRM-6).
+async fn dispatch(
+    state: &AppState,
+    actor: &str,
+    id: i64,
+) -> Result<Vec<crate::dispatch::Outcome>, Refusal> {
+    if !state.dispatcher.enabled() {
+        return Err(Refusal(
+            StatusCode::CONFLICT,
+            "dispatch is not configured ([crm] dispatch_to or webhook_url)".to_owned(),
+        ));
+    }
+    let Some(ticket) = detail_json(state, id).await? else {
+        return Err(Refusal(StatusCode::NOT_FOUND, "no such ticket".to_owned()));
+    };
+    let outcomes = state.dispatcher.send(&ticket, now_ms() / 1000).await;
+    let now = now_ms();
+    let mut tx = state.store.pool().begin().await?;
+    for o in &outcomes {
+        let what = if o.ok {
+            format!("dispatched by {}: {}", o.channel, o.detail)
+        } else {
+            format!("dispatch by {} failed: {}", o.channel, o.detail)
+        };
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, at_ms, actor, what) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(actor)
+        .bind(what)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("UPDATE tickets SET updated_ms = ? WHERE id = ?")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// After a ticket is filed: dispatched in the background when `[crm] dispatch_on_create`.
+fn dispatch_if_configured(state: &AppState, actor: &str, id: i64) {
+    if state.web.crm.dispatch_on_create && state.dispatcher.enabled() {
+        let state = state.clone();
+        let actor = actor.to_owned();
+        tokio::spawn(async move {
+            if let Err(r) = dispatch(&state, &actor, id).await {
+                tracing::warn!(ticket = id, error = %r.1, "ticket not dispatched");
+            }
+        });
+    }
+}
+
+/// `POST /api/v1/tickets/{id}/dispatch`: 200 with each channel's outcome, 502 if one failed.
+pub(crate) async fn dispatch_api(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    if let Some(r) = refuse(&p, Capability::Tickets, true) {
+        return r;
+    }
+    let Ok(Path(id)) = id else {
+        return error(StatusCode::BAD_REQUEST, "ticket id must be a number");
+    };
+    match dispatch(&state, p.actor(), id).await {
+        Ok(outcomes) => {
+            let ok = outcomes.iter().all(|o| o.ok);
+            let code = if ok {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            (code, Json(json!({ "ok": ok, "results": outcomes }))).into_response()
+        }
+        Err(r) => refused(r),
+    }
+}
+
+/// `POST /tickets/{id}/dispatch`: the ticket page's button.
+pub(crate) async fn dispatch_form(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    if let Some(r) = refuse(&p, Capability::Tickets, false) {
+        return r;
+    }
+    let Ok(Path(id)) = id else {
+        return message(
+            StatusCode::NOT_FOUND,
+            &p.nav("tickets"),
+            "Not found",
+            "There is no such ticket.",
+        );
+    };
+    match dispatch(&state, p.actor(), id).await {
+        Ok(outcomes) if outcomes.iter().all(|o| o.ok) => {
+            Redirect::to(&format!("/tickets/{id}")).into_response()
+        }
+        Ok(outcomes) => {
+            let failed: Vec<String> = outcomes
+                .iter()
+                .filter(|o| !o.ok)
+                .map(|o| format!("{}: {}", o.channel, o.detail))
+                .collect();
+            ticket_page(
+                &state,
+                &p,
+                id,
+                StatusCode::BAD_GATEWAY,
+                format!("Not dispatched — {}", failed.join("; ")),
+            )
+            .await
+        }
+        Err(r) => ticket_page(&state, &p, id, r.0, r.1).await,
+    }
+}
+
 /// List filters.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ListQuery {
@@ -470,11 +593,14 @@ pub(crate) async fn create_api(
         Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
     };
     match create(&state, p.actor(), &body).await {
-        Ok(id) => match detail_json(&state, id).await {
-            Ok(Some(t)) => (StatusCode::CREATED, Json(t)).into_response(),
-            Ok(None) => error(StatusCode::NOT_FOUND, "no such ticket"),
-            Err(e) => super::unavailable("tickets", &e),
-        },
+        Ok(id) => {
+            dispatch_if_configured(&state, p.actor(), id);
+            match detail_json(&state, id).await {
+                Ok(Some(t)) => (StatusCode::CREATED, Json(t)).into_response(),
+                Ok(None) => error(StatusCode::NOT_FOUND, "no such ticket"),
+                Err(e) => super::unavailable("tickets", &e),
+            }
+        }
         Err(r) => refused(r),
     }
 }
@@ -717,7 +843,10 @@ pub(crate) async fn create_form(
         }
     };
     match create(&state, p.actor(), &t).await {
-        Ok(id) => Redirect::to(&format!("/tickets/{id}")).into_response(),
+        Ok(id) => {
+            dispatch_if_configured(&state, p.actor(), id);
+            Redirect::to(&format!("/tickets/{id}")).into_response()
+        }
         Err(r) => html(r.0, &new_page_of(&p, &state, &t, r.1)),
     }
 }
@@ -735,6 +864,7 @@ struct TicketPage {
     events: Vec<(String, String, String)>,
     statuses: Vec<&'static str>,
     problem: String,
+    can_dispatch: bool,
 }
 
 struct CallView {
@@ -811,6 +941,7 @@ async fn ticket_page(
             events,
             statuses: STATUSES.to_vec(),
             problem,
+            can_dispatch: state.dispatcher.enabled(),
         },
     )
 }

@@ -253,6 +253,21 @@ test("a supervisor sees a SIPp call on the wallboard within 5 seconds, plays its
   await page.waitForSelector("#chart .uplot");
   assert.ok(await page.locator("#intervals tbody td", { hasText: "pengaduan" }).count(), "the call's interval is listed");
   await shot(page, "reports");
+
+  // A custom report: per hour and queue, saved under a name.
+  await page.goto("/reports/custom");
+  for (const m of ["offered", "answered", "abandoned", "service_level"]) {
+    await page.check(`input[name=metrics][value=${m}]`);
+  }
+  await page.selectOption("select[name=group]", "hour");
+  await page.check("input[name=by_queue]");
+  await page.fill("input[name=name]", "Per jam per antrean");
+  await Promise.all([page.waitForNavigation(), page.click("button[formmethod=post]")]);
+  assert.match(page.url(), /saved=\d+/);
+  await page.waitForSelector("#chart .uplot");
+  assert.ok(await page.locator("#custom-result td", { hasText: "pengaduan" }).count());
+  assert.ok(await page.locator("#saved-reports a", { hasText: "Per jam per antrean" }).count());
+  await shot(page, "custom-report");
   await context.close();
 });
 

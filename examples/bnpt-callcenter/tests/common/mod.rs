@@ -95,7 +95,24 @@ impl Service {
 
     /// Starts the service; without `admin_password` a first start makes a one-time password.
     pub fn start_with(data: &Path, office_clock: &str, admin_password: Option<&str>) -> Self {
+        Self::start_full(data, office_clock, admin_password, None)
+    }
+
+    /// Starts the service with a configuration file.
+    pub fn start_configured(data: &Path, config: &Path) -> Self {
+        Self::start_full(data, OPEN, Some(ADMIN_PASSWORD), Some(config))
+    }
+
+    fn start_full(
+        data: &Path,
+        office_clock: &str,
+        admin_password: Option<&str>,
+        config: Option<&Path>,
+    ) -> Self {
         let mut command = Command::new(BIN);
+        if let Some(c) = config {
+            command.arg("--config").arg(c);
+        }
         command.env_remove("BNPT_ADMIN_PASSWORD");
         if let Some(p) = admin_password {
             command.env("BNPT_ADMIN_PASSWORD", p);
@@ -416,6 +433,13 @@ pub fn sipp_run(dir: &Path, args: &[&str]) -> ExitStatus {
         .spawn()
         .expect("start sipp");
     wait_sipp(&mut child, Duration::from_secs(40))
+}
+
+/// A top-level secret the service wrote (`api_token`, `webhook_secret`).
+pub fn secret_top(data: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(data.join("secrets.toml")).unwrap();
+    let secrets: toml::Value = toml::from_str(&text).unwrap();
+    secrets[key].as_str().unwrap().to_owned()
 }
 
 /// A secret the service wrote: `section.key` of secrets.toml.
