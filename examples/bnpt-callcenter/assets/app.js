@@ -14,6 +14,9 @@ const Sambung = (() => {
     const two = (n) => String(n).padStart(2, "0");
     return h ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
   };
+  // An RFC 3339 time as WIB wall-clock text.
+  const wib = (iso) =>
+    iso ? new Date(iso).toLocaleString("en-GB", { timeZone: "Asia/Jakarta", hour12: false }) : "";
   const STATES = {
     available: "Available",
     ringing: "Ringing",
@@ -156,7 +159,7 @@ const Sambung = (() => {
         const history = pop.history || {};
         $("#pop-calls").innerHTML = (history.calls || [])
           .filter((c) => c.cdr_id !== call.cdr_id)
-          .map((c) => `<tr><td>${esc(c.arrived_at)}</td><td>${esc(c.disposition)}</td><td>${esc(c.agent)}</td><td>${esc(c.ivr_input)}</td></tr>`)
+          .map((c) => `<tr><td>${esc(wib(c.arrived_at))}</td><td>${esc(c.disposition)}</td><td>${esc(c.agent)}</td><td>${esc(c.ivr_input)}</td></tr>`)
           .join("");
         $("#pop-tickets").innerHTML = (history.tickets || [])
           .map((t) => `<tr><td><a href="/tickets/${t.id}">${t.id}</a></td><td>${esc(t.status)}</td><td>${esc(t.category)}</td></tr>`)

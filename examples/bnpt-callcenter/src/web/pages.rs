@@ -421,6 +421,8 @@ pub(crate) async fn intervals_csv(
 struct DeskPage {
     nav: Nav,
     agent: String,
+    /// The agent's state as shown (the stream keeps it current).
+    state: String,
     reasons: Vec<String>,
     notice: String,
 }
@@ -429,20 +431,41 @@ struct DeskPage {
 const DESK_REASONS: [&str; 4] = ["break", "lunch", "meeting", "training"];
 
 /// `GET /desk`: the agent's state and buttons, and the screen pop (CRM-5, CTI-2).
-pub(crate) async fn desk(Auth(p): Auth) -> Response {
+pub(crate) async fn desk(State(state): State<AppState>, Auth(p): Auth) -> Response {
     if let Some(r) = refuse(&p, Capability::AgentDesk, false) {
         return r;
     }
-    html(StatusCode::OK, &desk_page(&p, String::new()))
+    html(StatusCode::OK, &desk_page(&state, &p, String::new()))
 }
 
-fn desk_page(p: &Principal, notice: String) -> DeskPage {
+/// How the desk names a state (as `assets/app.js` does).
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "available" => "Available",
+        "ringing" => "Ringing",
+        "on_acd_call" => "On call",
+        "on_direct_call" => "Direct call",
+        "after_call_work" => "Wrap-up",
+        "not_ready" => "Not ready",
+        _ => "Logged out",
+    }
+}
+
+fn desk_page(state: &AppState, p: &Principal, notice: String) -> DeskPage {
+    let agent = p
+        .user()
+        .and_then(|u| u.agent_id.clone())
+        .unwrap_or_default();
+    let live = super::live::snapshot(state);
+    let now = live["agents"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["agent"] == agent.as_str()))
+        .and_then(|a| a["state"].as_str())
+        .unwrap_or("logged_out");
     DeskPage {
         nav: p.nav("desk"),
-        agent: p
-            .user()
-            .and_then(|u| u.agent_id.clone())
-            .unwrap_or_default(),
+        state: state_label(now).to_owned(),
+        agent,
         reasons: DESK_REASONS.iter().map(|r| (*r).to_owned()).collect(),
         notice,
     }
@@ -521,8 +544,11 @@ pub(crate) async fn desk_change(
         .and_then(|u| u.agent_id.clone())
         .unwrap_or_default();
     match change_agent_state(&state, p.actor(), &agent, &change).await {
-        Ok(done) => html(StatusCode::OK, &desk_page(&p, format!("Done: {done}."))),
-        Err((code, why)) => html(code, &desk_page(&p, why)),
+        Ok(done) => html(
+            StatusCode::OK,
+            &desk_page(&state, &p, format!("Done: {done}.")),
+        ),
+        Err((code, why)) => html(code, &desk_page(&state, &p, why)),
     }
 }
 

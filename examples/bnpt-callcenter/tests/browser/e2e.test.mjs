@@ -271,15 +271,28 @@ test("a supervisor sees a SIPp call on the wallboard within 5 seconds, plays its
   await context.close();
 });
 
-test("an agent sets their state at the desk, and the dashboard follows", async () => {
+test("an agent sets their state at the desk, and a call offered to them pops up with the caller's history", async () => {
   const { context, page } = await signIn("ani", await createUser("ani", "agent", "1001"));
   assert.equal(new URL(page.url()).pathname, "/desk");
-  await Promise.all([page.waitForNavigation(), page.click("button[value=login]")]);
-  await Promise.all([page.waitForNavigation(), page.click("button[value=ready]")]);
+  await page.waitForSelector('#live-status[data-state="live"]');
+  // htmx posts the buttons and swaps the state card: the page (and its stream) stays.
+  await page.click("button[value=login]");
+  await page.waitForFunction(() => document.querySelector("#desk-notice")?.textContent === "Done: logged in.");
+  await page.click("button[value=ready]");
   await page.waitForFunction(() => document.querySelector("#my-state")?.textContent === "Available", null, { timeout: 10_000 });
-  await shot(page, "desk");
   const live = (await api("GET", "/realtime")).json;
   assert.equal(live.agents.find((a) => a.agent === "1001").state, "available");
+  await shot(page, "desk");
+
+  // A call comes in and is offered to agent 1001 (no phone is registered, so it is not
+  // answered; the pop is what matters here).
+  const call = sippCall(3000);
+  await page.waitForSelector("#screen-pop:not([hidden])", { timeout: 15_000 });
+  assert.equal(await page.textContent("#pop-caller"), "sipp");
+  assert.ok(await page.locator("#pop-tickets tr").count(), "the caller's earlier ticket is shown");
+  assert.match(await page.getAttribute("#pop-ticket", "href"), /^\/tickets\/new\?cdr_id=\d+$/);
+  await shot(page, "desk-screen-pop");
+  assert.equal(await exited(call), 0);
   await context.close();
 });
 
