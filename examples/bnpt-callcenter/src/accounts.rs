@@ -6,7 +6,8 @@
 //! request. Sign-in failures are counted per source address and per user name
 //! ([`MAX_LOGIN_FAILURES`] in [`LOGIN_WINDOW_S`]) and further tries are refused until the window
 //! passes. The first start makes an `admin` account whose one-time password is printed once
-//! and must be changed at the first sign-in — or is taken from `BNPT_ADMIN_PASSWORD`.
+//! and must be changed at the first sign-in — or is taken from `BNPT_ADMIN_PASSWORD` or the
+//! file `[http] admin_password_file` names.
 
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -291,6 +292,14 @@ impl Accounts {
         })
     }
 
+    /// Whether any account exists.
+    pub(crate) async fn any(&self) -> Result<bool, AccountError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count > 0)
+    }
+
     /// Makes the first admin if there are no accounts: with `configured` as the password,
     /// or a generated one-time password, which is returned so the caller can print it once.
     pub(crate) async fn ensure_admin(
@@ -298,10 +307,7 @@ impl Accounts {
         configured: Option<&str>,
         now_ms: i64,
     ) -> Result<Option<String>, AccountError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?;
-        if count > 0 {
+        if self.any().await? {
             return Ok(None);
         }
         let generated = match configured {

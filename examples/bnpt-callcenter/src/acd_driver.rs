@@ -154,15 +154,14 @@ fn decode_events(
 }
 
 impl AcdDriver {
-    /// The ACD for `queues`, its projection rebuilt from the stored events.
-    pub(crate) async fn open(store: Store, queues: &[QueueId]) -> Result<Self, AcdStartError> {
+    /// The ACD for `queues`, its projection (counted by `cms`) rebuilt from the stored events.
+    pub(crate) async fn open(
+        store: Store,
+        queues: &[QueueId],
+        cms: CmsConfig,
+    ) -> Result<Self, AcdStartError> {
         let (clock, events) = stored_events(store.acd_events().await?, Timestamp::now())?;
-        let mut center = Center::new(
-            AcdConfig::default(),
-            CmsConfig::default(),
-            clock.base,
-            clock.base_wall,
-        );
+        let mut center = Center::new(AcdConfig::default(), cms, clock.base, clock.base_wall);
         for q in queues {
             center.add_queue(QueueConfig::new(q.clone(), Strategy::LongestIdle));
         }

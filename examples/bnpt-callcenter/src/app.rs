@@ -49,6 +49,12 @@ pub(crate) enum RunError {
     Acd(#[from] crate::acd_driver::AcdStartError),
     #[error("web accounts")]
     Accounts(#[source] AccountError),
+    #[error("cannot read http.admin_password_file {path}")]
+    AdminPassword {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("ticket dispatch")]
     Dispatch(#[source] crate::dispatch::DispatchConfigError),
 }
@@ -153,7 +159,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
     })?;
 
     let queues: Vec<_> = config.raw.queues.iter().map(|q| q.id.clone()).collect();
-    let acd = Arc::new(AcdDriver::open(store.clone(), &queues).await?);
+    let acd = Arc::new(AcdDriver::open(store.clone(), &queues, config.raw.cms.cms_config()).await?);
     let acd_timers = tokio::spawn(Arc::clone(&acd).run_timers(stop_rx.clone()));
     let calls = Arc::new(
         start_calls(
@@ -180,7 +186,20 @@ async fn serve(config: Config) -> Result<(), RunError> {
             .await
             .map_err(RunError::Accounts)?,
     );
-    let configured = std::env::var("BNPT_ADMIN_PASSWORD").ok();
+    let configured = match std::env::var("BNPT_ADMIN_PASSWORD") {
+        Ok(p) => Some(p),
+        Err(_) if config.raw.http.admin_password_file.is_empty() => None,
+        // The file matters only before the first account exists.
+        Err(_) if accounts.any().await.map_err(RunError::Accounts)? => None,
+        Err(_) => {
+            let path = &config.raw.http.admin_password_file;
+            let text = std::fs::read_to_string(path).map_err(|source| RunError::AdminPassword {
+                path: path.clone(),
+                source,
+            })?;
+            Some(text.lines().next().unwrap_or_default().to_owned())
+        }
+    };
     if let Some(password) = accounts
         .ensure_admin(configured.as_deref(), Timestamp::now().as_millisecond())
         .await

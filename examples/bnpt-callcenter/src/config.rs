@@ -89,6 +89,7 @@ pub(crate) struct RawConfig {
     pub(crate) sip: SipSection,
     pub(crate) http: HttpSection,
     pub(crate) dashboard: DashboardSection,
+    pub(crate) cms: CmsSection,
     pub(crate) crm: CrmSection,
     pub(crate) logging: LoggingSection,
     pub(crate) office_hours: OfficeHoursConfig,
@@ -128,6 +129,9 @@ pub(crate) struct HttpSection {
     /// Mark session cookies `Secure` (set when the pages are served over HTTPS, e.g. behind a
     /// TLS reverse proxy).
     pub(crate) cookie_secure: bool,
+    /// A file whose first line is the first admin's password (read only while there is no
+    /// account); empty: a one-time password is generated and printed once.
+    pub(crate) admin_password_file: String,
 }
 
 /// `[dashboard]`: the real-time views (CMS-3, CMS-4, CMS-7).
@@ -144,6 +148,36 @@ pub(crate) struct DashboardSection {
     pub(crate) waiting_alert: u64,
     /// An agent not ready longer than this many seconds is highlighted.
     pub(crate) not_ready_alert_seconds: u64,
+}
+
+/// `[cms]`: how the figures are counted (CMS-5).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct CmsSection {
+    /// Length of a historical interval in minutes: 5, 10, 15, 20, 30 or 60.
+    pub(crate) interval_minutes: u64,
+    /// Calls answered within this many seconds count towards the service level.
+    pub(crate) service_level_seconds: u64,
+}
+
+impl Default for CmsSection {
+    fn default() -> Self {
+        Self {
+            interval_minutes: 15,
+            service_level_seconds: 20,
+        }
+    }
+}
+
+impl CmsSection {
+    /// The CMS projection's settings.
+    pub(crate) fn cms_config(&self) -> sambung_acd::cms::CmsConfig {
+        sambung_acd::cms::CmsConfig {
+            interval: std::time::Duration::from_secs(self.interval_minutes * 60),
+            service_level_threshold: std::time::Duration::from_secs(self.service_level_seconds),
+            ..sambung_acd::cms::CmsConfig::default()
+        }
+    }
 }
 
 /// `[crm]`: the complaint report form and ticket dispatch.
@@ -258,6 +292,7 @@ impl Default for HttpSection {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             cookie_secure: false,
+            admin_password_file: String::new(),
         }
     }
 }
@@ -319,6 +354,7 @@ impl Default for RawConfig {
             sip: SipSection::default(),
             http: HttpSection::default(),
             dashboard: DashboardSection::default(),
+            cms: CmsSection::default(),
             crm: CrmSection::default(),
             logging: LoggingSection::default(),
             office_hours: OfficeHoursConfig::default(),
@@ -467,6 +503,18 @@ impl Config {
             if !(0.0..=1.0).contains(&v) {
                 return Err(invalid(key, Invalid::OutOfRange("must be 0 to 1")));
             }
+        }
+        if ![5, 10, 15, 20, 30, 60].contains(&raw.cms.interval_minutes) {
+            return Err(invalid(
+                "cms.interval_minutes",
+                Invalid::OutOfRange("must be 5, 10, 15, 20, 30 or 60"),
+            ));
+        }
+        if !(1..=3600).contains(&raw.cms.service_level_seconds) {
+            return Err(invalid(
+                "cms.service_level_seconds",
+                Invalid::OutOfRange("must be 1 to 3600"),
+            ));
         }
         crate::dispatch::Dispatcher::new(&raw.crm, "").map_err(|e| invalid("crm", e))?;
         if raw.crm.categories.is_empty() || raw.crm.services.is_empty() {

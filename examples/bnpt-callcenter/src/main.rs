@@ -59,7 +59,13 @@ fn main() -> ExitCode {
             csv: _,
             json,
         }) => match config::Config::load(&cli.global) {
-            Ok(config) => match report::run(&config.data_dir, &from, &to, json) {
+            Ok(config) => match report::run(
+                &config.data_dir,
+                config.raw.cms.cms_config(),
+                &from,
+                &to,
+                json,
+            ) {
                 Ok(text) => {
                     print_stdout(&text);
                     ExitCode::SUCCESS

@@ -71,8 +71,14 @@ async fn read_events(path: &Path) -> Result<Vec<(i64, i64, String)>, ReportError
         .collect()
 }
 
-/// The report for `[from, to)` as CSV, or JSON when `json`.
-pub(crate) fn run(data: &Path, from: &str, to: &str, json: bool) -> Result<String, ReportError> {
+/// The report for `[from, to)` as CSV, or JSON when `json`, counted by `cms_config`.
+pub(crate) fn run(
+    data: &Path,
+    cms_config: CmsConfig,
+    from: &str,
+    to: &str,
+    json: bool,
+) -> Result<String, ReportError> {
     let (from, to) = (time("from", from)?, time("to", to)?);
     if to <= from {
         return Err(ReportError::Range);
@@ -83,7 +89,7 @@ pub(crate) fn run(data: &Path, from: &str, to: &str, json: bool) -> Result<Strin
         .map_err(ReportError::Runtime)?;
     let rows = runtime.block_on(read_events(&data.join(DATABASE_FILE)))?;
     let (_, events) = stored_events(rows, from)?;
-    let mut cms = Cms::new(CmsConfig::default());
+    let mut cms = Cms::new(cms_config);
     for event in &events {
         cms.apply(event);
     }

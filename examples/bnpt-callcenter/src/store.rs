@@ -389,6 +389,53 @@ impl Store {
             .collect()
     }
 
+    /// Agents' sessions — (agent, logged in ms, logged out ms if they have) — that overlap
+    /// `[from_ms, to_ms)`, oldest first, from the stored ACD events (CRM-4).
+    pub(crate) async fn agent_sessions(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(String, i64, Option<i64>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT wall_ms, kind FROM acd_events WHERE wall_ms < ? \
+             AND (kind LIKE '%\"type\":\"agent_logged_in\"%' OR kind LIKE '%\"type\":\"agent_logged_out\"%') \
+             ORDER BY seq",
+        )
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut open: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        let mut sessions = Vec::new();
+        for r in &rows {
+            let at: i64 = r.try_get("wall_ms")?;
+            let kind: String = r.try_get("kind")?;
+            let Ok(event) = serde_json::from_str::<serde_json::Value>(&kind) else {
+                continue;
+            };
+            let Some(agent) = event["agent"].as_str() else {
+                continue;
+            };
+            match event["type"].as_str() {
+                Some("agent_logged_in") => {
+                    // A second login without a logout closes the first where the second began.
+                    if let Some(start) = open.insert(agent.to_owned(), at) {
+                        sessions.push((agent.to_owned(), start, Some(at)));
+                    }
+                }
+                Some("agent_logged_out") => {
+                    if let Some(start) = open.remove(agent) {
+                        sessions.push((agent.to_owned(), start, Some(at)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        sessions.extend(open.into_iter().map(|(agent, start)| (agent, start, None)));
+        sessions.retain(|(_, start, end)| *start < to_ms && end.is_none_or(|e| e >= from_ms));
+        sessions.sort_by_key(|(agent, start, _)| (*start, agent.clone()));
+        Ok(sessions)
+    }
+
     /// Records a clean stop of this run and closes the database.
     pub(crate) async fn close(self, now: Timestamp) -> Result<(), StoreError> {
         sqlx::query("UPDATE service_runs SET stopped_at = ? WHERE id = ?")

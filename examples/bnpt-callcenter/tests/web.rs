@@ -770,6 +770,25 @@ fn the_agent_desk_sets_the_same_state_as_the_phone() {
         &json!({ "state": "logout" }),
     );
     assert_eq!(r.status, 200, "{}", r.text());
+    // The log-in and log-out times are reported (CRM-4).
+    let now = jiff::Timestamp::now();
+    let range = format!(
+        "from={}&to={}",
+        now - jiff::SignedDuration::from_hours(1),
+        now + jiff::SignedDuration::from_hours(1)
+    );
+    let sessions = service
+        .request(
+            "GET",
+            &format!("/api/v1/reports/agent-sessions?{range}"),
+            &[("Authorization", &bearer(&token))],
+            b"",
+        )
+        .json();
+    let list = sessions["sessions"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{sessions}");
+    assert_eq!(list[0]["agent"], "1001");
+    assert!(list[0]["logged_out_at"].is_string());
 }
 
 /// A one-message SMTP server: returns its port and, once a message arrived, its DATA.
@@ -1056,4 +1075,121 @@ fn custom_reports_are_run_saved_and_deleted() {
         sup.get("/api/v1/reports/agents?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z");
     assert_eq!(agents.status, 200);
     assert!(agents.json()["agents"].is_array());
+}
+
+#[test]
+fn the_first_admin_password_can_come_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let secret = dir.path().join("admin-password");
+    std::fs::write(&secret, "from-a-file-password\n").unwrap();
+    let config = dir.path().join("bnpt.toml");
+    std::fs::write(
+        &config,
+        format!("[http]\nadmin_password_file = \"{}\"\n", secret.display()),
+    )
+    .unwrap();
+    // Without BNPT_ADMIN_PASSWORD: start_configured sets it, so start the binary by hand.
+    let service = Service::start_with_config_only(&data, &config);
+    assert!(!service.stderr_text().contains("one-time password"));
+    let admin = Browser::sign_in(&service, "admin", "from-a-file-password");
+    assert_eq!(admin.get("/users").status, 200);
+    drop(admin);
+    drop(service);
+    // Once the admin exists the file is not needed.
+    std::fs::remove_file(&secret).unwrap();
+    let again = Service::start_with_config_only(&data, &config);
+    assert_eq!(again.health().0, 200);
+}
+
+#[test]
+fn the_page_forms_answer_with_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let service = Service::start(&data);
+    let token = api_token(&data);
+    let admin = Browser::sign_in(&service, "admin", ADMIN_PASSWORD);
+    // New account from the form, then its role changed and it disabled from the list's forms.
+    let made = admin.post_form(
+        "/users",
+        &[
+            ("username", "dewi"),
+            ("display_name", "Dewi"),
+            ("role", "supervisor"),
+            ("agent_id", ""),
+            ("password", "dewi-first-password"),
+        ],
+    );
+    assert_eq!(made.status, 303, "{}", made.text());
+    let id = admin.get("/api/v1/users").json()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "dewi")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/users/{id}");
+    assert_eq!(admin.post_form(&path, &[("role", "manager")]).status, 303);
+    assert_eq!(admin.post_form(&path, &[("disabled", "1")]).status, 303);
+    let dewi = admin.get("/api/v1/users").json()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "dewi")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (dewi["role"].as_str(), dewi["disabled"].as_bool()),
+        (Some("manager"), Some(true))
+    );
+    let bad = admin.post_form(
+        "/users",
+        &[
+            ("username", "x y"),
+            ("display_name", "X"),
+            ("role", "agent"),
+            ("password", "long enough pw"),
+        ],
+    );
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.text().contains("user name must be"),
+        "the form says why"
+    );
+    assert_eq!(
+        admin.post_form("/users/999", &[("role", "admin")]).status,
+        404
+    );
+
+    // Dispatch without a configured channel: the ticket page says so (409).
+    let sup_pw = make_user(&service, &token, "sari", "supervisor", None);
+    let sup = Browser::sign_in(&service, "sari", &sup_pw);
+    let filed = sup.post_form(
+        "/tickets",
+        &[
+            ("caller", "+6281234567890"),
+            ("category", "Lainnya"),
+            ("service", "informasi"),
+            ("description", "Asked for office hours"),
+        ],
+    );
+    assert_eq!(filed.status, 303, "{}", filed.text());
+    let ticket = filed.header("location").unwrap().to_owned();
+    let sent = sup.post_form(&format!("{ticket}/dispatch"), &[]);
+    assert_eq!(sent.status, 409);
+    assert!(sent.text().contains("dispatch is not configured"));
+    let empty = sup.post_form(
+        "/tickets",
+        &[
+            ("category", "Lainnya"),
+            ("service", "informasi"),
+            ("description", ""),
+        ],
+    );
+    assert_eq!(empty.status, 400);
+    assert!(empty.text().contains("description is required"));
+    assert_eq!(sup.get("/tickets/999").status, 404);
+    assert_eq!(sup.get("/tickets/abc").status, 404);
+    assert_eq!(sup.get("/contacts/%2B6281234567890").status, 200);
 }

@@ -21,6 +21,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/realtime/stream", get(super::live::realtime_events))
         .route("/reports/intervals", get(intervals))
         .route("/reports/agents", get(agent_report))
+        .route("/reports/agent-sessions", get(agent_sessions))
         .route("/reports/custom", get(super::custom_reports::run_api))
         .route(
             "/reports/saved",
@@ -117,6 +118,42 @@ async fn agent_report(
     match range_of(query) {
         Ok((from, to)) => Json(state.acd.agent_totals(from, to)).into_response(),
         Err(why) => error(StatusCode::BAD_REQUEST, why),
+    }
+}
+
+/// `GET /api/v1/reports/agent-sessions?from=&to=`: agents' login and logout times (CRM-4).
+async fn agent_sessions(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    query: Result<Query<Range>, QueryRejection>,
+) -> Response {
+    if let Some(r) = refuse(&p, Capability::Reports, true) {
+        return r;
+    }
+    let (from, to) = match range_of(query) {
+        Ok(r) => r,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
+    };
+    match state
+        .store
+        .agent_sessions(from.saturating_mul(1000), to.saturating_mul(1000))
+        .await
+    {
+        Ok(sessions) => {
+            let list: Vec<serde_json::Value> = sessions
+                .into_iter()
+                .map(|(agent, start, end)| {
+                    serde_json::json!({
+                        "agent": agent,
+                        "logged_in_at": super::iso(start),
+                        "logged_out_at": end.map(super::iso),
+                        "seconds": end.map(|e| (e - start) / 1000),
+                    })
+                })
+                .collect();
+            Json(serde_json::json!({ "sessions": list })).into_response()
+        }
+        Err(e) => super::unavailable("agent sessions", &e),
     }
 }
 

@@ -247,6 +247,8 @@ struct ReportsPage {
     interval_minutes: u64,
     rows: Vec<IntervalRow>,
     agents: Vec<AgentRow>,
+    /// Agent, logged in, logged out, how long (CRM-4).
+    sessions: Vec<(String, String, String, String)>,
     chart_json: String,
 }
 
@@ -275,6 +277,7 @@ pub(crate) async fn reports(
         interval_minutes: 15,
         rows: Vec::new(),
         agents: Vec::new(),
+        sessions: Vec::new(),
         chart_json: "{}".to_owned(),
     };
     let (from, to, from_text, to_text) = match report_range(&q) {
@@ -326,6 +329,28 @@ pub(crate) async fn reports(
             }
         })
         .collect();
+    match state
+        .store
+        .agent_sessions(from.saturating_mul(1000), to.saturating_mul(1000))
+        .await
+    {
+        Ok(list) => {
+            page.sessions = list
+                .into_iter()
+                .map(|(agent, start, end)| {
+                    (
+                        state.web.agent_name(&agent).to_owned(),
+                        super::local(start),
+                        end.map(super::local)
+                            .unwrap_or_else(|| "still logged in".to_owned()),
+                        end.map(|e| hms(u64::try_from((e - start) / 1000).unwrap_or(0)))
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect();
+        }
+        Err(e) => return super::unavailable("agent sessions", &e),
+    }
     let step = i64::try_from(page.interval_minutes * 60)
         .unwrap_or(900)
         .max(60);

@@ -103,6 +103,11 @@ impl Service {
         Self::start_full(data, OPEN, Some(ADMIN_PASSWORD), Some(config))
     }
 
+    /// Starts the service with a configuration file and no `BNPT_ADMIN_PASSWORD`.
+    pub fn start_with_config_only(data: &Path, config: &Path) -> Self {
+        Self::start_full(data, OPEN, None, Some(config))
+    }
+
     fn start_full(
         data: &Path,
         office_clock: &str,
