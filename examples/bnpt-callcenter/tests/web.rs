@@ -670,6 +670,12 @@ fn a_sipp_call_becomes_a_ticket_with_its_recording_and_history() {
         403,
         "agents do not play recordings"
     );
+    let refused = agent.get(&format!("/api/v1{audio}"));
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.json()["error"].is_string(),
+        "the API refuses in JSON"
+    );
 
     // Pending, then closed, with a note; every change is in the history.
     let r = sup.send(

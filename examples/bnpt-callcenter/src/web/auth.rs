@@ -67,6 +67,11 @@ impl Principal {
     }
 }
 
+/// Marks a request to the JSON API (set by [`authenticate`]; nested routers see their paths
+/// without the `/api/v1` prefix, so handlers shared with the pages ask this instead).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ApiRequest;
+
 /// A handler's principal (set by [`authenticate`]).
 pub(crate) struct Auth(pub(crate) Principal);
 
@@ -177,6 +182,10 @@ pub(crate) async fn authenticate(
 ) -> Response {
     let path = request.uri().path().to_owned();
     let api = is_api(&path);
+    let mut request = request;
+    if api {
+        request.extensions_mut().insert(ApiRequest);
+    }
     if !safe_method(request.method()) && cross_origin(request.headers()) {
         return error(StatusCode::FORBIDDEN, "cross-origin request refused");
     }
@@ -224,7 +233,6 @@ pub(crate) async fn authenticate(
             "Your session has ended; sign in again.",
         );
     };
-    let mut request = request;
     if let Principal::Session { session, .. } = &principal {
         let allowed_first = ["/account/password", "/logout", "/api/v1/me"];
         if session.user.must_change_password && !allowed_first.contains(&path.as_str()) {

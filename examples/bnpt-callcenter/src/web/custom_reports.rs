@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use sqlx::Row;
 
 use super::auth::{Auth, Principal, refuse};
 use super::pages::{Nav, ReportQuery, html, report_range};
-use super::{AppState, error, now_ms};
+use super::{AppState, Id, error, now_ms};
 use crate::accounts::{Capability, Role};
 
 /// The metrics a report can show.
@@ -389,14 +389,11 @@ fn may_delete(p: &Principal, owner: &str) -> bool {
 pub(crate) async fn delete_api(
     State(state): State<AppState>,
     Auth(p): Auth,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    Id(id): Id,
 ) -> Response {
     if let Some(r) = refuse(&p, Capability::Reports, true) {
         return r;
     }
-    let Ok(Path(id)) = id else {
-        return error(StatusCode::BAD_REQUEST, "report id must be a number");
-    };
     let saved = match saved_one(&state, id).await {
         Ok(Some(s)) => s,
         Ok(None) => return error(StatusCode::NOT_FOUND, "no such saved report"),

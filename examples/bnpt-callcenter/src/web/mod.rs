@@ -178,6 +178,39 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     (code, Json(health))
 }
 
+/// A numeric ID from the path (`/tickets/{id}`): anything else is refused — 400 with a JSON
+/// message on the API, a "not found" page otherwise.
+pub(crate) struct Id(pub(crate) i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(Id(id)),
+            Err(_) if parts.extensions.get::<auth::ApiRequest>().is_some() => Err(error(
+                StatusCode::BAD_REQUEST,
+                "the id in the path must be a number",
+            )),
+            Err(_) => {
+                let nav = parts
+                    .extensions
+                    .get::<auth::Principal>()
+                    .map_or_else(pages::Nav::anonymous, |p| p.nav(""));
+                Err(pages::message(
+                    StatusCode::NOT_FOUND,
+                    &nav,
+                    "Not found",
+                    "There is no such page.",
+                ))
+            }
+        }
+    }
+}
+
 /// A JSON error body: `{"error": "..."}`.
 pub(crate) fn error(code: StatusCode, message: impl Into<String>) -> Response {
     (code, Json(serde_json::json!({ "error": message.into() }))).into_response()

@@ -262,13 +262,7 @@ pub(crate) async fn reports(
     if let Some(r) = refuse(&p, Capability::Reports, false) {
         return r;
     }
-    let q = query.map_or(
-        ReportQuery {
-            from: None,
-            to: None,
-        },
-        |Query(q)| q,
-    );
+    let q = query.map(|Query(q)| q).unwrap_or_default();
     let mut page = ReportsPage {
         nav: p.nav("reports"),
         from: q.from.clone().unwrap_or_default(),
@@ -397,13 +391,7 @@ pub(crate) async fn intervals_csv(
     if let Some(r) = refuse(&p, Capability::Reports, false) {
         return r;
     }
-    let q = query.map_or(
-        ReportQuery {
-            from: None,
-            to: None,
-        },
-        |Query(q)| q,
-    );
+    let q = query.map(|Query(q)| q).unwrap_or_default();
     let (from, to, from_text, to_text) = match report_range(&q) {
         Ok(r) => r,
         Err(why) => return error(StatusCode::BAD_REQUEST, why),

@@ -158,7 +158,10 @@ pub(crate) async fn audio(
     query: Result<Query<AudioQuery>, QueryRejection>,
     request: Request,
 ) -> Response {
-    let api = request.uri().path().starts_with("/api/");
+    let api = request
+        .extensions()
+        .get::<super::auth::ApiRequest>()
+        .is_some();
     if let Some(r) = refuse(&p, Capability::Recordings, api) {
         return r;
     }

@@ -16,7 +16,7 @@ use sqlx::Row;
 
 use super::auth::{Auth, Principal, refuse};
 use super::pages::{Nav, html, message};
-use super::{AppState, error, iso, local, now_ms};
+use super::{AppState, Id, error, iso, local, now_ms};
 use crate::accounts::Capability;
 
 /// A ticket's status.
@@ -411,14 +411,11 @@ fn dispatch_if_configured(state: &AppState, actor: &str, id: i64) {
 pub(crate) async fn dispatch_api(
     State(state): State<AppState>,
     Auth(p): Auth,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    Id(id): Id,
 ) -> Response {
     if let Some(r) = refuse(&p, Capability::Tickets, true) {
         return r;
     }
-    let Ok(Path(id)) = id else {
-        return error(StatusCode::BAD_REQUEST, "ticket id must be a number");
-    };
     match dispatch(&state, p.actor(), id).await {
         Ok(outcomes) => {
             let ok = outcomes.iter().all(|o| o.ok);
@@ -437,19 +434,11 @@ pub(crate) async fn dispatch_api(
 pub(crate) async fn dispatch_form(
     State(state): State<AppState>,
     Auth(p): Auth,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    Id(id): Id,
 ) -> Response {
     if let Some(r) = refuse(&p, Capability::Tickets, false) {
         return r;
     }
-    let Ok(Path(id)) = id else {
-        return message(
-            StatusCode::NOT_FOUND,
-            &p.nav("tickets"),
-            "Not found",
-            "There is no such ticket.",
-        );
-    };
     match dispatch(&state, p.actor(), id).await {
         Ok(outcomes) if outcomes.iter().all(|o| o.ok) => {
             Redirect::to(&format!("/tickets/{id}")).into_response()
@@ -621,17 +610,10 @@ async fn detail_json(state: &AppState, id: i64) -> Result<Option<Value>, sqlx::E
 }
 
 /// `GET /api/v1/tickets/{id}`.
-pub(crate) async fn get_api(
-    State(state): State<AppState>,
-    Auth(p): Auth,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
-) -> Response {
+pub(crate) async fn get_api(State(state): State<AppState>, Auth(p): Auth, Id(id): Id) -> Response {
     if let Some(r) = refuse(&p, Capability::Tickets, true) {
         return r;
     }
-    let Ok(Path(id)) = id else {
-        return error(StatusCode::BAD_REQUEST, "ticket id must be a number");
-    };
     match detail_json(&state, id).await {
         Ok(Some(t)) => Json(t).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "no such ticket"),
@@ -643,15 +625,12 @@ pub(crate) async fn get_api(
 pub(crate) async fn update_api(
     State(state): State<AppState>,
     Auth(p): Auth,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    Id(id): Id,
     body: Result<Json<TicketUpdate>, JsonRejection>,
 ) -> Response {
     if let Some(r) = refuse(&p, Capability::Tickets, true) {
         return r;
     }
-    let Ok(Path(id)) = id else {
-        return error(StatusCode::BAD_REQUEST, "ticket id must be a number");
-    };
     let body = match body {
         Ok(Json(b)) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
@@ -950,19 +929,11 @@ async fn ticket_page(
 pub(crate) async fn detail_page(
     State(state): State<AppState>,
     Auth(p): Auth,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    Id(id): Id,
 ) -> Response {
     if let Some(r) = refuse(&p, Capability::Tickets, false) {
         return r;
     }
-    let Ok(Path(id)) = id else {
-        return message(
-            StatusCode::NOT_FOUND,
-            &p.nav("tickets"),
-            "Not found",
-            "There is no such ticket.",
-        );
-    };
     ticket_page(&state, &p, id, StatusCode::OK, String::new()).await
 }
 
@@ -970,20 +941,12 @@ pub(crate) async fn detail_page(
 pub(crate) async fn update_form(
     State(state): State<AppState>,
     Auth(p): Auth,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    Id(id): Id,
     form: Result<Form<TicketUpdate>, FormRejection>,
 ) -> Response {
     if let Some(r) = refuse(&p, Capability::Tickets, false) {
         return r;
     }
-    let Ok(Path(id)) = id else {
-        return message(
-            StatusCode::NOT_FOUND,
-            &p.nav("tickets"),
-            "Not found",
-            "There is no such ticket.",
-        );
-    };
     let u = form.map(|Form(u)| u).unwrap_or_default();
     match update(&state, p.actor(), id, &u).await {
         Ok(_) => Redirect::to(&format!("/tickets/{id}")).into_response(),

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::auth::{Auth, Principal, refuse};
 use super::pages::{Nav, html, message};
-use super::{AppState, error, local, now_ms};
+use super::{AppState, Id, error, local, now_ms};
 use crate::accounts::{AccountError, AuditEntry, Capability, NewUser, Role, User};
 
 fn account_error(e: AccountError) -> (StatusCode, String) {
@@ -307,15 +307,12 @@ pub(crate) async fn create_api(
 pub(crate) async fn update_api(
     State(state): State<AppState>,
     Auth(p): Auth,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    Id(id): Id,
     body: Result<Json<UpdateUser>, JsonRejection>,
 ) -> Response {
     if let Some(r) = refuse(&p, Capability::Users, true) {
         return r;
     }
-    let Ok(Path(id)) = id else {
-        return error(StatusCode::BAD_REQUEST, "user id must be a number");
-    };
     let u = match body {
         Ok(Json(u)) => u,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
@@ -401,21 +398,12 @@ pub(crate) async fn create_form(
 pub(crate) async fn update_form(
     State(state): State<AppState>,
     Auth(p): Auth,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    Id(id): Id,
     form: Result<Form<UpdateUserForm>, FormRejection>,
 ) -> Response {
     if let Some(r) = refuse(&p, Capability::Users, false) {
         return r;
     }
-    let Ok(Path(id)) = id else {
-        return users_page(
-            &state,
-            &p,
-            StatusCode::NOT_FOUND,
-            "No such account.".to_owned(),
-        )
-        .await;
-    };
     let f = form.map(|Form(f)| f).unwrap_or_default();
     let u = UpdateUser {
         role: f.role,
