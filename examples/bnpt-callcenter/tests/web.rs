@@ -488,6 +488,8 @@ fn bad_input_gets_a_4xx_with_a_message_never_a_5xx() {
         ("GET", "/api/v1/tickets?limit=-1", ""),
         ("GET", "/api/v1/recordings?from=yesterday", ""),
         ("GET", "/api/v1/recordings/nope", ""),
+        ("GET", "/api/v1/recordings?number=*", ""),
+        ("GET", "/api/v1/recordings?number=abc", ""),
         ("GET", "/api/v1/recordings/..%2F..%2Fsecrets.toml/audio", ""),
         ("GET", "/api/v1/reports/intervals?from=x&to=y", ""),
         (
@@ -546,6 +548,11 @@ fn bad_input_gets_a_4xx_with_a_message_never_a_5xx() {
     // Pages answer bad input with a page, not a crash.
     let admin = Browser::sign_in(&service, "admin", ADMIN_PASSWORD);
     assert_eq!(admin.get("/reports?from=tomorrow").status, 400);
+    let sup_pw = make_user(&service, &token, "sari", "supervisor", None);
+    let sup = Browser::sign_in(&service, "sari", &sup_pw);
+    let bad_number = sup.get("/recordings?number=abc");
+    assert_eq!(bad_number.status, 400);
+    assert!(bad_number.text().contains("not a phone number"));
     assert_eq!(admin.get("/no/such/page").status, 404);
     assert_eq!(admin.get("/static/nothing.js").status, 404);
     assert!(service.health().0 == 200, "still serving");
@@ -1198,4 +1205,94 @@ fn the_page_forms_answer_with_pages() {
     assert_eq!(sup.get("/tickets/999").status, 404);
     assert_eq!(sup.get("/tickets/abc").status, 404);
     assert_eq!(sup.get("/contacts/%2B6281234567890").status, 200);
+}
+
+#[test]
+fn junk_on_every_route_never_gets_a_5xx() {
+    let spec: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let service = Service::start(&data);
+    let token = api_token(&data);
+    let auth = bearer(&token);
+    let admin = Browser::sign_in(&service, "admin", ADMIN_PASSWORD);
+    let big = "x".repeat(200_000);
+    let bodies: [&str; 7] = [
+        "",
+        "{",
+        "null",
+        "[]",
+        r#"{"state":7,"status":[1]}"#,
+        "\u{0}\u{1}",
+        &big,
+    ];
+    let queries = [
+        "",
+        "?limit=99999999999",
+        "?from=%ZZ&to=",
+        "?number=%2B%2B",
+        "?status=&offset=-5",
+    ];
+    let mut paths: Vec<String> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|p| *p != "/realtime/stream")
+        .map(|p| format!("/api/v1{}", sample_path(p)))
+        .collect();
+    paths.extend(
+        [
+            "/tickets",
+            "/tickets/1",
+            "/tickets/1/dispatch",
+            "/users",
+            "/users/1",
+            "/desk",
+            "/reports/custom",
+            "/account/password",
+            "/recordings",
+            "/reports",
+            "/contacts/%00",
+        ]
+        .map(str::to_owned),
+    );
+    let mut requests = 0;
+    for path in &paths {
+        for method in ["GET", "POST", "PATCH", "DELETE"] {
+            for (i, body) in bodies.iter().enumerate() {
+                let query = queries[i % queries.len()];
+                let url = format!("{path}{query}");
+                let api = path.starts_with("/api/");
+                let r = if api {
+                    service.request(
+                        method,
+                        &url,
+                        &[("Authorization", &auth), JSON],
+                        body.as_bytes(),
+                    )
+                } else {
+                    service.request(
+                        method,
+                        &url,
+                        &[
+                            ("Cookie", &admin.cookie),
+                            ("X-CSRF-Token", &admin.csrf),
+                            FORM,
+                        ],
+                        body.as_bytes(),
+                    )
+                };
+                requests += 1;
+                assert!(
+                    r.status < 500,
+                    "{method} {url} with {:.40?}: {} {:.300}",
+                    body,
+                    r.status,
+                    r.text()
+                );
+            }
+        }
+    }
+    assert!(requests > 500, "{requests}");
+    assert_eq!(service.health().0, 200, "still serving");
 }

@@ -10,7 +10,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sambung_recording::index::{NumberMatch, RecordingRow, Search};
+use sambung_recording::index::{IndexError, NumberMatch, RecordingRow, Search};
 use serde::Deserialize;
 use serde_json::json;
 use tower::ServiceExt as _;
@@ -114,7 +114,23 @@ pub(crate) async fn search_api(
             "recordings": page.rows.iter().map(row_json).collect::<Vec<_>>(),
         }))
         .into_response(),
-        Err(e) => super::unavailable("recordings index", &e),
+        Err(e) => index_failure(&e, true),
+    }
+}
+
+/// An index error: bad search input is the user's (400), anything else the server's.
+fn index_failure(e: &IndexError, api: bool) -> Response {
+    match e {
+        IndexError::BadNumber(_) | IndexError::BadPage(_) if api => {
+            error(StatusCode::BAD_REQUEST, e.to_string())
+        }
+        IndexError::BadNumber(_) | IndexError::BadPage(_) => super::pages::message(
+            StatusCode::BAD_REQUEST,
+            &Nav::anonymous(),
+            "Bad search",
+            &e.to_string(),
+        ),
+        _ => super::unavailable("recordings index", e),
     }
 }
 
@@ -301,7 +317,11 @@ pub(crate) async fn page(
                 .collect();
             html(StatusCode::OK, &page)
         }
-        Err(e) => super::unavailable("recordings index", &e),
+        Err(e @ (IndexError::BadNumber(_) | IndexError::BadPage(_))) => {
+            page.problem = e.to_string();
+            html(StatusCode::BAD_REQUEST, &page)
+        }
+        Err(e) => index_failure(&e, false),
     }
 }
 
