@@ -305,11 +305,26 @@ async fn start_calls(
     }
     let prompts_dir = store.root().join("prompts");
     prompts::ensure(&prompts_dir);
-    let load = |spec| prompts::load(&prompts_dir, spec).map_err(|e| RunError::Calls(e.to_string()));
-    let greeting = load(prompts::WELCOME)?;
-    let after_hours = load(prompts::AFTER_HOURS)?;
-    let survey = load(prompts::SURVEY)?;
-    let callback = load(prompts::CALLBACK)?;
+    let survey =
+        prompts::load(&prompts_dir, prompts::SURVEY).map_err(|e| RunError::Calls(e.to_string()))?;
+    let mut flows = std::collections::HashMap::new();
+    let mut texts = Vec::new();
+    for did in &config.raw.dids {
+        let (flow, text) = crate::ivr::did_flow(did, &config.office_hours)
+            .map_err(|e| RunError::Calls(e.to_string()))?;
+        info!(
+            did = did.number.as_str(),
+            version = flow.version,
+            "call flow loaded"
+        );
+        flows.insert(did.number.as_str().to_owned(), Arc::new(flow));
+        texts.push((did.number.as_str().to_owned(), text));
+    }
+    let flow_prompts = crate::ivr::load_prompts(
+        &prompts_dir,
+        texts.iter().map(|(n, t)| (n.as_str(), t.as_str())),
+    )
+    .map_err(|e| RunError::Calls(e.to_string()))?;
     let dids = config
         .raw
         .dids
@@ -333,17 +348,16 @@ async fn start_calls(
     Ok(CallCenter::new(CallSetup {
         store: store.clone(),
         index,
-        greeting,
         dids,
+        flows,
+        prompts: Arc::new(flow_prompts),
         media_ip,
         stop,
         acd: Arc::clone(acd),
         sip: Arc::clone(sip),
         pins,
         agent_queues,
-        after_hours,
         survey,
-        callback,
         priority: sambung_acd::priority::Priorities::new(config.raw.priority.clone())
             .map_err(|e| RunError::Calls(format!("priority: {e}")))?,
         office_hours: config.office_hours.clone(),

@@ -43,6 +43,7 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 use crate::acd_driver::{AcdDriver, AcdOrder, FeatureRefusal};
+use crate::ivr::{self, Ivr};
 use crate::media_leg::{LegMedia, MediaLeg, Prompt};
 use crate::sip_listener::SipService;
 use crate::store::{NewCdr, Store};
@@ -54,24 +55,6 @@ pub(crate) const MAX_CALLS: usize = 1000;
 const CHANNEL_DEPTH: usize = 64;
 /// Longest call; then the call center hangs up.
 const MAX_CALL: Duration = Duration::from_secs(4 * 3600);
-/// How long a caller outside office hours has to choose (1 message, 2 callback).
-const CHOICE_WAIT: Duration = Duration::from_secs(10);
-/// Longest voice message.
-const MAX_MESSAGE: Duration = Duration::from_secs(120);
-
-/// Where a call outside office hours is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AfterHours {
-    /// The after-hours message is playing (a key cuts in).
-    Prompting,
-    /// Waiting for 1 (voice message) or 2 (callback) until then.
-    Choosing(Instant),
-    /// Recording a voice message (the call's recording) until then, or the hang-up.
-    Message(Instant),
-    /// Saying the callback is noted, then hanging up.
-    Confirming,
-}
-
 /// How long the caller has to key a rating once the survey prompt has played.
 const SURVEY_WAIT: Duration = Duration::from_secs(10);
 /// Longest a feature-code call lasts.
@@ -87,9 +70,12 @@ fn now_ms() -> i64 {
 pub(crate) struct CallSetup {
     pub(crate) store: Store,
     pub(crate) index: RecordingIndex,
-    pub(crate) greeting: Vec<i16>,
     /// DID (E.164 or short code) → service type (its queue).
     pub(crate) dids: Vec<(String, String)>,
+    /// DID → its call flow (the IVR).
+    pub(crate) flows: HashMap<String, Arc<sambung_acd::flow::Flow>>,
+    /// Every prompt the flows play, by name.
+    pub(crate) prompts: Arc<ivr::Prompts>,
     pub(crate) media_ip: IpAddr,
     pub(crate) stop: watch::Receiver<bool>,
     pub(crate) acd: Arc<AcdDriver>,
@@ -99,12 +85,8 @@ pub(crate) struct CallSetup {
     pub(crate) pins: BTreeMap<String, String>,
     /// The queues each agent serves.
     pub(crate) agent_queues: HashMap<String, Vec<QueueId>>,
-    /// What callers outside office hours hear.
-    pub(crate) after_hours: Vec<i16>,
     /// The satisfaction survey, after the agent hangs up.
     pub(crate) survey: Vec<i16>,
-    /// The confirmation of a callback request.
-    pub(crate) callback: Vec<i16>,
     /// Caller priority (mobile numbers first by default).
     pub(crate) priority: Priorities,
     /// When the call center is open.
@@ -130,11 +112,7 @@ pub(crate) struct ScreenPop {
 pub(crate) struct CallCenter {
     setup: CallSetup,
     recordings: PathBuf,
-    greeting: Arc<[i16]>,
-    after_hours: Arc<[i16]>,
     survey: Arc<[i16]>,
-    callback: Arc<[i16]>,
-    beep: Arc<[i16]>,
     catalogue: ReasonCatalogue,
     priorities: Priorities,
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
@@ -162,7 +140,8 @@ pub(crate) enum Routed {
 
 /// What a new INVITE is for.
 enum Purpose {
-    Did(String),
+    /// A call to a DID: (the DID, its service).
+    Did(String, String),
     FeatureCode(String),
 }
 
@@ -170,11 +149,7 @@ impl CallCenter {
     /// Call handling as `setup` describes it.
     pub(crate) fn new(mut setup: CallSetup) -> Self {
         let recordings = setup.store.root().join("recordings");
-        let greeting = std::mem::take(&mut setup.greeting).into();
-        let after_hours = std::mem::take(&mut setup.after_hours).into();
         let survey = std::mem::take(&mut setup.survey).into();
-        let callback = std::mem::take(&mut setup.callback).into();
-        let beep = crate::prompts::beep().into();
         let priorities = setup.priority.clone();
         let catalogue = ReasonCatalogue::new(
             [
@@ -190,11 +165,7 @@ impl CallCenter {
         Self {
             setup,
             recordings,
-            greeting,
-            after_hours,
             survey,
-            callback,
-            beep,
             catalogue,
             priorities,
             active: Mutex::new(HashMap::new()),
@@ -235,7 +206,7 @@ impl CallCenter {
             .dids
             .iter()
             .find(|(did, _)| did == number.as_str())
-            .map(|(_, service)| Purpose::Did(service.clone()))
+            .map(|(did, service)| Purpose::Did(did.clone(), service.clone()))
     }
 
     /// Takes a datagram that belongs to a call — a message with a known Call-ID, or a new
@@ -274,7 +245,11 @@ impl CallCenter {
         let path = path.clone();
         lock(&self.tasks).spawn(async move {
             let result = match purpose {
-                Purpose::Did(service) => center.run_call(&invite, &path, &service, tx, rx).await,
+                Purpose::Did(did, service) => {
+                    center
+                        .run_call(&invite, &path, (&did, &service), tx, rx)
+                        .await
+                }
                 Purpose::FeatureCode(code) => center.run_feature(&invite, &path, &code, rx).await,
             };
             if let Err(e) = result {
@@ -401,7 +376,7 @@ impl CallCenter {
         &self,
         invite: &[u8],
         path: &SipPath,
-        service: &str,
+        (did, service): (&str, &str),
         inbox: mpsc::Sender<Vec<u8>>,
         mut rx: mpsc::Receiver<Vec<u8>>,
     ) -> Result<(), CallFailure> {
@@ -471,16 +446,26 @@ impl CallCenter {
             .map_err(|e| CallFailure::Store(e.to_string()))?;
 
         let mut leg = MediaLeg::new(media, random_seed());
-        // Outside office hours (or on a holiday) the caller hears why, and the call ends.
-        let open = self.setup.office_hours.is_open(self.setup.clock.wall());
-        let mut prompt = Prompt::new(Arc::clone(if open {
-            &self.greeting
-        } else {
-            &self.after_hours
-        }));
+        // The IVR: the DID's call flow (greeting, office hours, menus, then the queue).
+        let wall = self.setup.clock.wall();
+        let open = self.setup.office_hours.is_open(wall);
         if !open {
             info!(call_id = msg.call_id(), "outside office hours");
         }
+        let flow = self
+            .setup
+            .flows
+            .get(did)
+            .cloned()
+            .ok_or_else(|| CallFailure::Sip(format!("no call flow for DID {did}")))?;
+        let (mut ivr, first) = Ivr::start(
+            flow,
+            Arc::clone(&self.setup.prompts),
+            &self.setup.office_hours,
+            wall,
+            Instant::now(),
+        );
+        let mut ivr_step = Some(first);
         let deadline = Instant::now() + MAX_CALL;
         let mut ticker = tokio::time::interval(Duration::from_millis(20));
         let mut stop = self.setup.stop.clone();
@@ -489,15 +474,11 @@ impl CallCenter {
         let mut reason = EndReason::LocalHangup;
         let mut stopping = false;
         let acd_call = CallId::new(u64::try_from(cdr).unwrap_or(0));
-        let queue = QueueId::new(service).ok();
         let (orders_tx, mut orders) = mpsc::channel::<AcdOrder>(4);
         let mut queued = false;
         let mut agent: Option<AgentLeg> = None;
         // After the agent hangs up: the survey prompt, and until when a key is awaited.
         let mut survey: Option<(Prompt, Option<Instant>)> = None;
-        // Outside office hours: the caller's choice after the message.
-        let mut after = AfterHours::Prompting;
-        let mut disposition = "after_hours";
         loop {
             if !stopping && *stop.borrow() {
                 stopping = true;
@@ -534,7 +515,7 @@ impl CallCenter {
                         }
                         None => match survey.as_mut() {
                             Some((p, _)) => p.next_frame(),
-                            None => prompt.next_frame(),
+                            None => ivr.prompt.next_frame(),
                         },
                     };
                     leg.send_frame(&rtp, &sent).await;
@@ -544,33 +525,37 @@ impl CallCenter {
                     if Instant::now() >= deadline {
                         call.hangup(Instant::now());
                     }
-                    if !open {
-                        let now = Instant::now();
-                        let key = leg.take_digit();
-                        match after {
-                            AfterHours::Prompting | AfterHours::Choosing(_) if key == Some('1') => {
-                                info!("after hours: voice message");
-                                store.cdr_ivr_input(cdr, "after_hours:1").await.ok();
-                                prompt = Prompt::new(Arc::clone(&self.beep));
-                                after = AfterHours::Message(now + MAX_MESSAGE);
-                                disposition = "voicemail";
+                    let now = Instant::now();
+                    let (keyed, step) = match ivr_step.take() {
+                        Some(step) => (None, step),
+                        None => {
+                            let key = if ivr.wants_keys() { leg.take_digit() } else { None };
+                            ivr.tick(now, self.setup.clock.wall(), key)
+                        }
+                    };
+                    if let Some(k) = keyed {
+                        info!(key = %k, "IVR key");
+                        store.cdr_ivr_input(cdr, &k).await.ok();
+                    }
+                    match step {
+                        ivr::Step::Nothing => {}
+                        ivr::Step::Hangup => call.hangup(now),
+                        ivr::Step::RequestCallback => {
+                            info!("callback requested");
+                            store.callback_request(cdr, &caller, service, now_ms()).await.ok();
+                        }
+                        ivr::Step::Enqueue { queue, priority: extra } => {
+                            queued = true;
+                            match self.priorities.admit(PhoneNumber::parse(&caller).ok().as_ref()) {
+                                Admission::Queue { priority } => {
+                                    self.setup.acd.call_arrived(acd_call, queue, priority.saturating_add(extra), orders_tx.clone()).await;
+                                }
+                                Admission::Blocked => {
+                                    info!(%caller, "blocked number: not queued");
+                                    queued = false;
+                                    call.hangup(now);
+                                }
                             }
-                            AfterHours::Prompting | AfterHours::Choosing(_) if key == Some('2') => {
-                                info!("after hours: callback requested");
-                                store.cdr_ivr_input(cdr, "after_hours:2").await.ok();
-                                store.callback_request(cdr, &caller, service, now_ms()).await.ok();
-                                prompt = Prompt::new(Arc::clone(&self.callback));
-                                after = AfterHours::Confirming;
-                                disposition = "callback";
-                            }
-                            AfterHours::Prompting if prompt.done() => {
-                                after = AfterHours::Choosing(now + CHOICE_WAIT);
-                            }
-                            AfterHours::Choosing(until) | AfterHours::Message(until) if now >= until => {
-                                call.hangup(now);
-                            }
-                            AfterHours::Confirming if prompt.done() => call.hangup(now),
-                            _ => {}
                         }
                     }
                     if let Some((p, until)) = survey.as_mut() {
@@ -588,19 +573,6 @@ impl CallCenter {
                             call.hangup(now);
                         } else if until.is_some_and(|u| now >= u) {
                             call.hangup(now);
-                        }
-                    }
-                    if open && !queued && prompt.done() && let Some(q) = &queue {
-                        queued = true;
-                        match self.priorities.admit(PhoneNumber::parse(&caller).ok().as_ref()) {
-                            Admission::Queue { priority } => {
-                                self.setup.acd.call_arrived(acd_call, q.clone(), priority, orders_tx.clone()).await;
-                            }
-                            Admission::Blocked => {
-                                info!(%caller, "blocked number: not queued");
-                                queued = false;
-                                call.hangup(Instant::now());
-                            }
                         }
                     }
                 }
@@ -735,7 +707,15 @@ impl CallCenter {
         } else {
             end_reason(reason)
         };
-        let disposition = if open { "completed" } else { disposition };
+        let disposition = match ivr.outcome {
+            ivr::Outcome::Voicemail => "voicemail",
+            ivr::Outcome::Callback => "callback",
+            // The announcements served the caller (ACC-7b).
+            ivr::Outcome::Queued => "completed",
+            ivr::Outcome::Ended if open => "ivr",
+            ivr::Outcome::Running if open => "completed",
+            ivr::Outcome::Running | ivr::Outcome::Ended => "after_hours",
+        };
         store
             .cdr_end(cdr, ended_ms, disposition, reason_text)
             .await

@@ -58,11 +58,62 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Back up, verify and restore the recordings folder.
+    /// Search and export recordings; back up, verify and restore the recordings folder.
     Recordings {
         #[command(subcommand)]
         action: RecordingsAction,
     },
+    /// The weekly backup of the recordings (`backup run`), its check (`backup verify`) and
+    /// restore (`backup restore`): the same as `recordings backup|verify|restore`.
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+}
+
+/// `backup` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BackupAction {
+    /// Write every recording into OUT/NAME.tar with OUT/NAME.manifest.json (SHA-256 sums).
+    Run(BackupArgs),
+    /// Prove a backup complete and intact against its manifest.
+    Verify(ManifestArgs),
+    /// Verify a backup, then put its recordings back into the data folder.
+    Restore(ManifestArgs),
+}
+
+/// Where a backup goes.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BackupArgs {
+    /// Folder the backup is written to.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    /// Name of the backup [default: `backup-YYYY-MM-DD`, today].
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Which backup.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ManifestArgs {
+    /// The backup's manifest (NAME.manifest.json, beside NAME.tar).
+    pub(crate) manifest: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+impl From<BackupAction> for RecordingsAction {
+    fn from(action: BackupAction) -> Self {
+        match action {
+            BackupAction::Run(args) => RecordingsAction::Backup(args),
+            BackupAction::Verify(args) => RecordingsAction::Verify(args),
+            BackupAction::Restore(args) => RecordingsAction::Restore(args),
+        }
+    }
 }
 
 /// Which recordings: the index's search filters.
@@ -115,33 +166,11 @@ pub(crate) enum RecordingsAction {
         json: bool,
     },
     /// Write every recording into OUT/NAME.tar with OUT/NAME.manifest.json (SHA-256 sums).
-    Backup {
-        /// Folder the backup is written to.
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// Name of the backup [default: `backup-YYYY-MM-DD`, today].
-        #[arg(long)]
-        name: Option<String>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Backup(BackupArgs),
     /// Prove a backup complete and intact against its manifest.
-    Verify {
-        /// The backup's manifest (NAME.manifest.json, beside NAME.tar).
-        manifest: PathBuf,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Verify(ManifestArgs),
     /// Verify a backup, then put its recordings back into the data folder.
-    Restore {
-        /// The backup's manifest (NAME.manifest.json, beside NAME.tar).
-        manifest: PathBuf,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Restore(ManifestArgs),
 }
 
 /// Configuration subcommands.

@@ -72,6 +72,8 @@ pub(crate) enum Invalid {
     OutOfRange(&'static str),
     #[error(transparent)]
     Dispatch(#[from] crate::dispatch::DispatchConfigError),
+    #[error(transparent)]
+    Flow(#[from] crate::ivr::IvrError),
 }
 
 fn invalid(key: impl Into<String>, reason: impl Into<Invalid>) -> ConfigError {
@@ -221,6 +223,9 @@ pub(crate) struct DidConfig {
     pub(crate) name: String,
     /// Where its calls queue after the greeting.
     pub(crate) queue: QueueId,
+    /// A call flow of its own (TOML, `flows/default.toml`'s format); none: the built-in flow.
+    #[serde(default)]
+    pub(crate) flow: Option<PathBuf>,
 }
 
 /// `[[queues]]`
@@ -363,11 +368,13 @@ impl Default for RawConfig {
                     number: demo_id("1500112"),
                     name: "Nomor akses BNPT".to_owned(),
                     queue: demo_id("pengaduan"),
+                    flow: None,
                 },
                 DidConfig {
                     number: demo_id("08001500112"),
                     name: "Bebas pulsa BNPT".to_owned(),
                     queue: demo_id("pengaduan"),
+                    flow: None,
                 },
             ],
             queues: vec![
@@ -517,6 +524,10 @@ impl Config {
             ));
         }
         crate::dispatch::Dispatcher::new(&raw.crm, "").map_err(|e| invalid("crm", e))?;
+        for (i, did) in raw.dids.iter().enumerate() {
+            crate::ivr::did_flow(did, &office_hours)
+                .map_err(|e| invalid(format!("dids[{i}].flow"), e))?;
+        }
         if raw.crm.categories.is_empty() || raw.crm.services.is_empty() {
             return Err(invalid(
                 "crm",

@@ -19,6 +19,7 @@ mod calls;
 mod cli;
 mod config;
 mod dispatch;
+mod ivr;
 mod listen;
 mod media_leg;
 mod prompts;
@@ -66,6 +67,16 @@ fn main() -> ExitCode {
                 &to,
                 json,
             ) {
+                Ok(text) => {
+                    print_stdout(&text);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            },
+            Err(e) => fail(&e),
+        },
+        Some(cli::Command::Backup { action }) => match config::Config::load(&cli.global) {
+            Ok(config) => match recordings_cli::run(&config.data_dir, &action.into()) {
                 Ok(text) => {
                     print_stdout(&text);
                     ExitCode::SUCCESS

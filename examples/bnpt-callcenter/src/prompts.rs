@@ -23,7 +23,30 @@ pub(crate) struct PromptSpec {
 pub(crate) const WELCOME: PromptSpec = PromptSpec {
     file: "welcome.wav",
     text: "Selamat datang di layanan pengaduan Badan Nasional Penanggulangan Terorisme. \
-           Panggilan Anda akan direkam untuk menjaga kualitas layanan. Mohon tunggu.",
+           Panggilan Anda akan direkam untuk menjaga kualitas layanan.",
+};
+
+/// The self-service information menu after the greeting (IVR-2).
+pub(crate) const MENU: PromptSpec = PromptSpec {
+    file: "menu.wav",
+    text: "Untuk informasi jam layanan, tekan satu. Untuk informasi cara melapor, tekan dua. \
+           Untuk berbicara dengan petugas, tekan nol atau mohon tunggu.",
+};
+
+/// Menu 1: the service hours.
+pub(crate) const INFO_HOURS: PromptSpec = PromptSpec {
+    file: "info_hours.wav",
+    text: "Layanan pengaduan Badan Nasional Penanggulangan Terorisme buka hari Senin sampai \
+           Jumat, pukul delapan pagi sampai pukul lima sore Waktu Indonesia Barat. Di luar jam \
+           layanan, Anda dapat meninggalkan pesan suara atau meminta kami menelepon kembali.",
+};
+
+/// Menu 2: how to report.
+pub(crate) const INFO_REPORT: PromptSpec = PromptSpec {
+    file: "info_report.wav",
+    text: "Untuk melaporkan ancaman atau konten radikal, sampaikan kepada petugas kami kapan, \
+           di mana, dan apa yang Anda lihat atau dengar. Identitas pelapor dijaga \
+           kerahasiaannya. Dalam keadaan darurat, hubungi polisi di nomor satu satu dua.",
 };
 
 /// What callers hear outside office hours (or on a holiday), before the call ends.
@@ -51,7 +74,15 @@ pub(crate) const SURVEY: PromptSpec = PromptSpec {
 };
 
 /// Every prompt made at start-up.
-pub(crate) const ALL: [PromptSpec; 4] = [WELCOME, AFTER_HOURS, SURVEY, CALLBACK];
+pub(crate) const ALL: [PromptSpec; 7] = [
+    WELCOME,
+    MENU,
+    INFO_HOURS,
+    INFO_REPORT,
+    AFTER_HOURS,
+    SURVEY,
+    CALLBACK,
+];
 
 /// Largest prompt file read (a minute of 8 kHz audio is under 1 MiB).
 const MAX_PROMPT_BYTES: u64 = 16 * 1024 * 1024;
@@ -143,7 +174,12 @@ pub(crate) fn beep() -> Vec<i16> {
 
 /// Loads a prompt as 8 kHz PCM samples.
 pub(crate) fn load(folder: &Path, spec: PromptSpec) -> Result<Vec<i16>, PromptError> {
-    let path = folder.join(spec.file);
+    load_file(folder, spec.file)
+}
+
+/// Loads the prompt file `file` of `folder` as 8 kHz PCM samples.
+pub(crate) fn load_file(folder: &Path, file: &str) -> Result<Vec<i16>, PromptError> {
+    let path = folder.join(file);
     let io = |source| PromptError::Io {
         path: path.clone(),
         source,

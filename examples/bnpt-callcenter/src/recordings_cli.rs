@@ -8,7 +8,7 @@ use sambung_recording::backup::{self, BackupError, BackupFiles};
 use sambung_recording::store::{LocalStore, StoreError};
 use serde_json::json;
 
-use crate::cli::RecordingsAction;
+use crate::cli::{BackupArgs, ManifestArgs, RecordingsAction};
 
 /// Why a recordings command failed.
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +115,7 @@ pub(crate) fn run(data_dir: &Path, action: &RecordingsAction) -> Result<String, 
     let store = LocalStore::new(&root)?;
     match action {
         RecordingsAction::Search { .. } | RecordingsAction::Export { .. } => Ok(String::new()),
-        RecordingsAction::Backup { out, name, json } => {
+        RecordingsAction::Backup(BackupArgs { out, name, json }) => {
             let now = jiff::Timestamp::now();
             let name = name
                 .clone()
@@ -153,7 +153,7 @@ pub(crate) fn run(data_dir: &Path, action: &RecordingsAction) -> Result<String, 
                 )
             })
         }
-        RecordingsAction::Verify { manifest, json } => {
+        RecordingsAction::Verify(ManifestArgs { manifest, json }) => {
             let files = files_of(manifest)?;
             let count = backup::read_manifest(manifest)?.files.len();
             let bytes = backup::verify(&files)?;
@@ -163,7 +163,7 @@ pub(crate) fn run(data_dir: &Path, action: &RecordingsAction) -> Result<String, 
                 format!("backup is complete and intact: {count} recordings, {bytes} bytes\n")
             })
         }
-        RecordingsAction::Restore { manifest, json } => {
+        RecordingsAction::Restore(ManifestArgs { manifest, json }) => {
             let files = files_of(manifest)?;
             let restored = backup::restore(&files, &store)?;
             Ok(if *json {

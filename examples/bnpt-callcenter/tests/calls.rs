@@ -261,7 +261,8 @@ fn outside_office_hours_the_caller_hears_why_and_leaves_a_message() {
     assert_eq!(cdrs.len(), 1);
     assert_eq!(cdrs[0].get::<String, _>("disposition"), "voicemail");
     assert_eq!(cdrs[0].get::<String, _>("end_reason"), "remote_hangup");
-    assert!(log.contains("after hours: voice message"), "{log}");
+    let keyed = query(&data.join("bnpt.sqlite"), "SELECT ivr_input FROM cdrs");
+    assert_eq!(keyed[0].get::<String, _>("ivr_input"), "after_hours:1");
     // Nobody queued: the ACD saw no call.
     let events = query(&data.join("bnpt.sqlite"), "SELECT seq FROM acd_events");
     assert!(events.is_empty());
@@ -319,4 +320,41 @@ fn outside_office_hours_a_caller_asks_to_be_called_back() {
     );
     assert_eq!(cdrs[0].get::<String, _>("disposition"), "callback");
     assert_eq!(cdrs[0].get::<String, _>("end_reason"), "local_hangup");
+}
+
+#[test]
+fn in_office_hours_the_information_menu_answers_then_the_caller_queues() {
+    if !sipp_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::tone_prompt(&data, "welcome.wav", 300);
+    // A long menu prompt, so the caller's '1' (8 s into the call) lands in it; then a short
+    // announcement, the menu again, its 2 s timeout, and the queue.
+    common::tone_prompt(&data, "menu.wav", 9000);
+    common::tone_prompt(&data, "info_hours.wav", 1500);
+    let service = Service::start(&data);
+    let mut caller = sipp(&service, dir.path(), 1, 16_000);
+    let status = wait_sipp(&mut caller, Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "caller: {status}\n{}",
+        service.stderr_text()
+    );
+    service.wait_health(|h| h["calls_active"] == 0);
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    let cdrs = query(
+        &data.join("bnpt.sqlite"),
+        "SELECT disposition, ivr_input FROM cdrs",
+    );
+    assert_eq!(cdrs[0].get::<String, _>("ivr_input"), "menu:1", "{log}");
+    assert_eq!(cdrs[0].get::<String, _>("disposition"), "completed");
+    // After the announcement and the menu's timeout the caller was queued (and abandoned).
+    let queued = query(
+        &data.join("bnpt.sqlite"),
+        r#"SELECT kind FROM acd_events WHERE kind LIKE '%"type":"queue_joined"%'"#,
+    );
+    assert_eq!(queued.len(), 1, "{log}");
 }

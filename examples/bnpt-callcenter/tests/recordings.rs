@@ -1,4 +1,5 @@
-//! `bnpt-callcenter recordings backup|verify|restore` as an operator runs them.
+//! `bnpt-callcenter recordings backup|verify|restore`, and the same as `backup run|verify|restore`,
+//! as an operator runs them.
 
 #![allow(
     clippy::unwrap_used,
@@ -103,4 +104,43 @@ fn backup_verify_and_restore_the_recordings_folder() {
     // A file that is not a manifest is named.
     let wrong = run(&data, &["recordings", "verify", archive.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&wrong.stderr).contains(".manifest.json"));
+}
+
+#[test]
+fn backup_run_verify_and_restore_at_the_top_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("bnpt-data");
+    let path = data.join("recordings/2026/12/01/rec-1.wav");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, vec![7u8; 4000]).unwrap();
+    let out = dir.path().join("backups");
+    let made = json(&run(
+        &data,
+        &[
+            "backup",
+            "run",
+            "--out",
+            out.to_str().unwrap(),
+            "--name",
+            "w1",
+            "--json",
+        ],
+    ));
+    assert_eq!(made["files"], 1);
+    let manifest = out.join("w1.manifest.json");
+    let checked = json(&run(
+        &data,
+        &["backup", "verify", manifest.to_str().unwrap(), "--json"],
+    ));
+    assert_eq!(checked["ok"], true);
+    let fresh = dir.path().join("fresh");
+    let restored = json(&run(
+        &fresh,
+        &["backup", "restore", manifest.to_str().unwrap(), "--json"],
+    ));
+    assert_eq!(restored["restored"], 1);
+    assert_eq!(
+        std::fs::read(fresh.join("recordings/2026/12/01/rec-1.wav")).unwrap(),
+        vec![7u8; 4000]
+    );
 }

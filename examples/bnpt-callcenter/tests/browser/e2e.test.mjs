@@ -34,11 +34,17 @@ let token;
 let browser;
 let work;
 
-/** Writes a 300 ms tone as the welcome prompt, so calls reach the queue quickly. */
+/** Writes short tones as the greeting and the information menu, so calls reach the queue
+ * quickly (the menu's 2 s timeout after them). */
 function shortWelcome(data) {
+  for (const name of ["welcome", "menu"]) tone(data, name, 300);
+}
+
+/** Writes `ms` of a 425 Hz tone as prompt `name`. */
+function tone(data, name, ms) {
   mkdirSync(join(data, "prompts"), { recursive: true });
   const rate = 8000;
-  const n = (rate * 300) / 1000;
+  const n = (rate * ms) / 1000;
   const pcm = Buffer.alloc(n * 2);
   for (let i = 0; i < n; i++) {
     pcm.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 425 * i) / rate) * 8000), i * 2);
@@ -56,7 +62,7 @@ function shortWelcome(data) {
   head.writeUInt16LE(16, 34);
   head.write("data", 36);
   head.writeUInt32LE(pcm.length, 40);
-  writeFileSync(join(data, "prompts", "welcome.wav"), Buffer.concat([head, pcm]));
+  writeFileSync(join(data, "prompts", `${name}.wav`), Buffer.concat([head, pcm]));
 }
 
 /** Starts the service; resolves with its ready line. */

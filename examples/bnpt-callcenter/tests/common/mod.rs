@@ -114,6 +114,13 @@ impl Service {
         admin_password: Option<&str>,
         config: Option<&Path>,
     ) -> Self {
+        // The information menu's prompts are short tones unless a test wrote its own, so calls
+        // reach the queue about two seconds (the menu's timeout) after the greeting.
+        for file in ["menu.wav", "info_hours.wav", "info_report.wav"] {
+            if !data.join("prompts").join(file).exists() {
+                tone_prompt(data, file, 200);
+            }
+        }
         let mut command = Command::new(BIN);
         if let Some(c) = config {
             command.arg("--config").arg(c);
