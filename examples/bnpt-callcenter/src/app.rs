@@ -356,6 +356,12 @@ async fn start_calls(
         acd: Arc::clone(acd),
         sip: Arc::clone(sip),
         pins,
+        supervisors: config
+            .raw
+            .supervisors
+            .iter()
+            .map(|s| s.id.as_str().to_owned())
+            .collect(),
         agent_queues,
         survey,
         priority: sambung_acd::priority::Priorities::new(config.raw.priority.clone())

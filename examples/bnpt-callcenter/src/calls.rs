@@ -47,6 +47,7 @@ use crate::ivr::{self, Ivr};
 use crate::media_leg::{LegMedia, MediaLeg, Prompt};
 use crate::sip_listener::SipService;
 use crate::store::{NewCdr, Store};
+use crate::supervise::{Monitor, Monitors};
 use crate::sync::lock;
 
 /// Most calls at once; further INVITEs are answered 503 by the stateless side.
@@ -81,8 +82,10 @@ pub(crate) struct CallSetup {
     pub(crate) acd: Arc<AcdDriver>,
     /// The registrar's contacts.
     pub(crate) sip: Arc<SipService>,
-    /// Agents' PINs.
+    /// Agents' and supervisors' PINs.
     pub(crate) pins: BTreeMap<String, String>,
+    /// Supervisors' login IDs (who may use `*80`–`*82`).
+    pub(crate) supervisors: std::collections::HashSet<String>,
     /// The queues each agent serves.
     pub(crate) agent_queues: HashMap<String, Vec<QueueId>>,
     /// The satisfaction survey, after the agent hangs up.
@@ -116,6 +119,8 @@ pub(crate) struct CallCenter {
     catalogue: ReasonCatalogue,
     priorities: Priorities,
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
+    /// Bridges a supervisor can join, by agent.
+    monitors: Monitors,
     tasks: Mutex<JoinSet<()>>,
 }
 
@@ -169,6 +174,7 @@ impl CallCenter {
             catalogue,
             priorities,
             active: Mutex::new(HashMap::new()),
+            monitors: Mutex::new(HashMap::new()),
             tasks: Mutex::new(JoinSet::new()),
         }
     }
@@ -296,6 +302,13 @@ impl CallCenter {
         )
         .map_err(|e| CallFailure::Sip(e.to_string()))?;
         let source = path.peer.ip();
+        if let Ok(feature_codes::FeatureCode::Supervise { mode, agent, pin }) =
+            feature_codes::parse(dialled, &self.catalogue)
+        {
+            return self
+                .run_supervise(&msg, path, call, (mode, agent.as_str(), &pin), rx)
+                .await;
+        }
         let result = match feature_codes::parse(dialled, &self.catalogue) {
             Ok(code) => {
                 let (agent, login) = match &code {
@@ -369,6 +382,112 @@ impl CallCenter {
                 () = tokio::time::sleep_until(deadline) => return Ok(()),
             }
         }
+    }
+
+    /// A supervisor's call (`*80`/`*81`/`*82` + agent + PIN): checked (a supervisor's phone,
+    /// their PIN, throttled like every secret), then joined to the agent's bridge until either
+    /// side hangs up. 403 for a wrong PIN, 480 when the agent is on no call.
+    async fn run_supervise(
+        &self,
+        msg: &Message<'_>,
+        path: &SipPath,
+        mut call: IncomingCall,
+        (mode, agent, pin): (feature_codes::SuperviseMode, &str, &str),
+        mut rx: mpsc::Receiver<Vec<u8>>,
+    ) -> Result<(), CallFailure> {
+        let supervisor = user_or_uri(msg.from().uri());
+        let source = path.peer.ip();
+        let allowed = self.setup.supervisors.contains(&supervisor)
+            && !self.setup.sip.secret_guesses_blocked(source, &supervisor);
+        let right = allowed
+            && self
+                .setup
+                .pins
+                .get(&supervisor)
+                .is_some_and(|p| crate::secrets::same_secret(pin, p));
+        if allowed {
+            self.setup.sip.secret_guessed(source, &supervisor, right);
+        }
+        let bridge = lock(&self.monitors).get(agent).cloned();
+        let answer = if !right {
+            warn!(%supervisor, agent, "supervisor code refused");
+            Err((403, "Forbidden"))
+        } else if let Some(bridge) = bridge {
+            let rtp = UdpSocket::bind((self.setup.media_ip, 0)).await?;
+            let port = rtp.local_addr()?.port();
+            match negotiate_caller(msg, self.setup.media_ip, port) {
+                Some((sdp, media)) => Ok((bridge, rtp, sdp, media)),
+                None => Err((488, "Not Acceptable Here")),
+            }
+        } else {
+            Err((480, "Temporarily Unavailable"))
+        };
+        let (bridge, rtp, sdp, media) = match answer {
+            Ok(parts) => parts,
+            Err((status, reason)) => {
+                let _ = call.reject(status, reason);
+                flush(&mut call, path).await;
+                return Ok(());
+            }
+        };
+        let (to_supervisor, mut hears) = mpsc::channel(4);
+        let (says, from_supervisor) = mpsc::channel(4);
+        if bridge
+            .try_send(Monitor::new(mode, to_supervisor, from_supervisor))
+            .is_err()
+        {
+            let _ = call.reject(480, "Temporarily Unavailable");
+            flush(&mut call, path).await;
+            return Ok(());
+        }
+        call.answer(&sdp, Instant::now())
+            .map_err(|e| CallFailure::Sip(e.to_string()))?;
+        info!(%supervisor, agent, ?mode, "supervisor on the agent's call");
+        let mut leg = MediaLeg::new(media, random_seed());
+        let mut ticker = tokio::time::interval(Duration::from_millis(20));
+        let mut stop = self.setup.stop.clone();
+        let mut buf = vec![0u8; 2048];
+        let deadline = Instant::now() + MAX_CALL;
+        loop {
+            if flush(&mut call, path).await.is_some() {
+                break;
+            }
+            let timer = call.poll_timeout().map(tokio::time::Instant::from_std);
+            tokio::select! {
+                _ = ticker.tick() => {
+                    // What the supervisor says goes to the bridge; what they hear comes back.
+                    let frame = leg.take_frame();
+                    let mut heard = None;
+                    let mut bridge_gone = says.try_send(frame).is_err() && says.is_closed();
+                    loop {
+                        match hears.try_recv() {
+                            Ok(f) => heard = Some(f),
+                            Err(mpsc::error::TryRecvError::Empty) => break,
+                            Err(mpsc::error::TryRecvError::Disconnected) => {
+                                bridge_gone = true;
+                                break;
+                            }
+                        }
+                    }
+                    if let Some(f) = heard {
+                        leg.send_frame(&rtp, &f).await;
+                    }
+                    if bridge_gone || Instant::now() >= deadline || *stop.borrow() {
+                        call.hangup(Instant::now());
+                    }
+                }
+                got = rtp.recv_from(&mut buf) => {
+                    if let Ok((n, _)) = got {
+                        leg.receive(buf.get(..n).unwrap_or_default());
+                    }
+                }
+                Some(sip) = rx.recv() => call.on_message(&sip, Instant::now()),
+                () = sleep_until(timer) => call.on_timeout(Instant::now()),
+                _ = stop.changed() => {}
+            }
+        }
+        info!(%supervisor, agent, "supervisor left the call");
+        Ok(())
     }
 
     #[expect(clippy::too_many_lines, reason = "one call's life, read top to bottom")]
@@ -477,6 +596,9 @@ impl CallCenter {
         let (orders_tx, mut orders) = mpsc::channel::<AcdOrder>(4);
         let mut queued = false;
         let mut agent: Option<AgentLeg> = None;
+        // A supervisor's way in while the agent is bridged, and the supervisor once joined.
+        let mut monitor_rx: Option<mpsc::Receiver<Monitor>> = None;
+        let mut monitor: Option<Monitor> = None;
         // After the agent hangs up: the survey prompt, and until when a key is awaited.
         let mut survey: Option<(Prompt, Option<Instant>)> = None;
         loop {
@@ -508,10 +630,21 @@ impl CallCenter {
                     let sent = match bridged {
                         Some(m) => {
                             let from_agent = m.take_frame();
+                            // A supervisor on the call: the three parties mixed by mode.
+                            let mixed = monitor.as_mut().map(|mon| mon.mix(&heard, &from_agent));
+                            let (to_agent, to_caller) = match mixed {
+                                Some(Some(m)) => (m.to_agent, m.to_caller),
+                                Some(None) => {
+                                    info!("supervisor left");
+                                    monitor = None;
+                                    (heard.clone(), from_agent)
+                                }
+                                None => (heard.clone(), from_agent),
+                            };
                             if let Some(a) = agent.as_mut() && let Some(m) = a.media.as_mut() {
-                                m.send_frame(&a.rtp, &heard).await;
+                                m.send_frame(&a.rtp, &to_agent).await;
                             }
-                            from_agent
+                            to_caller
                         }
                         None => match survey.as_mut() {
                             Some((p, _)) => p.next_frame(),
@@ -595,6 +728,10 @@ impl CallCenter {
                         _ => call.on_message(&sip, Instant::now()),
                     }
                 }
+                Some(joined) = recv_monitor(monitor_rx.as_mut()) => {
+                    info!(mode = ?joined.mode, "supervisor joined");
+                    monitor = Some(joined);
+                }
                 Some(order) = orders.recv() => match order {
                     AcdOrder::Leave => call.hangup(Instant::now()),
                     AcdOrder::CancelOffer => {
@@ -633,6 +770,10 @@ impl CallCenter {
                         OutgoingEvent::Answered(body) => {
                             a.media = a.answered(&body);
                             info!(agent = %a.agent, "agent answered");
+                            // From now a supervisor can join this bridge.
+                            let (tx, rx) = mpsc::channel(1);
+                            lock(&self.monitors).insert(a.agent.as_str().to_owned(), tx);
+                            monitor_rx = Some(rx);
                             store.cdr_agent(cdr, a.agent.as_str()).await.ok();
                             if let Err(e) = self
                                 .setup
@@ -665,6 +806,9 @@ impl CallCenter {
                 }
                 if a.call.state() == sambung_sip::uac::OutgoingState::Ended {
                     lock(&self.active).remove(&a.call_id);
+                    lock(&self.monitors).remove(a.agent.as_str());
+                    monitor = None;
+                    monitor_rx = None;
                     agent = None;
                 }
             }
@@ -681,6 +825,10 @@ impl CallCenter {
         if queued {
             self.setup.acd.call_gone(acd_call).await;
         }
+        if let Some(a) = &agent {
+            lock(&self.monitors).remove(a.agent.as_str());
+        }
+        drop(monitor);
         let ended_ms = now_ms();
         let summary = recorder
             .finish()
@@ -821,6 +969,14 @@ impl AgentLeg {
 async fn recv_opt(socket: Option<&UdpSocket>, buf: &mut [u8]) -> Option<usize> {
     match socket {
         Some(s) => s.recv_from(buf).await.ok().map(|(n, _)| n),
+        None => std::future::pending().await,
+    }
+}
+
+/// The next supervisor to join, when the bridge is open to one.
+async fn recv_monitor(rx: Option<&mut mpsc::Receiver<Monitor>>) -> Option<Monitor> {
+    match rx {
+        Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
 }

@@ -29,6 +29,7 @@ mod report;
 mod secrets;
 mod sip_listener;
 mod store;
+mod supervise;
 mod sync;
 mod web;
 

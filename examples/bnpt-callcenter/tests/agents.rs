@@ -366,3 +366,160 @@ fn after_the_agent_hangs_up_the_caller_rates_the_call() {
     assert_eq!(score, Some(4));
     assert_eq!(reason, "local_hangup");
 }
+
+/// A supervisor's phone made by hand: INVITE `code` (with `#` as `%23`) from extension `from`
+/// offering PCMA at a local RTP port; on 200 it ACKs, decodes what arrives for `listen`, then
+/// hangs up. Returns the final status and the audio heard.
+fn supervisor_call(service: &Service, from: &str, code: &str, listen: Duration) -> (u16, Vec<i16>) {
+    use std::net::UdpSocket;
+    let target = service.sip("udp");
+    let sip = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sip.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rtp.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let (sip_port, rtp_port) = (
+        sip.local_addr().unwrap().port(),
+        rtp.local_addr().unwrap().port(),
+    );
+    let call_id = format!("sup-{sip_port}@127.0.0.1");
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio {rtp_port} RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+    );
+    let head = |method: &str, cseq: u32, to_tag: &str, branch: &str| {
+        format!(
+            "{method} sip:{code}@{target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{sip_port};branch=z9hG4bK{branch}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:{from}@127.0.0.1>;tag=sup{sip_port}\r\nTo: <sip:{code}@{target}>{to_tag}\r\n\
+             Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContact: <sip:{from}@127.0.0.1:{sip_port}>\r\n"
+        )
+    };
+    let invite = format!(
+        "{}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        head("INVITE", 1, "", "inv"),
+        sdp.len()
+    );
+    sip.send_to(invite.as_bytes(), target).unwrap();
+    let mut buf = [0u8; 4096];
+    let (status, to_tag) = loop {
+        let (n, _) = sip.recv_from(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let status: u16 = text[8..11].parse().unwrap();
+        if status >= 200 {
+            let tag = text
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("to:"))
+                .and_then(|l| l.split(";tag=").nth(1))
+                .map(|t| format!(";tag={}", t.trim()))
+                .unwrap_or_default();
+            break (status, tag);
+        }
+    };
+    let ack = format!(
+        "{}Content-Length: 0\r\n\r\n",
+        head("ACK", 1, &to_tag, "ack")
+    );
+    sip.send_to(ack.as_bytes(), target).unwrap();
+    if status != 200 {
+        return (status, Vec::new());
+    }
+    let mut heard = Vec::new();
+    let until = std::time::Instant::now() + listen;
+    let mut g711 = sambung_media::codec::G711::alaw();
+    while std::time::Instant::now() < until {
+        if let Ok(n) = rtp.recv(&mut buf)
+            && n > 12
+            && buf[1] & 0x7f == 8
+        {
+            let _ = sambung_media::codec::Codec::decode(&mut g711, &buf[12..n], &mut heard);
+        }
+    }
+    let bye = format!(
+        "{}Content-Length: 0\r\n\r\n",
+        head("BYE", 2, &to_tag, "bye")
+    );
+    sip.send_to(bye.as_bytes(), target).unwrap();
+    (status, heard)
+}
+
+#[test]
+fn a_supervisor_listens_to_an_agents_call_with_a_pin() {
+    if !sipp_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::tone_prompt(&data, "welcome.wav", 300);
+    let service = Service::start(&data);
+    let (mut phone, pin) = phone_for(
+        &service,
+        dir.path(),
+        &data,
+        "1001",
+        &conformance("uas_answer.xml"),
+        &["-rtp_echo"],
+    );
+    key(
+        &service,
+        dir.path(),
+        "1001",
+        &format!("*711001%23{pin}%23"),
+        "feature_code.xml",
+    );
+    key(&service, dir.path(), "1001", "*73%23", "feature_code.xml");
+    let supervisor_pin = secret(&data, "pins", "2001");
+
+    // Nobody to listen to yet; a wrong PIN; an agent is not a supervisor.
+    let free = format!("*801001%23{supervisor_pin}%23");
+    assert_eq!(
+        supervisor_call(&service, "2001", &free, Duration::ZERO).0,
+        480
+    );
+    let wrong = format!(
+        "*801001%23{}%23",
+        if supervisor_pin == "000000" {
+            "111111"
+        } else {
+            "000000"
+        }
+    );
+    assert_eq!(
+        supervisor_call(&service, "2001", &wrong, Duration::ZERO).0,
+        403
+    );
+    assert_eq!(
+        supervisor_call(&service, "1002", &free, Duration::ZERO).0,
+        403
+    );
+
+    // The caller talks for ~8 s; once the agent has answered, the supervisor listens for 2 s
+    // and hears the call.
+    let mut caller = sipp(&service, dir.path(), 1, 4000);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let heard = loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let (status, heard) = supervisor_call(&service, "2001", &free, Duration::from_secs(2));
+        if status == 200 {
+            break heard;
+        }
+        assert_eq!(
+            status, 480,
+            "before the agent answers the agent is on no call"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent never took the call"
+        );
+    };
+    assert!(heard.len() >= 8000, "{} samples of audio", heard.len());
+    let rms =
+        (heard.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / heard.len() as f64).sqrt();
+    assert!(rms > 200.0, "the supervisor hears the call (rms {rms:.0})");
+    assert!(wait_sipp(&mut caller, Duration::from_secs(60)).success());
+    assert!(wait_sipp(&mut phone, Duration::from_secs(30)).success());
+    service.wait_health(|h| h["calls_active"] == 0);
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    assert!(log.contains("supervisor joined"), "{log}");
+    assert!(log.contains("supervisor code refused"), "{log}");
+}
