@@ -1,8 +1,9 @@
 //! Digest authentication (RFC 3261 §22, RFC 8760: MD5 and SHA-256, `qop=auth`), server and
 //! client, sans-IO: times come in as seconds since the Unix epoch.
 //!
-//! Nonces are stateless — the issue time and a keyed hash of it — so they expire without a
-//! table; nonce counts are remembered per nonce (bounded) so a replayed `nc` is refused; a
+//! Nonces are stateless — the issue time, a serial number and a keyed hash of both — so they
+//! expire without a table and no two challenges share one; nonce counts are remembered per
+//! nonce (bounded) so a replayed `nc` is refused; a
 //! [`FailureLimiter`] counts failures per source address and per user against brute force.
 
 use std::collections::{HashMap, VecDeque};
@@ -113,13 +114,33 @@ pub enum AuthError {
 }
 
 /// Server-side digest authentication for one realm.
-#[derive(Debug, Clone)]
+///
+/// Every challenge carries a nonce of its own (issue time, a serial number, and a signature over
+/// both), so phones challenged in the same second do not share a nonce — with a shared one, the
+/// second phone's `nc=00000001` would look like a replay of the first's.
+#[derive(Debug)]
 pub struct DigestServer {
     realm: String,
     key: [u8; 32],
     nonce_ttl: u64,
+    serial: std::sync::atomic::AtomicU64,
     counts: HashMap<String, u32>,
     order: VecDeque<String>,
+}
+
+impl Clone for DigestServer {
+    fn clone(&self) -> Self {
+        Self {
+            realm: self.realm.clone(),
+            key: self.key,
+            nonce_ttl: self.nonce_ttl,
+            serial: std::sync::atomic::AtomicU64::new(
+                self.serial.load(std::sync::atomic::Ordering::Relaxed),
+            ),
+            counts: self.counts.clone(),
+            order: self.order.clone(),
+        }
+    }
 }
 
 /// Most nonces whose counts are remembered.
@@ -133,18 +154,20 @@ impl DigestServer {
             realm: realm.to_owned(),
             key,
             nonce_ttl: nonce_ttl_s,
+            serial: std::sync::atomic::AtomicU64::new(0),
             counts: HashMap::new(),
             order: VecDeque::new(),
         }
     }
 
-    fn sign(&self, issued: u64) -> String {
+    fn sign(&self, issued: u64, serial: u64) -> String {
         let mut h = Sha256::new();
         h.update(self.key);
         h.update(issued.to_be_bytes());
+        h.update(serial.to_be_bytes());
         h.update(self.realm.as_bytes());
         let digest = h.finalize();
-        let mut out = format!("{issued:x}.");
+        let mut out = format!("{issued:x}.{serial:x}.");
         for b in &digest[..16] {
             let _ = write!(out, "{b:02x}");
         }
@@ -153,7 +176,10 @@ impl DigestServer {
 
     /// A `WWW-Authenticate` / `Proxy-Authenticate` value offering `algorithm`.
     pub fn challenge(&self, now_s: u64, algorithm: Algorithm, stale: bool) -> String {
-        let nonce = self.sign(now_s);
+        let serial = self
+            .serial
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nonce = self.sign(now_s, serial);
         let stale = if stale { ", stale=true" } else { "" };
         format!(
             "Digest realm=\"{}\", nonce=\"{nonce}\", algorithm={}, qop=\"auth\"{stale}",
@@ -191,11 +217,14 @@ impl DigestServer {
             None => Algorithm::Md5,
             Some(a) => Algorithm::from_name(&a).ok_or(AuthError::UnsupportedAlgorithm)?,
         };
-        let issued = nonce
-            .split_once('.')
-            .and_then(|(t, _)| u64::from_str_radix(t, 16).ok())
-            .ok_or(AuthError::BadNonce)?;
-        if self.sign(issued) != nonce {
+        let mut parts = nonce.splitn(3, '.');
+        let (Some(issued), Some(serial)) = (
+            parts.next().and_then(|t| u64::from_str_radix(t, 16).ok()),
+            parts.next().and_then(|t| u64::from_str_radix(t, 16).ok()),
+        ) else {
+            return Err(AuthError::BadNonce);
+        };
+        if !constant_time_eq(self.sign(issued, serial).as_bytes(), nonce.as_bytes()) {
             return Err(AuthError::BadNonce);
         }
         if now_s.saturating_sub(issued) > self.nonce_ttl || issued > now_s.saturating_add(60) {

@@ -218,3 +218,42 @@ fn failures_block_a_source_and_a_user_for_a_while() {
     );
     limiter.succeeded("1001");
 }
+
+#[test]
+fn phones_challenged_in_the_same_second_each_authenticate() {
+    // Two phones, one second, one server: each gets a nonce of its own, so each one's first
+    // request (nc=00000001) is accepted and neither looks like a replay of the other.
+    let mut server = DigestServer::new("bnpt.example", [7u8; 32], 300);
+    let now = 1_800_000_000;
+    let first = server.challenge(now, Algorithm::Md5, false);
+    let second = server.challenge(now, Algorithm::Md5, false);
+    assert_ne!(first, second, "every challenge has its own nonce");
+    let lookup = |user: &str, alg: Algorithm| Some(ha1(alg, user, "bnpt.example", "rahasia"));
+    for (user, text) in [("1001", &first), ("1002", &second)] {
+        let challenge_bytes = challenge_of(text);
+        let challenge_msg = Message::parse(&challenge_bytes).unwrap();
+        let challenge = challenge_msg.www_authenticate().next().unwrap();
+        let answer = authorize(
+            &challenge,
+            "REGISTER",
+            "sip:bnpt.example",
+            user,
+            "rahasia",
+            "abc123",
+            1,
+        )
+        .unwrap();
+        let req_bytes = register(&answer);
+        let req = Message::parse(&req_bytes).unwrap();
+        assert_eq!(
+            server.verify(
+                &req.authorization().next().unwrap(),
+                "REGISTER",
+                now,
+                lookup
+            ),
+            Ok(user.to_owned()),
+            "{user}"
+        );
+    }
+}
