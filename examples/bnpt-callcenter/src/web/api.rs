@@ -5,56 +5,67 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 
 use super::auth::{Auth, refuse};
 use super::{AppState, error};
 use crate::accounts::Capability;
 
-/// The API's routes (nested under `/api/v1`).
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/me", get(super::auth::me))
-        .route("/realtime", get(realtime))
-        .route("/realtime/stream", get(super::live::realtime_events))
-        .route("/reports/intervals", get(intervals))
-        .route("/reports/agents", get(agent_report))
-        .route("/reports/agent-sessions", get(agent_sessions))
-        .route("/reports/custom", get(super::custom_reports::run_api))
-        .route(
+/// The API's routes (nested under `/api/v1`): every path `openapi.json` describes, and no
+/// other (a test compares the two).
+pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/openapi.json", get(openapi)),
+        ("/me", get(super::auth::me)),
+        ("/realtime", get(realtime)),
+        ("/realtime/stream", get(super::live::realtime_events)),
+        ("/reports/intervals", get(intervals)),
+        ("/reports/agents", get(agent_report)),
+        ("/reports/agent-sessions", get(agent_sessions)),
+        ("/reports/custom", get(super::custom_reports::run_api)),
+        (
             "/reports/saved",
             get(super::custom_reports::list_api).post(super::custom_reports::save_api),
-        )
-        .route(
+        ),
+        (
             "/reports/saved/{id}",
             axum::routing::delete(super::custom_reports::delete_api),
-        )
-        .route("/callbacks", get(callbacks))
-        .route("/agents/{id}/state", post(super::pages::agent_state_api))
-        .route("/recordings", get(super::recordings::search_api))
-        .route("/recordings/{id}", get(super::recordings::get_api))
-        .route("/recordings/{id}/audio", get(super::recordings::audio))
-        .route(
+        ),
+        ("/callbacks", get(callbacks)),
+        ("/agents/{id}/state", post(super::pages::agent_state_api)),
+        ("/recordings", get(super::recordings::search_api)),
+        ("/recordings/{id}", get(super::recordings::get_api)),
+        ("/recordings/{id}/audio", get(super::recordings::audio)),
+        (
             "/tickets",
             get(super::tickets::list_api).post(super::tickets::create_api),
-        )
-        .route(
+        ),
+        (
             "/tickets/{id}",
             get(super::tickets::get_api).patch(super::tickets::update_api),
-        )
-        .route("/tickets/{id}/dispatch", post(super::tickets::dispatch_api))
-        .route("/contacts/{number}", get(super::tickets::contact_api))
-        .route(
+        ),
+        ("/tickets/{id}/dispatch", post(super::tickets::dispatch_api)),
+        ("/contacts/{number}", get(super::tickets::contact_api)),
+        (
             "/users",
             get(super::users::list_api).post(super::users::create_api),
-        )
-        .route(
+        ),
+        (
             "/users/{id}",
             axum::routing::patch(super::users::update_api),
-        )
-        .route("/audit", get(super::users::audit_api))
+        ),
+        ("/audit", get(super::users::audit_api)),
+    ]
+}
+
+/// The API's router (nested under `/api/v1`).
+pub(crate) fn router() -> Router<AppState> {
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
 }
 
 /// The API's description, `openapi.json` in the crate.
@@ -191,5 +202,25 @@ async fn callbacks(State(state): State<AppState>, Auth(p): Auth) -> Response {
             Json(serde_json::json!({ "callbacks": list })).into_response()
         }
         Err(e) => super::unavailable("database", &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_in_openapi_json_and_every_path_there_is_routed() {
+        let spec: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        let mut documented: Vec<&str> = spec["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut routed: Vec<&str> = routes().into_iter().map(|(p, _)| p).collect();
+        documented.sort_unstable();
+        routed.sort_unstable();
+        assert_eq!(routed, documented);
     }
 }
