@@ -231,14 +231,7 @@ async fn create(state: &AppState, actor: &str, t: &NewTicket) -> Result<i64, Ref
     .execute(&mut *tx)
     .await?
     .last_insert_rowid();
-    sqlx::query(
-        "INSERT INTO ticket_events (ticket_id, at_ms, actor, what) VALUES (?, ?, ?, 'created')",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(actor)
-    .execute(&mut *tx)
-    .await?;
+    record(&mut tx, id, now, actor, &["created".to_owned()]).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -328,12 +321,27 @@ async fn update(
     if changes.is_empty() {
         return Err(bad("nothing to change: give status, assigned_to or note"));
     }
+    record(&mut tx, id, now, actor, &changes).await?;
+    tx.commit().await?;
+    load(state, id)
+        .await?
+        .ok_or_else(|| Refusal(StatusCode::NOT_FOUND, "no such ticket".to_owned()))
+}
+
+/// Adds `whats` to a ticket's history and marks it updated, inside `tx`.
+async fn record(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    id: i64,
+    now: i64,
+    actor: &str,
+    whats: &[String],
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE tickets SET updated_ms = ? WHERE id = ?")
         .bind(now)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    for what in &changes {
+    for what in whats {
         sqlx::query(
             "INSERT INTO ticket_events (ticket_id, at_ms, actor, what) VALUES (?, ?, ?, ?)",
         )
@@ -341,13 +349,10 @@ async fn update(
         .bind(now)
         .bind(actor)
         .bind(what)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    tx.commit().await?;
-    load(state, id)
-        .await?
-        .ok_or_else(|| Refusal(StatusCode::NOT_FOUND, "no such ticket".to_owned()))
+    Ok(())
 }
 
 /// Sends a ticket to the back office on every configured channel and records each outcome in
@@ -368,28 +373,18 @@ async fn dispatch(
     };
     let outcomes = state.dispatcher.send(&ticket, now_ms() / 1000).await;
     let now = now_ms();
+    let whats: Vec<String> = outcomes
+        .iter()
+        .map(|o| {
+            if o.ok {
+                format!("dispatched by {}: {}", o.channel, o.detail)
+            } else {
+                format!("dispatch by {} failed: {}", o.channel, o.detail)
+            }
+        })
+        .collect();
     let mut tx = state.store.pool().begin().await?;
-    for o in &outcomes {
-        let what = if o.ok {
-            format!("dispatched by {}: {}", o.channel, o.detail)
-        } else {
-            format!("dispatch by {} failed: {}", o.channel, o.detail)
-        };
-        sqlx::query(
-            "INSERT INTO ticket_events (ticket_id, at_ms, actor, what) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(now)
-        .bind(actor)
-        .bind(what)
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query("UPDATE tickets SET updated_ms = ? WHERE id = ?")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    record(&mut tx, id, now, actor, &whats).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
