@@ -103,6 +103,18 @@ fn default_retries() -> u32 {
 }
 
 impl Node {
+    /// The prompt this node plays, if any.
+    fn prompt(&self) -> Option<&str> {
+        match self {
+            Self::Announce { prompt, .. }
+            | Self::Menu { prompt, .. }
+            | Self::Voicemail { prompt, .. }
+            | Self::Callback { prompt } => Some(prompt),
+            Self::Hangup { prompt } => prompt.as_deref(),
+            Self::TimeCondition { .. } | Self::Queue { .. } => None,
+        }
+    }
+
     fn successors(&self) -> Vec<&str> {
         match self {
             Self::Announce { next, .. } => vec![next],
@@ -194,6 +206,12 @@ impl Flow {
         })?;
         flow.check()?;
         Ok(flow)
+    }
+
+    /// Every prompt the flow can play, each once, in name order (for loading them up front).
+    pub fn prompts(&self) -> Vec<&str> {
+        let names: BTreeSet<&str> = self.nodes.values().filter_map(Node::prompt).collect();
+        names.into_iter().collect()
     }
 
     /// Checks references, keys and exits.

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::sqlite::SqlitePool;
 
+use crate::secrets::hex;
 use crate::sync::lock;
 
 /// A session lasts this long after its last request.
@@ -178,19 +179,10 @@ pub(crate) struct Accounts {
     decoy: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 /// 32 random bytes, hex.
 fn random_token() -> Result<String, AccountError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|_| AccountError::Random)?;
-    Ok(hex(&bytes))
+    let key = crate::secrets::random_key().map_err(|_| AccountError::Random)?;
+    Ok(hex(&key))
 }
 
 fn token_sha256(token: &str) -> String {

@@ -308,9 +308,8 @@ async fn start_calls(
     let survey =
         prompts::load(&prompts_dir, prompts::SURVEY).map_err(|e| RunError::Calls(e.to_string()))?;
     let mut flows = std::collections::HashMap::new();
-    let mut texts = Vec::new();
     for did in &config.raw.dids {
-        let (flow, text) = crate::ivr::did_flow(did, &config.office_hours)
+        let flow = crate::ivr::did_flow(did, &config.office_hours)
             .map_err(|e| RunError::Calls(e.to_string()))?;
         info!(
             did = did.number.as_str(),
@@ -318,11 +317,12 @@ async fn start_calls(
             "call flow loaded"
         );
         flows.insert(did.number.as_str().to_owned(), Arc::new(flow));
-        texts.push((did.number.as_str().to_owned(), text));
     }
     let flow_prompts = crate::ivr::load_prompts(
         &prompts_dir,
-        texts.iter().map(|(n, t)| (n.as_str(), t.as_str())),
+        flows
+            .iter()
+            .map(|(did, flow)| (did.as_str(), flow.as_ref())),
     )
     .map_err(|e| RunError::Calls(e.to_string()))?;
     let dids = config

@@ -55,47 +55,26 @@ pub(crate) enum IvrError {
 /// Every prompt a flow names, loaded.
 pub(crate) type Prompts = HashMap<String, Arc<[i16]>>;
 
-/// The prompt names `flow` can play.
-pub(crate) fn prompt_names(flow_text: &str) -> Vec<String> {
-    // The flow's nodes carry `prompt = "…"`; a TOML walk finds them without knowing the types.
-    let Ok(value) = flow_text.parse::<toml::Table>() else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = value
-        .get("nodes")
-        .and_then(|n| n.as_table())
-        .into_iter()
-        .flat_map(|nodes| nodes.values())
-        .filter_map(|node| node.get("prompt").and_then(|p| p.as_str()))
-        .map(str::to_owned)
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-}
-
 /// Parses and checks a flow (`name` is for messages); `queue` fills `{queue}`.
-pub(crate) fn load_flow(name: &str, text: &str, queue: &str) -> Result<(Flow, String), IvrError> {
-    let text = text.replace("{queue}", queue);
-    let flow = Flow::from_toml(&text).map_err(|source| IvrError::Flow {
+pub(crate) fn load_flow(name: &str, text: &str, queue: &str) -> Result<Flow, IvrError> {
+    Flow::from_toml(&text.replace("{queue}", queue)).map_err(|source| IvrError::Flow {
         name: name.to_owned(),
         source,
-    })?;
-    Ok((flow, text))
+    })
 }
 
 /// The call flow of a DID: its own file, or the built-in flow with its queue; checked against
-/// the office-hours calendar. Returns the flow and its text (for the prompt names).
+/// the office-hours calendar.
 pub(crate) fn did_flow(
     did: &crate::config::DidConfig,
     office_hours: &OfficeHours,
-) -> Result<(Flow, String), IvrError> {
+) -> Result<Flow, IvrError> {
     let name = did.number.as_str();
     let text = match &did.flow {
         Some(path) => read_flow(name, path)?,
         None => DEFAULT_FLOW.to_owned(),
     };
-    let (flow, text) = load_flow(name, &text, did.queue.as_str())?;
+    let flow = load_flow(name, &text, did.queue.as_str())?;
     let mut calendars = BTreeMap::new();
     calendars.insert(OFFICE.to_owned(), office_hours.clone());
     flow.check_calendars(&calendars)
@@ -103,21 +82,22 @@ pub(crate) fn did_flow(
             name: name.to_owned(),
             source,
         })?;
-    Ok((flow, text))
+    Ok(flow)
 }
 
 /// Loads every prompt the flows name from `folder` (`NAME.wav`); `beep` is built in when no
 /// file is there.
 pub(crate) fn load_prompts<'a>(
     folder: &Path,
-    flows: impl IntoIterator<Item = (&'a str, &'a str)>,
+    flows: impl IntoIterator<Item = (&'a str, &'a Flow)>,
 ) -> Result<Prompts, IvrError> {
     let mut prompts = Prompts::new();
-    for (flow_name, text) in flows {
-        for name in prompt_names(text) {
-            if prompts.contains_key(&name) {
+    for (flow_name, flow) in flows {
+        for name in flow.prompts() {
+            if prompts.contains_key(name) {
                 continue;
             }
+            let name = name.to_owned();
             let file = format!("{name}.wav");
             let samples = if !folder.join(&file).exists() && name == "beep" {
                 crate::prompts::beep()
@@ -346,12 +326,12 @@ mod tests {
         OfficeHours::weekdays("Asia/Jakarta", "08:00-17:00").unwrap()
     }
 
-    fn prompts(flow: &str) -> Arc<Prompts> {
+    fn prompts(flow: &Flow) -> Arc<Prompts> {
         // 40 ms of silence each: two ticks.
         Arc::new(
-            prompt_names(flow)
+            flow.prompts()
                 .into_iter()
-                .map(|n| (n, Arc::from(vec![0i16; 320])))
+                .map(|n| (n.to_owned(), Arc::from(vec![0i16; 320])))
                 .collect(),
         )
     }
@@ -382,16 +362,18 @@ mod tests {
     const CLOSED: &str = "2026-11-29T03:00:00Z"; // Sunday
 
     fn start(at: &str) -> (Ivr, Instant, Timestamp, Step) {
-        let (flow, text) = load_flow("default", DEFAULT_FLOW, "pengaduan").unwrap();
+        let flow = load_flow("default", DEFAULT_FLOW, "pengaduan").unwrap();
         let wall: Timestamp = at.parse().unwrap();
         let now = Instant::now();
-        let (ivr, step) = Ivr::start(Arc::new(flow), prompts(&text), &office(), wall, now);
+        let prompts = prompts(&flow);
+        let (ivr, step) = Ivr::start(Arc::new(flow), prompts, &office(), wall, now);
         (ivr, now, wall, step)
     }
 
     #[test]
     fn the_default_flow_names_its_prompts() {
-        let names = prompt_names(DEFAULT_FLOW);
+        let flow = load_flow("default", DEFAULT_FLOW, "pengaduan").unwrap();
+        let names = flow.prompts();
         for p in [
             "welcome",
             "menu",
@@ -400,7 +382,7 @@ mod tests {
             "after_hours",
             "callback",
         ] {
-            assert!(names.iter().any(|n| n == p), "{p} in {names:?}");
+            assert!(names.contains(&p), "{p} in {names:?}");
         }
     }
 

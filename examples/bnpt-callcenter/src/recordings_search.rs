@@ -31,19 +31,24 @@ pub(crate) enum SearchError {
     },
 }
 
-/// An RFC 3339 time, or midnight of a date in WIB (the call center's zone), as Unix ms.
-fn time_ms(name: &'static str, value: &str) -> Result<i64, SearchError> {
+/// An RFC 3339 time, or midnight of a date in WIB (the call center's zone) — the midnight that
+/// ends the date when `day_end` — as Unix ms; `None` if it is neither (shared with the web
+/// side's search).
+pub(crate) fn wib_time_ms(value: &str, day_end: bool) -> Option<i64> {
     if let Ok(t) = value.parse::<Timestamp>() {
-        return Ok(t.as_millisecond());
+        return Some(t.as_millisecond());
     }
-    let bad = || SearchError::Time {
+    let date: Date = value.parse().ok()?;
+    let date = if day_end { date.tomorrow().ok()? } else { date };
+    let zone = TimeZone::get("Asia/Jakarta").ok()?;
+    Some(date.to_zoned(zone).ok()?.timestamp().as_millisecond())
+}
+
+fn time_ms(name: &'static str, value: &str) -> Result<i64, SearchError> {
+    wib_time_ms(value, false).ok_or_else(|| SearchError::Time {
         name,
         value: value.to_owned(),
-    };
-    let date: Date = value.parse().map_err(|_| bad())?;
-    let zone = TimeZone::get("Asia/Jakarta").map_err(|_| bad())?;
-    let zoned = date.to_zoned(zone).map_err(|_| bad())?;
-    Ok(zoned.timestamp().as_millisecond())
+    })
 }
 
 fn row_json(r: &RecordingRow) -> serde_json::Value {

@@ -68,7 +68,18 @@ fn random_string(alphabet: &[u8], len: usize) -> Result<String, SecretsError> {
     Ok(out)
 }
 
-/// 32 random bytes (the digest nonce key).
+/// `bytes` as lower-case hex (tokens, digests, signatures).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// 32 random bytes (the digest nonce key, session tokens).
 pub(crate) fn random_key() -> Result<[u8; 32], SecretsError> {
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|_| SecretsError::Random)?;

@@ -117,7 +117,17 @@ fn parse_request(text: &str) -> Result<Request, String> {
             _ => {}
         }
     }
-    r.def.metrics.dedup();
+    // Each metric once, in the order first asked (a query repeating one is not a bigger report).
+    let mut seen = Vec::with_capacity(METRICS.len());
+    r.def.metrics.retain(|m| {
+        let first = !seen.contains(m);
+        if first {
+            seen.push(m.clone());
+        }
+        first
+    });
+    r.def.queues.sort();
+    r.def.queues.dedup();
     Ok(r)
 }
 
@@ -656,6 +666,12 @@ mod tests {
         assert!(r.def.by_queue);
         assert_eq!(r.range.from.as_deref(), Some("2026-11-30"));
         assert!(parse_request("saved=x").is_err());
+        let repeated = parse_request("metrics=offered,answered,offered&metrics=offered").unwrap();
+        assert_eq!(
+            repeated.def.metrics,
+            ["offered", "answered"],
+            "each metric once"
+        );
         let queues = [("pengaduan".to_owned(), "P".to_owned())];
         let mut bad = r.def.clone();
         bad.metrics.push("happiness".into());

@@ -41,22 +41,8 @@ fn nonempty(v: Option<&String>) -> Option<&str> {
 
 /// Unix ms of an RFC 3339 time, or of midnight WIB starting a date (`end`: the next midnight).
 fn time_ms(name: &str, v: &str, end: bool) -> Result<i64, String> {
-    if let Ok(t) = v.parse::<jiff::Timestamp>() {
-        return Ok(t.as_millisecond());
-    }
-    let bad = || format!("{name} must be a date (YYYY-MM-DD) or an RFC 3339 time, not {v:?}");
-    let date: jiff::civil::Date = v.parse().map_err(|_| bad())?;
-    let date = if end {
-        date.tomorrow().map_err(|_| bad())?
-    } else {
-        date
-    };
-    let zone = jiff::tz::TimeZone::get("Asia/Jakarta").map_err(|_| bad())?;
-    Ok(date
-        .to_zoned(zone)
-        .map_err(|_| bad())?
-        .timestamp()
-        .as_millisecond())
+    crate::recordings_search::wib_time_ms(v, end)
+        .ok_or_else(|| format!("{name} must be a date (YYYY-MM-DD) or an RFC 3339 time, not {v:?}"))
 }
 
 fn search_of(f: &Filter) -> Result<Search, String> {

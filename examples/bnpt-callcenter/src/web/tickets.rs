@@ -22,6 +22,8 @@ use crate::accounts::Capability;
 /// A ticket's status.
 pub(crate) const STATUSES: [&str; 3] = ["open", "pending", "closed"];
 const MAX_TEXT: usize = 20_000;
+/// Largest total of a ticket's conversation notes.
+const MAX_NOTES: usize = 200_000;
 
 /// A new ticket, from the form or the API.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -307,6 +309,12 @@ async fn update(
     }
     if let Some(note) = u.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         let note = text_field("note", note, true)?;
+        // Notes only grow; a ticket's stay within bounds.
+        if before.notes.len() + note.len() > MAX_NOTES {
+            return Err(bad(format!(
+                "the ticket's notes would exceed {MAX_NOTES} bytes; close it and open a new one"
+            )));
+        }
         let stamped = format!("[{} {actor}] {note}", local(now));
         sqlx::query(
             "UPDATE tickets SET notes = CASE WHEN notes = '' THEN ? ELSE notes || char(10) || ? END WHERE id = ?",
