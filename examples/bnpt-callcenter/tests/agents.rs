@@ -18,34 +18,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{
-    Service, api_token, conformance, free_udp_port, own_scenario, secret, sipp, sipp_available,
-    sipp_run, wait_sipp,
+    Service, api_token, best_correlation, conformance, free_udp_port, own_scenario, secret, sipp,
+    sipp_available, sipp_run, wait_sipp,
 };
 use sqlx::Row;
-
-/// The best normalised cross-correlation of `b` against `a` delayed by 0..`max_lag` samples.
-fn best_correlation(a: &[i16], b: &[i16], max_lag: usize) -> (f64, usize) {
-    let mut best = (0.0, 0);
-    for lag in 0..max_lag {
-        let n = a.len().min(b.len().saturating_sub(lag));
-        let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
-        for i in 0..n {
-            let (x, y) = (f64::from(a[i]), f64::from(b[i + lag]));
-            ab += x * y;
-            aa += x * x;
-            bb += y * y;
-        }
-        let c = if aa > 0.0 && bb > 0.0 {
-            ab / (aa * bb).sqrt()
-        } else {
-            0.0
-        };
-        if c > best.0 {
-            best = (c, lag);
-        }
-    }
-    best
-}
 
 /// Starts a SIPp phone for `agent` answering one call with `scenario` (extra SIPp arguments
 /// in `extra`), registers it with the agent's password, and returns it with the agent's PIN.

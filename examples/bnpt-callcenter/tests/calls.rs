@@ -21,16 +21,10 @@ use sqlx::Row;
 
 /// A stereo 16-bit WAV as (left, right).
 fn channels(path: &Path) -> (Vec<i16>, Vec<i16>) {
-    let bytes = std::fs::read(path).unwrap();
-    let (format, data) = sambung_media::wav::read(&bytes).unwrap();
-    assert_eq!((format.channels, format.sample_rate), (2, 8000));
-    let samples: Vec<i16> = data
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect();
-    let left = samples.iter().step_by(2).copied().collect();
-    let right = samples.iter().skip(1).step_by(2).copied().collect();
-    (left, right)
+    let mut c = common::wav_channels(path);
+    assert_eq!(c.len(), 2);
+    let right = c.pop().unwrap();
+    (c.pop().unwrap(), right)
 }
 
 fn rms(x: &[i16]) -> f64 {

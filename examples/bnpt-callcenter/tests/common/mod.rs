@@ -502,3 +502,61 @@ pub fn query(db: &Path, sql: &str) -> Vec<sqlx::sqlite::SqliteRow> {
         rows
     })
 }
+
+/// A 16-bit WAV's samples, one `Vec` per channel.
+pub fn wav_channels(path: &Path) -> Vec<Vec<i16>> {
+    let bytes = std::fs::read(path).unwrap();
+    let (format, data) = sambung_media::wav::read(&bytes).unwrap();
+    let n = usize::from(format.channels.max(1));
+    let samples: Vec<i16> = data
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    (0..n)
+        .map(|c| samples.iter().skip(c).step_by(n).copied().collect())
+        .collect()
+}
+
+/// The normalised cross-correlation of `a` with `b` starting `lag` samples later.
+pub fn correlation_at(a: &[i16], b: &[i16], lag: usize) -> f64 {
+    let n = a.len().min(b.len().saturating_sub(lag));
+    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for i in 0..n {
+        let (x, y) = (f64::from(a[i]), f64::from(b[i + lag]));
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    if aa > 0.0 && bb > 0.0 {
+        ab / (aa * bb).sqrt()
+    } else {
+        0.0
+    }
+}
+
+/// The best normalised cross-correlation of `b` against `a` delayed by 0..`max_lag` samples.
+pub fn best_correlation(a: &[i16], b: &[i16], max_lag: usize) -> (f64, usize) {
+    (0..max_lag)
+        .map(|lag| (correlation_at(a, b, lag), lag))
+        .fold((0.0, 0), |best, c| if c.0 > best.0 { c } else { best })
+}
+
+/// Where `needle` best fits inside `haystack`: (correlation, offset). A coarse search over
+/// 8-sample averages, then a fine one around the best coarse offset.
+pub fn find_audio(haystack: &[i16], needle: &[i16]) -> (f64, usize) {
+    const STEP: usize = 8;
+    let shrink = |x: &[i16]| -> Vec<i16> {
+        x.chunks_exact(STEP)
+            .map(|c| {
+                let sum: i32 = c.iter().map(|&s| i32::from(s)).sum();
+                i16::try_from(sum / 8).unwrap()
+            })
+            .collect()
+    };
+    let (h, n) = (shrink(haystack), shrink(needle));
+    let lags = h.len().saturating_sub(n.len()) + 1;
+    let (_, coarse) = best_correlation(&n, &h, lags);
+    let from = (coarse * STEP).saturating_sub(2 * STEP);
+    let (c, fine) = best_correlation(needle, &haystack[from..], 4 * STEP);
+    (c, from + fine)
+}
