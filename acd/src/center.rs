@@ -205,6 +205,56 @@ mod tests {
     }
 
     #[test]
+    fn hold_time_is_counted_apart_from_talk_and_hold_twice_is_one_hold() {
+        let origin_wall: Timestamp = "2026-11-28T01:00:00Z".parse().unwrap();
+        let t0 =
+            sambung_core::clock::Clock::now(&sambung_core::clock::SimulatedClock::new(origin_wall));
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut c = Center::new(AcdConfig::default(), CmsConfig::default(), t0, origin_wall);
+        let q = QueueId::new("q").unwrap();
+        let a = AgentId::new("1001").unwrap();
+        let call = CallId::new(1);
+        c.add_queue(QueueConfig::new(q.clone(), Strategy::Linear));
+        let login = Input::AgentLogin {
+            agent: a.clone(),
+            queues: vec![q.clone()],
+        };
+        c.handle(t0, login).unwrap();
+        c.handle(t0, Input::AgentReady { agent: a.clone() })
+            .unwrap();
+        // Not connected yet: a hold is refused.
+        assert!(c.handle(t0, Input::Hold { call, held: true }).is_err());
+        let arrived = Input::CallArrived {
+            call,
+            queue: q.clone(),
+            priority: 0,
+        };
+        c.handle(t0, arrived).unwrap();
+        let answered = Input::OfferAnswered {
+            call,
+            agent: a.clone(),
+        };
+        c.handle(at(1), answered).unwrap();
+        c.handle(at(11), Input::Hold { call, held: true }).unwrap();
+        c.handle(at(12), Input::Hold { call, held: true }).unwrap();
+        assert_eq!(
+            c.acd().agent_status(&a),
+            Some(&crate::scheduler::AgentStatus::OnHold(call))
+        );
+        // Not ready or logged out while a caller is on hold: refused.
+        assert!(
+            c.handle(at(13), Input::AgentLogout { agent: a.clone() })
+                .is_err()
+        );
+        c.handle(at(41), Input::Hold { call, held: false }).unwrap();
+        c.handle(at(46), Input::CallEnded { call }).unwrap();
+        let times = c.cms().agent(&a, at(46)).unwrap();
+        assert_eq!(times.talk, Duration::from_secs(15));
+        assert_eq!(times.hold, Duration::from_secs(30));
+        assert_eq!(times.calls, 1);
+    }
+
+    #[test]
     fn a_journal_replayed_into_a_new_center_gives_the_same_figures() {
         let origin_wall: Timestamp = "2026-11-28T01:00:00Z".parse().unwrap();
         let t0 =

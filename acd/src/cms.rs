@@ -136,8 +136,10 @@ pub struct AgentTimes {
     pub available: Duration,
     /// Ringing.
     pub ringing: Duration,
-    /// On ACD calls.
+    /// On ACD calls, talking (hold not included).
     pub talk: Duration,
+    /// On ACD calls with the caller on hold.
+    pub hold: Duration,
     /// On direct calls.
     pub direct: Duration,
     /// After-call work.
@@ -351,6 +353,7 @@ fn add_state(t: &mut AgentTimes, state: &AgentState, d: Duration) {
         AgentState::Available => t.available += d,
         AgentState::Ringing => t.ringing += d,
         AgentState::OnAcdCall => t.talk += d,
+        AgentState::OnHold => t.hold += d,
         AgentState::OnDirectCall => t.direct += d,
         AgentState::AfterCallWork => t.after_call_work += d,
         AgentState::NotReady { reason } => *t.not_ready.entry(reason.to_string()).or_default() += d,

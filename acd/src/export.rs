@@ -19,7 +19,7 @@ use crate::cms::Cms;
 pub const QUEUE_COLUMNS: &str = "interval_start,queue,offered,answered,answered_within_threshold,abandoned,short_abandoned,overflowed,timed_out,rejected,service_level,abandon_rate,asa_s";
 
 /// The header line of [`agent_intervals_csv`].
-pub const AGENT_COLUMNS: &str = "interval_start,agent,staffed_s,available_s,ringing_s,talk_s,direct_s,after_call_work_s,not_ready_s,calls";
+pub const AGENT_COLUMNS: &str = "interval_start,agent,staffed_s,available_s,ringing_s,talk_s,direct_s,after_call_work_s,not_ready_s,calls,hold_s";
 
 fn start(unix_s: i64) -> String {
     Timestamp::from_second(unix_s).map_or_else(|_| unix_s.to_string(), |t| t.to_string())
@@ -66,7 +66,7 @@ pub fn agent_intervals_csv(cms: &Cms, from: i64, to: i64, out: &mut impl Write) 
     {
         writeln!(
             out,
-            "{},{agent},{},{},{},{},{},{},{},{}",
+            "{},{agent},{},{},{},{},{},{},{},{},{}",
             start(at),
             secs(t.staffed),
             secs(t.available),
@@ -76,6 +76,7 @@ pub fn agent_intervals_csv(cms: &Cms, from: i64, to: i64, out: &mut impl Write) 
             secs(t.after_call_work),
             secs(t.not_ready.values().sum()),
             t.calls,
+            secs(t.hold),
         )?;
     }
     Ok(())

@@ -164,6 +164,13 @@ pub enum Input {
         /// The call.
         call: CallId,
     },
+    /// The agent put a connected call on hold (`held`), or took it off hold.
+    Hold {
+        /// The call.
+        call: CallId,
+        /// On hold from now, or not.
+        held: bool,
+    },
     /// An agent logs in (free seating: `extension` is the phone they sit at).
     AgentLogin {
         /// The agent.
@@ -257,6 +264,8 @@ pub enum AgentStatus {
     Ringing(CallId),
     /// On an ACD call.
     OnCall(CallId),
+    /// On an ACD call, with the caller on hold.
+    OnHold(CallId),
     /// After-call work until the instant given.
     WrapUp(Instant),
     /// Not ready.
@@ -473,6 +482,7 @@ impl Acd {
             AgentStatus::Available => AgentState::Available,
             AgentStatus::Ringing(_) => AgentState::Ringing,
             AgentStatus::OnCall(_) => AgentState::OnAcdCall,
+            AgentStatus::OnHold(_) => AgentState::OnHold,
             AgentStatus::WrapUp(_) => AgentState::AfterCallWork,
             AgentStatus::NotReady(reason) => AgentState::NotReady {
                 reason: reason.clone(),
@@ -632,6 +642,24 @@ impl Acd {
                 self.offer_failed(now, call, &agent);
                 Ok(())
             }
+            Input::Hold { call, held } => {
+                let c = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
+                let CallState::Connected { agent, .. } = c.state.clone() else {
+                    return Err(AcdError::WrongState {
+                        what: "a hold of a call not connected",
+                    });
+                };
+                let status = if held {
+                    AgentStatus::OnHold(call)
+                } else {
+                    AgentStatus::OnCall(call)
+                };
+                // Hold twice is one hold: a phone may repeat its re-INVITE.
+                if self.agents.get(&agent).is_some_and(|a| a.status != status) {
+                    self.set_agent(now, &agent, status);
+                }
+                Ok(())
+            }
             Input::CallEnded { call } => {
                 let c = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
                 let CallState::Connected { agent, since } = c.state.clone() else {
@@ -712,7 +740,7 @@ impl Acd {
                     .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
                 let queues = a.queues.clone();
                 match a.status.clone() {
-                    AgentStatus::OnCall(_) => {
+                    AgentStatus::OnCall(_) | AgentStatus::OnHold(_) => {
                         return Err(AcdError::WrongState {
                             what: "a logout during a call",
                         });
@@ -771,7 +799,7 @@ impl Acd {
                     .get(&agent)
                     .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
                 match a.status.clone() {
-                    AgentStatus::OnCall(_) => Err(AcdError::WrongState {
+                    AgentStatus::OnCall(_) | AgentStatus::OnHold(_) => Err(AcdError::WrongState {
                         what: "not ready during a call",
                     }),
                     AgentStatus::Ringing(call) => {

@@ -365,7 +365,7 @@ fn interval_reports_export_as_csv() {
     // The first interval holds 8 s ringing, 100 s talk, 30 s wrap-up, then available time.
     assert_eq!(
         lines[1],
-        "2026-11-30T01:00:00Z,1001,900.000,762.000,8.000,100.000,0.000,30.000,0.000,1"
+        "2026-11-30T01:00:00Z,1001,900.000,762.000,8.000,100.000,0.000,30.000,0.000,1,0.000"
     );
     // Rows for other ranges are left out.
     let mut out = Vec::new();

@@ -138,6 +138,8 @@ pub enum AgentState {
     Ringing,
     /// On an ACD call.
     OnAcdCall,
+    /// On an ACD call with the caller on hold.
+    OnHold,
     /// On a direct (non-ACD) call.
     OnDirectCall,
     /// Wrap-up after a call.

@@ -42,6 +42,7 @@ pub mod headers;
 pub mod message;
 pub mod owned;
 pub mod registrar;
+mod reoffer;
 #[cfg(feature = "report")]
 pub mod report;
 mod scan;

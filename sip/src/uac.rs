@@ -61,6 +61,21 @@ pub enum OutgoingEvent {
     RemoteHangup,
     /// Our BYE was answered (or went unanswered).
     LocalHangup,
+    /// The peer sent a new offer (re-INVITE or UPDATE), answered at once with our same
+    /// media: `held` when it puts us on hold, and where it now wants audio, if it says.
+    Reoffered {
+        /// On hold from now (false: taken off hold, or never on it).
+        held: bool,
+        /// The peer's new RTP address.
+        remote: Option<std::net::SocketAddr>,
+    },
+    /// The peer asks us to transfer the call (REFER, RFC 3515), answered `202 Accepted`:
+    /// the `Refer-To` URI (with any `?Replaces=` of an attended transfer, RFC 3891). Report
+    /// how it goes with [`OutgoingCall::notify_refer`].
+    Referred {
+        /// The `Refer-To` URI, without angle brackets.
+        target: String,
+    },
 }
 
 /// What the call gives its driver.
@@ -85,6 +100,14 @@ pub struct OutgoingCall {
     ending: Option<ClientTransaction>,
     dialog: Option<Dialog>,
     ack: Option<Vec<u8>>,
+    /// Our SDP (the INVITE's offer, then each answer to a re-offer).
+    sdp: String,
+    /// Our Contact, for target refreshes and NOTIFY.
+    contact: String,
+    /// The CSeq of the last re-INVITE and our answer, for its retransmissions.
+    reinvite: Option<(u32, Vec<u8>)>,
+    /// NOTIFYs of a transfer's progress in flight.
+    notifies: Vec<ClientTransaction>,
     out: VecDeque<OutgoingOutput>,
 }
 
@@ -99,6 +122,14 @@ impl OutgoingCall {
         now: Instant,
     ) -> Result<Self, ParseError> {
         let tx = ClientTransaction::new(invite.clone(), reliable, timers, now)?;
+        let (sdp, contact) = {
+            let m = Message::parse(&invite)?;
+            let contact = m
+                .header(HeaderName::Contact)
+                .map(|h| h.value().into_owned())
+                .unwrap_or_default();
+            (String::from_utf8_lossy(m.body()).into_owned(), contact)
+        };
         let mut call = Self {
             invite,
             via: via.to_owned(),
@@ -109,6 +140,10 @@ impl OutgoingCall {
             ending: None,
             dialog: None,
             ack: None,
+            sdp,
+            contact,
+            reinvite: None,
+            notifies: Vec::new(),
             out: VecDeque::new(),
         };
         call.drain(now);
@@ -141,6 +176,7 @@ impl OutgoingCall {
                 .and_then(ClientTransaction::poll_timeout),
         ]
         .into_iter()
+        .chain(self.notifies.iter().map(ClientTransaction::poll_timeout))
         .flatten()
         .min()
     }
@@ -197,6 +233,24 @@ impl OutgoingCall {
             self.ending = None;
             self.end(OutgoingEvent::LocalHangup);
         }
+        let mut sent = Vec::new();
+        self.notifies.retain_mut(|tx| {
+            let mut done = false;
+            while let Some(o) = tx.poll_output() {
+                match o {
+                    Output::Send(b) => sent.push(b),
+                    Output::PassUp(r) => {
+                        done |= Message::parse(&r)
+                            .ok()
+                            .and_then(|m| m.status())
+                            .is_some_and(|s| s >= 200);
+                    }
+                    Output::Timeout | Output::Terminated => done = true,
+                }
+            }
+            !done
+        });
+        self.out.extend(sent.into_iter().map(OutgoingOutput::Send));
     }
 
     fn on_invite_response(&mut self, bytes: &[u8], now: Instant) {
@@ -263,6 +317,11 @@ impl OutgoingCall {
                         tx.on_response(bytes, now);
                     }
                 }
+                "NOTIFY" => {
+                    for tx in &mut self.notifies {
+                        tx.on_response(bytes, now);
+                    }
+                }
                 _ => {
                     if let Some(tx) = self.ending.as_mut() {
                         tx.on_response(bytes, now);
@@ -272,33 +331,141 @@ impl OutgoingCall {
             self.drain(now);
             return;
         }
-        let status = match (&mut self.dialog, msg.method()) {
-            (Some(d), Method::Bye) => match d.on_request(&msg) {
-                Ok(()) => 200,
-                Err(e) => e.status(),
-            },
-            (Some(d), Method::Invite | Method::Update | Method::Info | Method::Options) => {
-                match d.on_request(&msg) {
-                    Ok(()) => 200,
-                    Err(e) => e.status(),
+        self.in_dialog(&msg);
+    }
+
+    /// A request from the peer inside the call.
+    fn in_dialog(&mut self, msg: &Message<'_>) {
+        let method = msg.method();
+        if method == Method::Ack {
+            return;
+        }
+        let Some(dialog) = self.dialog.as_mut() else {
+            self.respond(msg, 481, "Call/Transaction Does Not Exist", None);
+            return;
+        };
+        if method == Method::Invite
+            && let Some((seq, answer)) = &self.reinvite
+            && *seq == msg.cseq().seq()
+        {
+            // A retransmitted re-INVITE: our 200 was lost.
+            self.out.push_back(OutgoingOutput::Send(answer.clone()));
+            return;
+        }
+        if let Err(e) = dialog.on_request(msg) {
+            self.respond(msg, e.status(), "Refused", None);
+            return;
+        }
+        match method {
+            Method::Bye => {
+                self.respond(msg, 200, "OK", None);
+                self.ending = None;
+                self.end(OutgoingEvent::RemoteHangup);
+            }
+            Method::Invite | Method::Update if !msg.body().is_empty() => {
+                match crate::reoffer::answer(msg.body(), &self.sdp) {
+                    Ok(r) => {
+                        self.sdp = r.answer;
+                        let sdp = self.sdp.clone();
+                        self.respond(msg, 200, "OK", Some(&sdp));
+                        self.event(OutgoingEvent::Reoffered {
+                            held: r.held,
+                            remote: r.remote,
+                        });
+                    }
+                    Err(status) => self.respond(msg, status, "Not Acceptable Here", None),
                 }
             }
-            (Some(_), Method::Ack) => return,
-            _ => 481,
-        };
-        if let Ok(r) = MessageBuilder::response_to(
-            &msg,
-            status,
-            if status == 200 { "OK" } else { "Refused" },
-            None,
-        )
-        .build()
-        {
+            // A session refresh without an offer: ours goes in the 200.
+            Method::Invite => {
+                let sdp = self.sdp.clone();
+                self.respond(msg, 200, "OK", Some(&sdp));
+            }
+            Method::Update | Method::Info | Method::Options | Method::Notify => {
+                self.respond(msg, 200, "OK", None);
+            }
+            Method::Refer => {
+                let target = msg
+                    .header(HeaderName::ReferTo)
+                    .map(|h| h.value().trim().to_owned())
+                    .map(|v| {
+                        // `<uri>;params` or a bare URI.
+                        match v.strip_prefix('<').and_then(|r| r.split_once('>')) {
+                            Some((uri, _)) => uri.to_owned(),
+                            None => v,
+                        }
+                    })
+                    .filter(|t| !t.is_empty());
+                match target {
+                    Some(target) => {
+                        self.respond(msg, 202, "Accepted", None);
+                        self.event(OutgoingEvent::Referred { target });
+                    }
+                    None => self.respond(msg, 400, "Missing Refer-To", None),
+                }
+            }
+            _ => self.respond(msg, 405, "Method Not Allowed", None),
+        }
+    }
+
+    /// Answers a request of the peer; a 2xx to INVITE, UPDATE or REFER carries our Contact,
+    /// and `sdp` goes in the body.
+    fn respond(&mut self, msg: &Message<'_>, status: u16, reason: &str, sdp: Option<&str>) {
+        let mut b = MessageBuilder::response_to(msg, status, reason, None);
+        let refresh = matches!(
+            msg.method(),
+            Method::Invite | Method::Update | Method::Refer
+        );
+        if (200..300).contains(&status) && refresh && !self.contact.is_empty() {
+            b = b.header(HeaderName::Contact, &self.contact);
+        }
+        if let Some(sdp) = sdp {
+            b = b.body("application/sdp", sdp.as_bytes());
+        }
+        if let Ok(r) = b.build() {
+            if msg.method() == Method::Invite {
+                self.reinvite = Some((msg.cseq().seq(), r.clone()));
+            }
             self.out.push_back(OutgoingOutput::Send(r));
         }
-        if status == 200 && msg.method() == Method::Bye {
-            self.ending = None;
-            self.end(OutgoingEvent::RemoteHangup);
+    }
+
+    /// Tells the peer how the transfer it asked for goes (RFC 3515 §2.4.5): a NOTIFY with the
+    /// status line of the new call as `message/sipfrag` — `100 Trying` while it rings, then
+    /// its final status (`200 OK` when answered), which ends the implicit subscription.
+    pub fn notify_refer(&mut self, status: u16, reason: &str, now: Instant) {
+        let Some(dialog) = self.dialog.as_mut() else {
+            return;
+        };
+        let seq = dialog.local_seq + 1;
+        let state = if status < 200 {
+            "active;expires=60"
+        } else {
+            "terminated;reason=noresource"
+        };
+        let mut b = dialog
+            .request(Method::Notify)
+            .header(
+                HeaderName::Via,
+                format!("{};branch=z9hG4bK{}n{seq}", self.via, dialog.id.local_tag),
+            )
+            .header(HeaderName::MaxForwards, "70")
+            .header(HeaderName::Event, "refer")
+            .header(HeaderName::Other("Subscription-State"), state);
+        if !self.contact.is_empty() {
+            b = b.header(HeaderName::Contact, &self.contact);
+        }
+        let notify = b
+            .body(
+                "message/sipfrag;version=2.0",
+                format!("SIP/2.0 {status} {reason}\r\n"),
+            )
+            .build();
+        if let Ok(Ok(tx)) =
+            notify.map(|n| ClientTransaction::new(n, self.reliable, self.timers, now))
+        {
+            self.notifies.push(tx);
+            self.drain(now);
         }
     }
 
@@ -381,6 +548,9 @@ impl OutgoingCall {
         if let Some(tx) = self.ending.as_mut() {
             tx.on_timeout(now);
         }
+        for tx in &mut self.notifies {
+            tx.on_timeout(now);
+        }
         self.drain(now);
     }
 }
@@ -461,6 +631,130 @@ mod tests {
         let (sent, events) = drain(&mut call);
         assert_eq!(Message::parse(&sent[0]).unwrap().status(), Some(200));
         assert_eq!(events, [OutgoingEvent::RemoteHangup]);
+    }
+
+    /// A request from the agent's phone inside the call.
+    fn from_peer(method: &str, seq: u32, extra: &str, body: &str) -> Vec<u8> {
+        format!("{method} sip:1500112@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK{method}{seq}\r\nFrom: <sip:1001@127.0.0.1>;tag=ag\r\nTo: <sip:1500112@127.0.0.1>;tag=cc\r\nCall-ID: leg2\r\nCSeq: {seq} {method}\r\nContact: <sip:1001@127.0.0.1:5070>\r\n{extra}Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+    }
+
+    #[test]
+    fn hold_and_resume_from_the_peer_are_answered_with_our_media() {
+        let t = t0();
+        let ours = "v=0\r\no=sambung 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 8\r\na=sendrecv\r\n";
+        let invite = String::from_utf8_lossy(INVITE).replace(
+            "Content-Length: 0\r\n\r\n",
+            &format!(
+                "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{ours}",
+                ours.len()
+            ),
+        );
+        let mut call =
+            OutgoingCall::new(invite.into_bytes(), VIA, false, Timers::default(), t).unwrap();
+        call.on_message(&response(200, "INVITE", 1, ""), t);
+        drain(&mut call);
+        let hold = "v=0\r\no=- 5 6 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8\r\na=sendonly\r\n";
+        let reinvite = from_peer("INVITE", 2, "Content-Type: application/sdp\r\n", hold);
+        call.on_message(&reinvite, t);
+        let (sent, events) = drain(&mut call);
+        let ok = Message::parse(&sent[0]).unwrap();
+        assert_eq!(ok.status(), Some(200));
+        let body = String::from_utf8_lossy(ok.body()).into_owned();
+        assert!(
+            body.contains("a=recvonly") && body.contains("m=audio 30000"),
+            "{body}"
+        );
+        assert!(body.contains("o=sambung 1 2 "), "{body}");
+        assert_eq!(
+            events,
+            [OutgoingEvent::Reoffered {
+                held: true,
+                remote: Some("127.0.0.1:40000".parse().unwrap())
+            }]
+        );
+        // Its retransmission gets the same answer, and no second event.
+        call.on_message(&reinvite, t);
+        assert_eq!(drain(&mut call), (vec![sent[0].clone()], vec![]));
+        let resume = hold.replace("sendonly", "sendrecv");
+        call.on_message(
+            &from_peer("INVITE", 3, "Content-Type: application/sdp\r\n", &resume),
+            t,
+        );
+        let (sent, events) = drain(&mut call);
+        let body = String::from_utf8_lossy(Message::parse(&sent[0]).unwrap().body()).into_owned();
+        assert!(
+            body.contains("a=sendrecv") && body.contains("o=sambung 1 3 "),
+            "{body}"
+        );
+        assert!(matches!(
+            events[..],
+            [OutgoingEvent::Reoffered { held: false, .. }]
+        ));
+        // An offer that is not SDP: 488, and the call goes on.
+        call.on_message(
+            &from_peer("INVITE", 4, "Content-Type: application/sdp\r\n", "junk"),
+            t,
+        );
+        let (sent, events) = drain(&mut call);
+        assert_eq!(Message::parse(&sent[0]).unwrap().status(), Some(488));
+        assert!(events.is_empty());
+        assert_eq!(call.state(), OutgoingState::Confirmed);
+    }
+
+    #[test]
+    fn a_refer_is_accepted_and_its_progress_notified() {
+        let t = t0();
+        let mut call =
+            OutgoingCall::new(INVITE.to_vec(), VIA, false, Timers::default(), t).unwrap();
+        call.on_message(&response(200, "INVITE", 1, ""), t);
+        drain(&mut call);
+        // Without Refer-To: 400.
+        call.on_message(&from_peer("REFER", 2, "", ""), t);
+        let (sent, events) = drain(&mut call);
+        assert_eq!(Message::parse(&sent[0]).unwrap().status(), Some(400));
+        assert!(events.is_empty());
+        call.on_message(
+            &from_peer("REFER", 3, "Refer-To: <sip:1002@127.0.0.1>\r\n", ""),
+            t,
+        );
+        let (sent, events) = drain(&mut call);
+        let accepted = Message::parse(&sent[0]).unwrap();
+        assert_eq!(accepted.status(), Some(202));
+        assert_eq!(
+            events,
+            [OutgoingEvent::Referred {
+                target: "sip:1002@127.0.0.1".into()
+            }]
+        );
+        let before = call.poll_timeout();
+        call.notify_refer(100, "Trying", t);
+        call.notify_refer(200, "OK", t);
+        let (sent, _) = drain(&mut call);
+        assert_eq!(sent.len(), 2);
+        let last = Message::parse(&sent[1]).unwrap();
+        assert_eq!(last.method(), Method::Notify);
+        assert_eq!(last.body(), b"SIP/2.0 200 OK\r\n");
+        let state = last
+            .header(HeaderName::Other("Subscription-State"))
+            .map(|h| h.value().into_owned());
+        assert_eq!(state.as_deref(), Some("terminated;reason=noresource"));
+        assert_eq!(
+            last.header(HeaderName::Event)
+                .map(|h| h.value().into_owned())
+                .as_deref(),
+            Some("refer")
+        );
+        // Unanswered NOTIFYs are retransmitted (Timer E); answered, they stop.
+        assert!(call.poll_timeout() < before);
+        for notify in &sent {
+            let notify = Message::parse(notify).unwrap();
+            let ok = MessageBuilder::response_to(&notify, 200, "OK", None)
+                .build()
+                .unwrap();
+            call.on_message(&ok, t);
+        }
+        drain(&mut call);
+        assert_eq!(call.poll_timeout(), before);
     }
 
     #[test]

@@ -85,6 +85,15 @@ pub enum EndReason {
 pub enum CallEvent {
     /// The ACK arrived.
     Confirmed,
+    /// The peer sent a new offer (re-INVITE or UPDATE), answered at once with our same
+    /// media: `held` when it puts us on hold (`sendonly`, `inactive` or `c=0.0.0.0`), and where
+    /// it now wants audio, if it says.
+    Reoffered {
+        /// On hold from now (false: taken off hold, or never on it).
+        held: bool,
+        /// The peer's new RTP address.
+        remote: Option<std::net::SocketAddr>,
+    },
     /// The call is over.
     Ended(EndReason),
 }
@@ -139,6 +148,8 @@ pub struct IncomingCall {
     bye: Option<ClientTransaction>,
     /// Why the call is ending, once we send BYE.
     ending: Option<EndReason>,
+    /// The CSeq of the last re-INVITE and our answer, for its retransmissions.
+    reinvite: Option<(u32, Vec<u8>)>,
     out: VecDeque<CallOutput>,
 }
 
@@ -172,6 +183,7 @@ impl IncomingCall {
             give_up_at: None,
             bye: None,
             ending: None,
+            reinvite: None,
             out: VecDeque::new(),
         };
         call.out.push_back(CallOutput::Send(trying));
@@ -337,7 +349,8 @@ impl IncomingCall {
 
     fn send_response(&mut self, request: &Message<'_>, status: u16, reason: &str) {
         let mut b = MessageBuilder::response_to(request, status, reason, Some(&self.me.tag));
-        if status == 200 && request.method() == Method::Invite {
+        let offer_answered = request.method() == Method::Update && !request.body().is_empty();
+        if status == 200 && (request.method() == Method::Invite || offer_answered) {
             b = b
                 .header(HeaderName::Contact, &self.me.contact)
                 .body("application/sdp", self.sdp.as_bytes());
@@ -395,6 +408,14 @@ impl IncomingCall {
             self.send_response(msg, 481, "Call/Transaction Does Not Exist");
             return;
         }
+        if msg.method() == Method::Invite
+            && let Some((seq, answer)) = &self.reinvite
+            && *seq == msg.cseq().seq()
+        {
+            // A retransmitted re-INVITE: our 200 was lost.
+            self.out.push_back(CallOutput::Send(answer.clone()));
+            return;
+        }
         if let Err(e) = self.dialog.on_request(msg) {
             let status = e.status();
             self.send_response(msg, status, &e.to_string());
@@ -406,11 +427,40 @@ impl IncomingCall {
                 self.bye = None;
                 self.end(EndReason::RemoteHangup);
             }
+            // A new offer: hold, resume, a new address.
+            Method::Invite | Method::Update if !msg.body().is_empty() => self.reoffered(msg),
             // A session refresh or a target refresh: the same session, answered at once.
             Method::Invite | Method::Update | Method::Info | Method::Options => {
                 self.send_response(msg, 200, "OK");
+                if msg.method() == Method::Invite {
+                    self.remember_reinvite(msg);
+                }
             }
             _ => self.send_response(msg, 405, "Method Not Allowed"),
+        }
+    }
+
+    fn reoffered(&mut self, msg: &Message<'_>) {
+        match crate::reoffer::answer(msg.body(), &self.sdp) {
+            Ok(r) => {
+                self.sdp = r.answer;
+                self.send_response(msg, 200, "OK");
+                if msg.method() == Method::Invite {
+                    self.remember_reinvite(msg);
+                }
+                self.out.push_back(CallOutput::Event(CallEvent::Reoffered {
+                    held: r.held,
+                    remote: r.remote,
+                }));
+            }
+            Err(status) => self.send_response(msg, status, "Not Acceptable Here"),
+        }
+    }
+
+    /// Keeps the response just queued to a re-INVITE for its retransmissions.
+    fn remember_reinvite(&mut self, msg: &Message<'_>) {
+        if let Some(CallOutput::Send(bytes)) = self.out.back() {
+            self.reinvite = Some((msg.cseq().seq(), bytes.clone()));
         }
     }
 
@@ -498,6 +548,60 @@ mod tests {
         assert_eq!(status(&sent[0]), Some(200));
         assert_eq!(events, [CallEvent::Ended(EndReason::RemoteHangup)]);
         assert_eq!(call.state(), CallState::Ended);
+    }
+
+    #[test]
+    fn the_caller_holds_and_resumes_with_re_invites_and_update() {
+        let t = t0();
+        let ours = "v=0\r\no=sambung 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 8\r\na=sendrecv\r\n";
+        let mut call = IncomingCall::new(INVITE, me(), false, Timers::default()).unwrap();
+        call.answer(ours, t).unwrap();
+        call.on_message(&in_dialog("ACK", 1), t);
+        drain(&mut call);
+        let with_body = |method: &str, seq: u32, sdp: &str| {
+            String::from_utf8_lossy(&in_dialog(method, seq))
+                .replace(
+                    "Content-Length: 0\r\n\r\n",
+                    &format!(
+                        "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+                        sdp.len()
+                    ),
+                )
+                .into_bytes()
+        };
+        let hold = "v=0\r\no=- 5 6 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8\r\na=inactive\r\n";
+        let reinvite = with_body("INVITE", 2, hold);
+        call.on_message(&reinvite, t);
+        let (sent, events) = drain(&mut call);
+        let ok = Message::parse(&sent[0]).unwrap();
+        assert_eq!(ok.status(), Some(200));
+        assert!(String::from_utf8_lossy(ok.body()).contains("a=inactive"));
+        assert_eq!(
+            events,
+            [CallEvent::Reoffered {
+                held: true,
+                remote: Some("127.0.0.1:40000".parse().unwrap())
+            }]
+        );
+        // The retransmitted re-INVITE gets the same 200; its ACK changes nothing.
+        call.on_message(&reinvite, t);
+        assert_eq!(drain(&mut call), (vec![sent[0].clone()], vec![]));
+        call.on_message(&in_dialog("ACK", 2), t);
+        assert_eq!(drain(&mut call), (vec![], vec![]));
+        // Resumed by UPDATE: the 200 carries the answer.
+        call.on_message(
+            &with_body("UPDATE", 3, &hold.replace("inactive", "sendrecv")),
+            t,
+        );
+        let (sent, events) = drain(&mut call);
+        let ok = Message::parse(&sent[0]).unwrap();
+        assert!(String::from_utf8_lossy(ok.body()).contains("a=sendrecv"));
+        assert!(String::from_utf8_lossy(ok.body()).contains("o=sambung 1 3 "));
+        assert!(matches!(
+            events[..],
+            [CallEvent::Reoffered { held: false, .. }]
+        ));
+        assert_eq!(call.state(), CallState::Confirmed);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use proptest::prelude::*;
 use sambung_sip::Message;
 use sambung_sip::sdp::negotiate::{
-    Codec, LocalMedia, NegotiationError, Srtp, accept_answer, answer, offer,
+    Codec, LocalMedia, NegotiationError, Srtp, accept_answer, answer, offer, reanswer,
 };
 use sambung_sip::sdp::{Direction, Sdp, SdpErrorKind};
 
@@ -203,6 +203,49 @@ fn directions_follow_rfc3264() {
     let text = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\na=sendonly\r\nm=audio 4000 RTP/AVP 0\r\n";
     let a = answer(&Sdp::parse(text.as_bytes()).unwrap(), &pbx()).unwrap();
     assert_eq!(a.media[0].direction, Direction::RecvOnly);
+}
+
+#[test]
+fn hold_and_resume_are_answered_on_the_same_session() {
+    let first = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    let ours = answer(&Sdp::parse(first.as_bytes()).unwrap(), &pbx())
+        .unwrap()
+        .sdp;
+    let offer_with = |line: &str, addr: &str| {
+        format!(
+            "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 {addr}\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n{line}"
+        )
+    };
+    let mut version = 1;
+    let mut current = ours.clone();
+    for (line, addr, hold, expected) in [
+        ("a=sendonly\r\n", "192.0.2.1", true, Direction::RecvOnly),
+        ("a=inactive\r\n", "192.0.2.1", true, Direction::Inactive),
+        ("", "0.0.0.0", true, Direction::SendRecv),
+        ("a=sendrecv\r\n", "192.0.2.1", false, Direction::SendRecv),
+        ("a=recvonly\r\n", "192.0.2.1", false, Direction::SendOnly),
+    ] {
+        let text = offer_with(line, addr);
+        let offer = Sdp::parse(text.as_bytes()).unwrap();
+        assert_eq!(offer.is_hold(), hold, "{text}");
+        current = reanswer(&current, &offer).unwrap();
+        version += 1;
+        let sdp = Sdp::parse(current.as_bytes()).unwrap();
+        // The same media, one direction line, a higher session version (RFC 3264 §8).
+        assert_eq!(sdp.origin.session_version, version.to_string());
+        assert_eq!(sdp.media[0].port, 20000);
+        assert_eq!(sdp.media[0].direction(&sdp), expected, "{text}");
+        let directions = current.matches("a=sendrecv").count()
+            + current.matches("a=recvonly").count()
+            + current.matches("a=sendonly").count()
+            + current.matches("a=inactive").count();
+        assert_eq!(directions, 1, "{current}");
+    }
+    // An offer without audio is no hold; a body that is not ours gives no answer.
+    let video = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=video 4000 RTP/AVP 96\r\na=sendonly\r\n";
+    let video = Sdp::parse(video.as_bytes()).unwrap();
+    assert!(!video.is_hold());
+    assert_eq!(reanswer("not sdp", &video), None);
 }
 
 #[test]

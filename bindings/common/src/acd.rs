@@ -236,7 +236,7 @@ impl Scheduler {
             .collect()
     }
 
-    /// An agent's state: `available`, `ringing`, `on_call`, `wrap_up` or `not_ready`; `None`
+    /// An agent's state: `available`, `ringing`, `on_call`, `on_hold`, `wrap_up` or `not_ready`; `None`
     /// when logged out.
     pub fn agent_status(&self, agent: &str) -> Result<Option<&'static str>, Error> {
         let agent = agent_id(agent)?;
@@ -244,6 +244,7 @@ impl Scheduler {
             AgentStatus::Available => "available",
             AgentStatus::Ringing(_) => "ringing",
             AgentStatus::OnCall(_) => "on_call",
+            AgentStatus::OnHold(_) => "on_hold",
             AgentStatus::WrapUp(_) => "wrap_up",
             _ => "not_ready",
         }))
@@ -327,6 +328,7 @@ fn agent_json(t: &AgentTimes) -> Value {
         "available_s": t.available.as_secs_f64(),
         "ringing_s": t.ringing.as_secs_f64(),
         "talk_s": t.talk.as_secs_f64(),
+        "hold_s": t.hold.as_secs_f64(),
         "direct_s": t.direct.as_secs_f64(),
         "after_call_work_s": t.after_call_work.as_secs_f64(),
         "not_ready_s": t.not_ready.iter().map(|(k, v)| (k.clone(), json!(v.as_secs_f64()))).collect::<serde_json::Map<_, _>>(),

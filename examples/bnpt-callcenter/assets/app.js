@@ -21,6 +21,7 @@ const Sambung = (() => {
     available: "Available",
     ringing: "Ringing",
     on_acd_call: "On call",
+    on_hold: "On hold",
     on_direct_call: "Direct call",
     after_call_work: "Wrap-up",
     not_ready: "Not ready",

@@ -280,6 +280,16 @@ impl AcdDriver {
         self.handle(Input::OfferAnswered { call, agent }).await;
     }
 
+    /// The extension where `agent` is logged in, if they are.
+    pub(crate) fn extension_of(&self, agent: &AgentId) -> Option<String> {
+        lock(&self.inner).extension_of.get(agent).cloned()
+    }
+
+    /// The agent put the caller on hold (`held`) or took them off it.
+    pub(crate) async fn hold(&self, call: CallId, held: bool) {
+        self.handle(Input::Hold { call, held }).await;
+    }
+
     /// The agent's phone refused the offer or could not be reached.
     pub(crate) async fn offer_failed(&self, call: CallId, agent: AgentId) {
         self.handle(Input::OfferFailed { call, agent }).await;
@@ -433,6 +443,7 @@ impl AcdDriver {
                     Some(AgentState::Available) => ("available", None),
                     Some(AgentState::Ringing) => ("ringing", None),
                     Some(AgentState::OnAcdCall) => ("on_acd_call", None),
+                    Some(AgentState::OnHold) => ("on_hold", None),
                     Some(AgentState::OnDirectCall) => ("on_direct_call", None),
                     Some(AgentState::AfterCallWork) => ("after_call_work", None),
                     Some(AgentState::NotReady { reason }) => ("not_ready", Some(reason.as_str())),
@@ -525,6 +536,7 @@ pub(crate) fn agent_totals_json(cms: &Cms, from: i64, to: i64) -> Value {
         sum.available += t.available;
         sum.ringing += t.ringing;
         sum.talk += t.talk;
+        sum.hold += t.hold;
         sum.direct += t.direct;
         sum.after_call_work += t.after_call_work;
         for (reason, d) in &t.not_ready {
@@ -542,6 +554,7 @@ pub(crate) fn agent_totals_json(cms: &Cms, from: i64, to: i64) -> Value {
                 "available_s": s(t.available),
                 "ringing_s": s(t.ringing),
                 "talk_s": s(t.talk),
+                "hold_s": s(t.hold),
                 "direct_s": s(t.direct),
                 "after_call_work_s": s(t.after_call_work),
                 "not_ready_s": s(t.not_ready.values().sum()),

@@ -364,6 +364,7 @@ async fn start_calls(
             .collect(),
         agent_queues,
         survey,
+        hold_music: prompts::hold_music(&prompts_dir),
         priority: sambung_acd::priority::Priorities::new(config.raw.priority.clone())
             .map_err(|e| RunError::Calls(format!("priority: {e}")))?,
         office_hours: config.office_hours.clone(),

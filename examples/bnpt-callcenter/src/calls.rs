@@ -14,7 +14,13 @@
 //! [`MAX_CALLS`] calls, [`CHANNEL_DEPTH`] queued SIP messages a call, one second of audio
 //! waiting for the 20 ms tick on each leg, and [`MAX_CALL`] of call time.
 //!
-//! Not here yet: DTMF menus, TCP calls, transfers.
+//! Hold and transfer come from the agent's phone: a re-INVITE putting the caller on hold plays
+//! them music (`prompts/hold.wav`, or a built-in tune) and counts hold time in the ACD until
+//! the agent resumes; a REFER (blind transfer, RFC 3515) to an extension or an agent rings
+//! that phone and bridges the caller to it once it answers, and a REFER to a queue or a DID
+//! puts the caller back in that queue; the agent's phone hears how it went in NOTIFYs.
+//!
+//! Not here yet: TCP calls, attended transfer (REFER with Replaces).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -90,6 +96,8 @@ pub(crate) struct CallSetup {
     pub(crate) agent_queues: HashMap<String, Vec<QueueId>>,
     /// The satisfaction survey, after the agent hangs up.
     pub(crate) survey: Vec<i16>,
+    /// What a caller on hold hears, looped.
+    pub(crate) hold_music: Vec<i16>,
     /// Caller priority (mobile numbers first by default).
     pub(crate) priority: Priorities,
     /// When the call center is open.
@@ -116,6 +124,7 @@ pub(crate) struct CallCenter {
     setup: CallSetup,
     recordings: PathBuf,
     survey: Arc<[i16]>,
+    hold_music: Arc<[i16]>,
     catalogue: ReasonCatalogue,
     priorities: Priorities,
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
@@ -155,6 +164,7 @@ impl CallCenter {
     pub(crate) fn new(mut setup: CallSetup) -> Self {
         let recordings = setup.store.root().join("recordings");
         let survey = std::mem::take(&mut setup.survey).into();
+        let hold_music = std::mem::take(&mut setup.hold_music).into();
         let priorities = setup.priority.clone();
         let catalogue = ReasonCatalogue::new(
             [
@@ -171,6 +181,7 @@ impl CallCenter {
             setup,
             recordings,
             survey,
+            hold_music,
             catalogue,
             priorities,
             active: Mutex::new(HashMap::new()),
@@ -601,11 +612,17 @@ impl CallCenter {
         let mut monitor: Option<Monitor> = None;
         // After the agent hangs up: the survey prompt, and until when a key is awaited.
         let mut survey: Option<(Prompt, Option<Instant>)> = None;
+        // Music for the caller while the agent holds them; whether the caller holds us.
+        let mut hold_music = Prompt::new(Arc::clone(&self.hold_music));
+        let mut caller_held = false;
+        // A blind transfer's new leg while it rings, and legs finishing their hang-up.
+        let mut transfer: Option<AgentLeg> = None;
+        let mut leaving: Vec<AgentLeg> = Vec::new();
         loop {
             if !stopping && *stop.borrow() {
                 stopping = true;
                 call.hangup(Instant::now());
-                if let Some(a) = agent.as_mut() {
+                for a in agent.iter_mut().chain(transfer.iter_mut()) {
                     a.call.hangup(Instant::now());
                     a.flush(path).await;
                 }
@@ -615,17 +632,19 @@ impl CallCenter {
                 // The listener has stopped: the BYE's answer will not be routed here.
                 break;
             }
-            let timer = [
-                call.poll_timeout(),
-                agent.as_ref().and_then(|a| a.call.poll_timeout()),
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(tokio::time::Instant::from_std);
+            let timer = agent
+                .iter()
+                .chain(transfer.iter())
+                .chain(leaving.iter())
+                .map(|a| a.call.poll_timeout())
+                .chain([call.poll_timeout()])
+                .flatten()
+                .min()
+                .map(tokio::time::Instant::from_std);
             tokio::select! {
                 _ = ticker.tick() => {
                     let heard = leg.take_frame();
+                    let held = agent.as_ref().is_some_and(|a| a.held);
                     let bridged = agent.as_mut().and_then(|a| a.media.as_mut());
                     let sent = match bridged {
                         Some(m) => {
@@ -641,17 +660,22 @@ impl CallCenter {
                                 }
                                 None => (heard.clone(), from_agent),
                             };
-                            if let Some(a) = agent.as_mut() && let Some(m) = a.media.as_mut() {
+                            // On hold the agent's phone takes nothing (it offered sendonly).
+                            if !held && let Some(a) = agent.as_mut() && let Some(m) = a.media.as_mut() {
                                 m.send_frame(&a.rtp, &to_agent).await;
                             }
-                            to_caller
+                            if held { hold_music.next_frame_looping() } else { to_caller }
                         }
+                        None if transfer.is_some() => hold_music.next_frame_looping(),
                         None => match survey.as_mut() {
                             Some((p, _)) => p.next_frame(),
                             None => ivr.prompt.next_frame(),
                         },
                     };
-                    leg.send_frame(&rtp, &sent).await;
+                    // The caller on hold takes nothing either.
+                    if !caller_held {
+                        leg.send_frame(&rtp, &sent).await;
+                    }
                     if let Err(e) = recorder.write(&heard, &sent) {
                         warn!(error = %e, "recording write failed");
                     }
@@ -720,12 +744,15 @@ impl CallCenter {
                     }
                 }
                 Some(sip) = rx.recv() => {
-                    let for_agent = agent.as_ref().is_some_and(|a| {
-                        Message::parse(&sip).is_ok_and(|m| m.call_id() == a.call_id)
-                    });
-                    match agent.as_mut() {
-                        Some(a) if for_agent => a.call.on_message(&sip, Instant::now()),
-                        _ => call.on_message(&sip, Instant::now()),
+                    let id = Message::parse(&sip).ok().map(|m| m.call_id().to_owned());
+                    let to_leg = agent
+                        .iter_mut()
+                        .chain(transfer.iter_mut())
+                        .chain(leaving.iter_mut())
+                        .find(|a| id.as_deref() == Some(a.call_id.as_str()));
+                    match to_leg {
+                        Some(a) => a.call.on_message(&sip, Instant::now()),
+                        None => call.on_message(&sip, Instant::now()),
                     }
                 }
                 Some(joined) = recv_monitor(monitor_rx.as_mut()) => {
@@ -756,14 +783,16 @@ impl CallCenter {
                     }
                 },
                 () = sleep_until(timer) => {
-                    call.on_timeout(Instant::now());
-                    if let Some(a) = agent.as_mut() {
-                        a.call.on_timeout(Instant::now());
+                    let now = Instant::now();
+                    call.on_timeout(now);
+                    for a in agent.iter_mut().chain(transfer.iter_mut()).chain(leaving.iter_mut()) {
+                        a.call.on_timeout(now);
                     }
                 }
                 // Wakes the loop; the check at its top hangs up.
                 _ = stop.changed() => {}
             }
+            let mut referred = None;
             if let Some(a) = agent.as_mut() {
                 for event in a.flush(path).await {
                     match event {
@@ -793,14 +822,30 @@ impl CallCenter {
                             self.setup.acd.offer_failed(acd_call, a.agent.clone()).await;
                         }
                         OutgoingEvent::RemoteHangup => {
-                            // The agent's part is over (wrap-up starts); the caller rates it.
+                            // The agent's part is over (wrap-up starts); the caller rates it,
+                            // unless the agent hung up on a transfer still ringing.
                             if queued {
                                 self.setup.acd.call_gone(acd_call).await;
                                 queued = false;
                             }
-                            while leg.take_digit().is_some() {}
-                            survey = Some((Prompt::new(Arc::clone(&self.survey)), None));
+                            if transfer.is_none() {
+                                while leg.take_digit().is_some() {}
+                                survey = Some((Prompt::new(Arc::clone(&self.survey)), None));
+                            }
                         }
+                        OutgoingEvent::Reoffered { held, remote } => {
+                            if let (Some(r), Some(m)) = (remote, a.media.as_mut()) {
+                                m.set_remote(r);
+                            }
+                            if held != a.held {
+                                a.held = held;
+                                info!(agent = %a.agent, held, "agent hold");
+                                if queued {
+                                    self.setup.acd.hold(acd_call, held).await;
+                                }
+                            }
+                        }
+                        OutgoingEvent::Referred { target } => referred = Some(target),
                         OutgoingEvent::Ringing(_) | OutgoingEvent::LocalHangup => {}
                     }
                 }
@@ -812,9 +857,165 @@ impl CallCenter {
                     agent = None;
                 }
             }
-            if let Some(ended) = flush(&mut call, path).await {
-                reason = ended;
+            if let Some(target) = referred {
+                let now = Instant::now();
+                match self.transfer_target(&target) {
+                    _ if transfer.is_some() => {
+                        if let Some(a) = agent.as_mut() {
+                            a.call.notify_refer(491, "Request Pending", now);
+                        }
+                    }
+                    TransferTarget::Queue(queue) => {
+                        // Back to a queue: the agent's call is done, the caller waits again.
+                        info!(%queue, "transferred to a queue");
+                        store.cdr_transferred(cdr, queue.as_str()).await.ok();
+                        if let Some(mut a) = agent.take() {
+                            a.call.notify_refer(200, "OK", now);
+                            a.call.hangup(now);
+                            lock(&self.monitors).remove(a.agent.as_str());
+                            leaving.push(a);
+                        }
+                        monitor = None;
+                        monitor_rx = None;
+                        if queued {
+                            self.setup.acd.call_gone(acd_call).await;
+                        }
+                        let priority = match self
+                            .priorities
+                            .admit(PhoneNumber::parse(&caller).ok().as_ref())
+                        {
+                            Admission::Queue { priority } => priority,
+                            Admission::Blocked => 0,
+                        };
+                        self.setup
+                            .acd
+                            .call_arrived(acd_call, queue, priority, orders_tx.clone())
+                            .await;
+                        queued = true;
+                    }
+                    TransferTarget::Phone {
+                        agent: who,
+                        extension,
+                    } => {
+                        match self
+                            .ring_agent(path, &caller, who, &extension, &inbox)
+                            .await
+                        {
+                            Some(t) => {
+                                info!(%extension, "blind transfer: ringing");
+                                store.cdr_transferred(cdr, &extension).await.ok();
+                                if let Some(a) = agent.as_mut() {
+                                    a.call.notify_refer(100, "Trying", now);
+                                }
+                                transfer = Some(t);
+                            }
+                            None => {
+                                if let Some(a) = agent.as_mut() {
+                                    a.call.notify_refer(480, "Temporarily Unavailable", now);
+                                }
+                            }
+                        }
+                    }
+                    TransferTarget::Refused(status, why) => {
+                        warn!(%target, why, "transfer refused");
+                        if let Some(a) = agent.as_mut() {
+                            a.call.notify_refer(status, why, now);
+                        }
+                    }
+                }
                 if let Some(a) = agent.as_mut() {
+                    a.flush(path).await;
+                }
+            }
+            if let Some(t) = transfer.as_mut() {
+                let now = Instant::now();
+                let mut outcome = None;
+                for event in t.flush(path).await {
+                    match event {
+                        OutgoingEvent::Answered(body) => {
+                            t.media = t.answered(&body);
+                            outcome = Some(Ok(()));
+                        }
+                        OutgoingEvent::Failed(status) => outcome = Some(Err(status)),
+                        _ => {}
+                    }
+                }
+                match outcome {
+                    Some(Ok(())) => {
+                        // The transferor hears it worked and leaves; the caller talks to the
+                        // new phone, which a supervisor can now join.
+                        if let Some(mut old) = agent.take() {
+                            if old.call.state() == sambung_sip::uac::OutgoingState::Confirmed {
+                                old.call.notify_refer(200, "OK", now);
+                                old.call.hangup(now);
+                            }
+                            old.flush(path).await;
+                            lock(&self.monitors).remove(old.agent.as_str());
+                            leaving.push(old);
+                        }
+                        if queued {
+                            self.setup.acd.call_gone(acd_call).await;
+                            queued = false;
+                        }
+                        monitor = None;
+                        let (tx, rx) = mpsc::channel(1);
+                        if let Some(t) = transfer.take() {
+                            info!(extension = %t.agent, "blind transfer answered");
+                            lock(&self.monitors).insert(t.agent.as_str().to_owned(), tx);
+                            monitor_rx = Some(rx);
+                            agent = Some(t);
+                        }
+                    }
+                    Some(Err(status)) => {
+                        info!(status, "blind transfer failed");
+                        if let Some(t) = transfer.take() {
+                            lock(&self.active).remove(&t.call_id);
+                        }
+                        match agent.as_mut() {
+                            // The agent is still there: they can take the caller back.
+                            Some(a) => {
+                                a.call.notify_refer(status, "Transfer Failed", now);
+                                a.flush(path).await;
+                            }
+                            // Nobody is: the caller waits in their queue again.
+                            None => {
+                                if let Ok(queue) = QueueId::new(service) {
+                                    self.setup
+                                        .acd
+                                        .call_arrived(acd_call, queue, 0, orders_tx.clone())
+                                        .await;
+                                    queued = true;
+                                }
+                            }
+                        }
+                    }
+                    None => {}
+                }
+            }
+            for l in &mut leaving {
+                l.flush(path).await;
+            }
+            leaving.retain(|l| {
+                let done = l.call.state() == sambung_sip::uac::OutgoingState::Ended;
+                if done {
+                    lock(&self.active).remove(&l.call_id);
+                }
+                !done
+            });
+            let ended = flush_with(&mut call, path, |held, remote| {
+                caller_held = held;
+                if let Some(r) = remote {
+                    leg.set_remote(r);
+                }
+            })
+            .await;
+            if let Some(ended) = ended {
+                reason = ended;
+                for a in agent
+                    .iter_mut()
+                    .chain(transfer.iter_mut())
+                    .chain(leaving.iter_mut())
+                {
                     a.call.hangup(Instant::now());
                     a.flush(path).await;
                     lock(&self.active).remove(&a.call_id);
@@ -872,6 +1073,50 @@ impl CallCenter {
         Ok(())
     }
 
+    /// Where a REFER from an agent's phone sends the caller: a queue (by name, or a DID's),
+    /// an agent logged in somewhere (their phone), or a registered extension.
+    fn transfer_target(&self, target: &str) -> TransferTarget {
+        if target.contains("Replaces=") || target.contains("replaces=") {
+            return TransferTarget::Refused(501, "Attended Transfer Not Supported");
+        }
+        let user = match sambung_sip::Uri::parse(target.as_bytes()) {
+            Ok(sambung_sip::Uri::Sip(u)) => u.user().map(str::to_owned),
+            Ok(sambung_sip::Uri::Tel(t)) => t.as_str().strip_prefix("tel:").map(str::to_owned),
+            _ => None,
+        };
+        let Some(user) = user else {
+            return TransferTarget::Refused(400, "Bad Refer-To");
+        };
+        let did_service = PhoneNumber::parse(&user).ok().and_then(|n| {
+            self.setup
+                .dids
+                .iter()
+                .find(|(did, _)| did == n.as_str())
+                .map(|(_, service)| service.clone())
+        });
+        let queue_named = self.setup.dids.iter().any(|(_, s)| *s == user)
+            || self
+                .setup
+                .agent_queues
+                .values()
+                .flatten()
+                .any(|q| q.as_str() == user);
+        if let Some(queue) = did_service
+            .or_else(|| queue_named.then(|| user.clone()))
+            .and_then(|q| QueueId::new(&q).ok())
+        {
+            return TransferTarget::Queue(queue);
+        }
+        let Ok(who) = AgentId::new(&user) else {
+            return TransferTarget::Refused(404, "Not Found");
+        };
+        let extension = self.setup.acd.extension_of(&who).unwrap_or(user);
+        TransferTarget::Phone {
+            agent: who,
+            extension,
+        }
+    }
+
     /// Rings `agent` at the phone registered for `extension`; `None` if it is not registered.
     async fn ring_agent(
         &self,
@@ -924,8 +1169,19 @@ impl CallCenter {
             rtp,
             local,
             media: None,
+            held: false,
         })
     }
+}
+
+/// Where a blind transfer goes.
+enum TransferTarget {
+    /// Back into a queue.
+    Queue(QueueId),
+    /// To a phone: an agent's (where they logged in) or an extension's.
+    Phone { agent: AgentId, extension: String },
+    /// Not possible: the status for the NOTIFY and why.
+    Refused(u16, &'static str),
 }
 
 /// The call center's leg to an agent's phone.
@@ -937,6 +1193,8 @@ struct AgentLeg {
     rtp: UdpSocket,
     local: LocalMedia,
     media: Option<MediaLeg>,
+    /// The agent's phone holds the caller.
+    held: bool,
 }
 
 impl AgentLeg {
@@ -1057,6 +1315,15 @@ fn random_tag() -> String {
 
 /// Sends what the call has to send; returns the end reason once it has ended.
 async fn flush(call: &mut IncomingCall, path: &SipPath) -> Option<EndReason> {
+    flush_with(call, path, |_, _| {}).await
+}
+
+/// [`flush`], telling `reoffered` of each new offer (hold or not, the new RTP address).
+async fn flush_with(
+    call: &mut IncomingCall,
+    path: &SipPath,
+    mut reoffered: impl FnMut(bool, Option<SocketAddr>),
+) -> Option<EndReason> {
     let mut ended = None;
     while let Some(out) = call.poll_output() {
         match out {
@@ -1066,6 +1333,7 @@ async fn flush(call: &mut IncomingCall, path: &SipPath) -> Option<EndReason> {
                 }
             }
             CallOutput::Event(CallEvent::Ended(r)) => ended = Some(r),
+            CallOutput::Event(CallEvent::Reoffered { held, remote }) => reoffered(held, remote),
             CallOutput::Event(CallEvent::Confirmed) => {}
         }
     }

@@ -79,6 +79,11 @@ impl MediaLeg {
         }
     }
 
+    /// Sends to `remote` from now on (the peer moved its media in a re-offer).
+    pub(crate) fn set_remote(&mut self, remote: SocketAddr) {
+        self.media.remote = remote;
+    }
+
     /// The oldest key the peer pressed and nobody has read yet.
     pub(crate) fn take_digit(&mut self) -> Option<char> {
         self.digits.pop_front()
@@ -163,5 +168,13 @@ impl Prompt {
     /// Whether all of it has been played.
     pub(crate) fn done(&self) -> bool {
         self.played >= self.samples.len()
+    }
+
+    /// The next 20 ms, starting over at the end (music on hold).
+    pub(crate) fn next_frame_looping(&mut self) -> Vec<i16> {
+        if self.done() {
+            self.played = 0;
+        }
+        self.next_frame()
     }
 }

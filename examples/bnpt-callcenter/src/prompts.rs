@@ -119,7 +119,7 @@ pub(crate) fn ensure(folder: &Path) {
             Ok(()) => info!(prompt = %path.display(), "prompt made with espeak-ng"),
             Err(why) => {
                 warn!(prompt = %path.display(), %why, "espeak-ng or sox unavailable: a tone stands in for the prompt");
-                let mut osc = Oscillator::new(425.0, 8000, 0.3);
+                let mut osc = Oscillator::new(425.0, 8000, 8000.0);
                 let pcm: Vec<u8> = (0..8000)
                     .flat_map(|_| to_i16(osc.next_sample()).to_le_bytes())
                     .collect();
@@ -168,8 +168,30 @@ fn synthesise(text: &str, path: &Path) -> Result<(), String> {
 
 /// The tone before a voice message: 400 ms of 1 kHz.
 pub(crate) fn beep() -> Vec<i16> {
-    let mut osc = Oscillator::new(1000.0, 8000, 0.3);
+    let mut osc = Oscillator::new(1000.0, 8000, 8000.0);
     (0..3200).map(|_| to_i16(osc.next_sample())).collect()
+}
+
+/// What a caller on hold hears: `hold.wav` of the prompts folder if there is one (8 kHz mono
+/// 16-bit, looped), else a quiet built-in tune — four notes, a pause, again.
+pub(crate) fn hold_music(folder: &Path) -> Vec<i16> {
+    match load_file(folder, "hold.wav") {
+        Ok(pcm) if !pcm.is_empty() => return pcm,
+        Ok(_) => {}
+        Err(PromptError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => warn!(error = %e, "hold music unusable: the built-in tune plays instead"),
+    }
+    // C5, E5, G5, E5: 400 ms each with a soft attack and release, then 800 ms of quiet.
+    let mut pcm = Vec::with_capacity(8000 * 24 / 10);
+    for hz in [523.25, 659.25, 783.99, 659.25] {
+        let mut osc = Oscillator::new(hz, 8000, 3000.0);
+        for i in 0..3200u16 {
+            let edge = f64::from(i.min(3200 - i)) / 400.0;
+            pcm.push(to_i16(osc.next_sample() * edge.min(1.0)));
+        }
+    }
+    pcm.resize(pcm.len() + 6400, 0);
+    pcm
 }
 
 /// Loads a prompt as 8 kHz PCM samples.
@@ -213,6 +235,16 @@ pub(crate) fn load_file(folder: &Path, file: &str) -> Result<Vec<i16>, PromptErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_beep_and_the_built_in_hold_music_are_audible() {
+        let peak = |pcm: &[i16]| pcm.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+        assert!(peak(&beep()) > 4000);
+        let dir = tempfile::tempdir().unwrap();
+        let music = hold_music(dir.path());
+        assert_eq!(music.len(), 8000 * 24 / 10);
+        assert!(peak(&music) > 2000 && peak(&music) < 4000);
+    }
 
     #[test]
     fn a_missing_prompt_is_made_and_loads_as_8k_pcm() {

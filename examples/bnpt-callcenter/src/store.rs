@@ -95,6 +95,11 @@ fn migrator() -> Migrator {
             "saved reports",
             include_str!("../migrations/0009_saved_reports.sql"),
         ),
+        step(
+            10,
+            "CDR transfer",
+            include_str!("../migrations/0010_cdr_transfer.sql"),
+        ),
     ])
 }
 
@@ -261,6 +266,16 @@ impl Store {
     pub(crate) async fn cdr_agent(&self, id: i64, agent: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE cdrs SET agent = ? WHERE id = ?")
             .bind(agent)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Notes where an agent transferred the call.
+    pub(crate) async fn cdr_transferred(&self, id: i64, to: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cdrs SET transferred_to = ? WHERE id = ?")
+            .bind(to)
             .bind(id)
             .execute(&self.pool)
             .await?;

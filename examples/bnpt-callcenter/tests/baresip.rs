@@ -6,6 +6,10 @@
 //! hold what the two sides sent — the caller's side matches what the agent's phone received,
 //! the other side what the agent's phone sent (normalised cross-correlation ≥ 0.9) — and the
 //! real-time statistics count two offered, two answered.
+//!
+//! Then hold and blind transfer from the agent's phone: baresip's `/hold` and `/resume`
+//! (re-INVITEs) play the caller the hold music and count hold time in the agent report, and
+//! `/transfer` (REFER) rings another phone, which the caller then talks to.
 
 #![allow(
     clippy::unwrap_used,
@@ -64,7 +68,14 @@ impl Softphone {
     fn start(root: &Path, extension: &str, registrar: SocketAddr, password: &str) -> Self {
         let dir = root.join(format!("phone-{extension}"));
         std::fs::create_dir_all(dir.join("rec")).unwrap();
-        let sip_port = common::free_udp_port();
+        // baresip also listens on the next port up (TLS): both must be free.
+        let sip_port = loop {
+            let port = common::free_udp_port();
+            let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+            if port < u16::MAX && free(port) && free(port + 1) {
+                break port;
+            }
+        };
         let console_port = common::free_udp_port();
         // As ../shared/conformance/baresip/callee/config, with absolute paths and own ports.
         let config = format!(
@@ -167,6 +178,47 @@ fn wait_log(service: &Service, text: &str, what: &str) {
     }
 }
 
+/// Starts a softphone for each extension and waits until each has registered.
+fn phones(service: &Service, data: &Path, root: &Path, extensions: &[&str]) -> Vec<Softphone> {
+    let registrar = service.sip("udp");
+    let phones: Vec<Softphone> = extensions
+        .iter()
+        .map(|ext| {
+            let password = secret(data, "sip_passwords", ext);
+            Softphone::start(root, ext, registrar, &password)
+        })
+        .collect();
+    for ext in extensions {
+        wait_log(
+            service,
+            &format!("aor=sip:{ext}@127.0.0.1 bindings=1"),
+            &format!("registration of {ext}"),
+        );
+    }
+    phones
+}
+
+/// `ext` logs in as agent `ext` from `phone` with its PIN, then makes itself ready.
+fn log_in_and_ready(service: &Service, data: &Path, ext: &str, phone: &Softphone) {
+    let registrar = service.sip("udp");
+    let pin = secret(data, "pins", ext);
+    phone.command(&format!("/dial sip:*71{ext}%23{pin}%23@{registrar}"));
+    wait_log(
+        service,
+        &format!("extension={ext} code=\"*71{ext}\" done=\"logged in\""),
+        "login",
+    );
+    // The login call hangs up after a moment; then the phone makes its agent ready.
+    std::thread::sleep(Duration::from_millis(600));
+    phone.command(&format!("/dial sip:*73%23@{registrar}"));
+    wait_log(
+        service,
+        &format!("extension={ext} code=\"*73\" done=\"ready\""),
+        "ready",
+    );
+    std::thread::sleep(Duration::from_millis(600));
+}
+
 #[test]
 fn baresip_agents_log_in_answer_and_are_recorded() {
     if !sipp_available() || !baresip_available() {
@@ -179,19 +231,8 @@ fn baresip_agents_log_in_answer_and_are_recorded() {
     let registrar = service.sip("udp");
     let phones: Vec<(&str, Softphone)> = ["1001", "1002"]
         .into_iter()
-        .map(|ext| {
-            let password = secret(&data, "sip_passwords", ext);
-            (ext, Softphone::start(dir.path(), ext, registrar, &password))
-        })
+        .zip(phones(&service, &data, dir.path(), &["1001", "1002"]))
         .collect();
-    for (ext, phone) in &phones {
-        let port = phone.console.port();
-        wait_log(
-            &service,
-            &format!("aor=sip:{ext}@127.0.0.1 bindings=1"),
-            &format!("registration of {ext} (console {port})"),
-        );
-    }
     // 1002 mistypes the PIN once: refused with 403.
     let pin_1002 = secret(&data, "pins", "1002");
     let wrong: String = pin_1002
@@ -203,23 +244,8 @@ fn baresip_agents_log_in_answer_and_are_recorded() {
         .command(&format!("/dial sip:*711002%23{wrong}%23@{registrar}"));
     wait_log(&service, "feature code refused extension=1002", "wrong PIN");
     for (ext, phone) in &phones {
-        let pin = secret(&data, "pins", ext);
-        phone.command(&format!("/dial sip:*71{ext}%23{pin}%23@{registrar}"));
-        wait_log(
-            &service,
-            &format!("extension={ext} code=\"*71{ext}\" done=\"logged in\""),
-            "login",
-        );
-        // The login call hangs up after a moment; then the phone makes its agent ready.
-        std::thread::sleep(Duration::from_millis(600));
-        phone.command(&format!("/dial sip:*73%23@{registrar}"));
-        wait_log(
-            &service,
-            &format!("extension={ext} code=\"*73\" done=\"ready\""),
-            "ready",
-        );
+        log_in_and_ready(&service, &data, ext, phone);
     }
-    std::thread::sleep(Duration::from_millis(600));
 
     // Two callers at once, each talking for ~8 s (SIPp plays its A-law speech capture).
     let mut callers = sipp(&service, dir.path(), 2, 1000);
@@ -280,4 +306,114 @@ fn baresip_agents_log_in_answer_and_are_recorded() {
             );
         }
     }
+}
+
+/// A rising sweep, 300 Hz to 1500 Hz over each second, as 8 kHz mono WAV: music on hold no
+/// other sound in the test resembles.
+fn write_sweep(path: &Path, seconds: usize) {
+    let mut phase = 0.0f64;
+    let pcm: Vec<u8> = (0..8000 * seconds)
+        .flat_map(|i| {
+            let t = (i % 8000) as f64 / 8000.0;
+            phase += 2.0 * std::f64::consts::PI * (300.0 + 1200.0 * t) / 8000.0;
+            sambung_media::tones::to_i16(phase.sin() * 6000.0).to_le_bytes()
+        })
+        .collect();
+    let mut out = Vec::new();
+    sambung_media::wav::write(
+        sambung_media::wav::WavFormat {
+            encoding: sambung_media::wav::WavEncoding::Pcm16,
+            channels: 1,
+            sample_rate: 8000,
+        },
+        &pcm,
+        &mut out,
+    );
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, out).unwrap();
+}
+
+#[test]
+fn an_agent_holds_the_caller_then_transfers_them_to_another_phone() {
+    if !sipp_available() || !baresip_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::tone_prompt(&data, "welcome.wav", 300);
+    let music = data.join("prompts").join("hold.wav");
+    write_sweep(&music, 3);
+    let service = Service::start(&data);
+    let registrar = service.sip("udp");
+    // 1001 is an agent; 1002 is just an extension (a back-office phone).
+    let phones = phones(&service, &data, dir.path(), &["1001", "1002"]);
+    log_in_and_ready(&service, &data, "1001", &phones[0]);
+
+    // The caller talks for 8 s, then listens for 12 s more.
+    let mut caller = sipp(&service, dir.path(), 1, 12_000);
+    wait_log(&service, "agent answered agent=1001", "the agent's answer");
+    std::thread::sleep(Duration::from_millis(500));
+    phones[0].command("/hold");
+    wait_log(&service, "agent hold agent=1001 held=true", "hold");
+    std::thread::sleep(Duration::from_secs(2));
+    phones[0].command("/resume");
+    wait_log(&service, "agent hold agent=1001 held=false", "resume");
+    std::thread::sleep(Duration::from_millis(500));
+    phones[0].command(&format!("/transfer sip:1002@{registrar}"));
+    wait_log(
+        &service,
+        "blind transfer answered extension=1002",
+        "transfer",
+    );
+    let status = wait_sipp(&mut caller, Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "caller: {status}\n{}",
+        service.stderr_text()
+    );
+    service.wait_health(|h| h["calls_active"] == 0);
+    let agent_log = phones[0].log();
+    assert!(agent_log.contains("transferring call"), "{agent_log}");
+
+    let token = api_token(&data);
+    let (_, body) = service.get(
+        "/api/v1/reports/agents?from=2026-01-01T00:00:00Z&to=2100-01-01T00:00:00Z",
+        Some(&token),
+    );
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let row = report["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent"] == "1001")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(row["hold_s"].as_u64().unwrap() >= 1, "{report}");
+    assert_eq!(row["calls"], 1, "{report}");
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+
+    let rows = common::query(
+        &data.join("bnpt.sqlite"),
+        "SELECT agent, transferred_to, recording_id FROM cdrs",
+    );
+    assert_eq!(rows.len(), 1);
+    let (agent, to, recording): (String, String, String) = (
+        rows[0].get("agent"),
+        rows[0].get("transferred_to"),
+        rows[0].get("recording_id"),
+    );
+    assert_eq!((agent.as_str(), to.as_str()), ("1001", "1002"));
+    let heard =
+        wav_channels(&data.join("recordings").join(format!("{recording}.wav"))).swap_remove(1);
+    // On hold the caller heard the music from its start …
+    let sweep = wav_channels(&music).swap_remove(0);
+    let (c, at) = find_audio(&heard, &sweep[..8_000]);
+    eprintln!("hold music: correlation {c:.3} at sample {at}");
+    assert!(c >= 0.9, "hold music: correlation {c:.3} at {at}");
+    // … and after the transfer, the second phone's voice.
+    let (_, sent) = phones[1].longest_call();
+    assert!(sent.len() >= 20_000, "{} samples", sent.len());
+    let (c, at) = find_audio(&heard, &sent[4_000..20_000]);
+    eprintln!("transferred: correlation {c:.3} at sample {at}");
+    assert!(c >= 0.9, "transferred: correlation {c:.3} at {at}");
 }

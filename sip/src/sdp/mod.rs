@@ -750,6 +750,24 @@ impl<'a> Sdp<'a> {
         Some(SocketAddr::new(ip, media.port))
     }
 
+    /// True when this offer puts the other side on hold: every active audio section is
+    /// `sendonly` or `inactive` (RFC 3264 §8.4), or its connection address is `0.0.0.0`
+    /// (the RFC 2543 way, still sent by old phones). False without an active audio section.
+    pub fn is_hold(&self) -> bool {
+        let mut audio = self
+            .media
+            .iter()
+            .filter(|m| m.kind == "audio" && m.port != 0)
+            .peekable();
+        audio.peek().is_some()
+            && audio.all(|m| {
+                matches!(m.direction(self), Direction::SendOnly | Direction::Inactive)
+                    || self
+                        .connection_of(m)
+                        .is_some_and(|c| c.address == "0.0.0.0")
+            })
+    }
+
     /// Writes the canonical form (CRLF line ends, RFC 8866 order).
     pub fn write(&self, out: &mut String) {
         // Writing into a String never fails.

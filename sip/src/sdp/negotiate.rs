@@ -543,3 +543,38 @@ pub fn accept_answer(answer: &Sdp<'_>, local: &LocalMedia) -> Vec<NegotiatedMedi
         })
         .collect()
 }
+
+/// Our answer to a new offer inside an established session (RFC 3264 §8): the SDP we last
+/// sent (`ours`), each media section's direction answering the offer's — on hold, `sendonly`
+/// is answered `recvonly` and `inactive` with `inactive` (§8.4); taken off hold, `sendrecv`
+/// again — with the session version one higher. Sections we had rejected (port 0) stay so.
+/// `None` if `ours` does not parse.
+pub fn reanswer(ours: &str, offer: &Sdp<'_>) -> Option<String> {
+    let mut sdp = Sdp::parse(ours.as_bytes()).ok()?;
+    let version = sdp
+        .origin
+        .session_version
+        .parse::<u64>()
+        .unwrap_or(0)
+        .wrapping_add(1)
+        .to_string();
+    sdp.origin.session_version = &version;
+    let is_direction = |a: &super::Attribute<'_>| {
+        matches!(a.name, "sendrecv" | "sendonly" | "recvonly" | "inactive")
+    };
+    sdp.attributes.retain(|a| !is_direction(a));
+    for (i, m) in sdp.media.iter_mut().enumerate() {
+        m.attributes.retain(|a| !is_direction(a));
+        let direction = match offer.media.get(i) {
+            Some(o) if m.port != 0 && o.port != 0 => o.direction(offer).answer(Direction::SendRecv),
+            _ => Direction::Inactive,
+        };
+        m.attributes.push(super::Attribute {
+            name: direction.as_str(),
+            value: None,
+        });
+    }
+    let mut out = String::with_capacity(ours.len() + 16);
+    sdp.write(&mut out);
+    Some(out)
+}
