@@ -108,6 +108,8 @@ pub struct OutgoingCall {
     reinvite: Option<(u32, Vec<u8>)>,
     /// NOTIFYs of a transfer's progress in flight.
     notifies: Vec<ClientTransaction>,
+    /// User name and password for a digest challenge (401 or 407), answered once.
+    credentials: Option<(String, String)>,
     out: VecDeque<OutgoingOutput>,
 }
 
@@ -144,10 +146,20 @@ impl OutgoingCall {
             contact,
             reinvite: None,
             notifies: Vec::new(),
+            credentials: None,
             out: VecDeque::new(),
         };
         call.drain(now);
         Ok(call)
+    }
+
+    /// Answers one digest challenge (`401` or `407` to the INVITE, RFC 3261 §22.2) as `user`
+    /// with `password` — for a trunk that authenticates the calls it takes: the INVITE goes
+    /// again with the next CSeq and the credentials. A second challenge fails the call.
+    #[must_use]
+    pub fn with_credentials(mut self, user: &str, password: &str) -> Self {
+        self.credentials = Some((user.to_owned(), password.to_owned()));
+        self
     }
 
     /// Where the call is.
@@ -301,7 +313,82 @@ impl OutgoingCall {
                     self.event(OutgoingEvent::Answered(resp.body().to_vec()));
                 }
             }
+            401 | 407 if self.state == OutgoingState::Calling && self.credentials.is_some() => {
+                if !self.authenticate(&resp, now) {
+                    self.end(OutgoingEvent::Failed(status));
+                }
+            }
             _ => self.end(OutgoingEvent::Failed(status)),
+        }
+    }
+
+    /// Sends the INVITE again answering the challenge in `resp`; false if it cannot.
+    fn authenticate(&mut self, resp: &Message<'_>, now: Instant) -> bool {
+        let Some((user, password)) = self.credentials.take() else {
+            return false;
+        };
+        let proxy = resp.status() == Some(407);
+        let challenge = if proxy {
+            resp.proxy_authenticate().next()
+        } else {
+            resp.www_authenticate().next()
+        };
+        let previous = self.invite.clone();
+        let Ok(invite) = Message::parse(&previous) else {
+            return false;
+        };
+        let (Some(challenge), Some(uri)) = (challenge, invite.request_uri()) else {
+            return false;
+        };
+        let uri = uri.as_str().to_owned();
+        let cnonce = format!("{:08x}", invite.cseq().seq().wrapping_mul(2_654_435_761));
+        let Some(value) =
+            crate::auth::authorize(&challenge, "INVITE", &uri, &user, &password, &cnonce, 1)
+        else {
+            return false;
+        };
+        let seq = invite.cseq().seq().saturating_add(1);
+        let mut b = MessageBuilder::request(Method::Invite, &uri);
+        for h in invite.headers() {
+            let name = h.name();
+            match name {
+                HeaderName::Via => {
+                    b = b.header(
+                        HeaderName::Via,
+                        format!(
+                            "{};branch=z9hG4bK{}x{seq}",
+                            self.via,
+                            invite.from().tag().unwrap_or("t")
+                        ),
+                    );
+                }
+                HeaderName::CSeq => b = b.header(HeaderName::CSeq, format!("{seq} INVITE")),
+                HeaderName::ContentLength | HeaderName::ContentType => {}
+                HeaderName::Authorization | HeaderName::ProxyAuthorization => {}
+                other => b = b.header(other, h.value().as_bytes()),
+            }
+        }
+        let name = if proxy {
+            HeaderName::ProxyAuthorization
+        } else {
+            HeaderName::Authorization
+        };
+        b = b.header(name, value);
+        if !invite.body().is_empty() {
+            let ctype = invite
+                .header(HeaderName::ContentType)
+                .map_or_else(|| "application/sdp".to_owned(), |h| h.value().into_owned());
+            b = b.body(&ctype, invite.body());
+        }
+        let Ok(again) = b.build() else { return false };
+        match ClientTransaction::new(again.clone(), self.reliable, self.timers, now) {
+            Ok(tx) => {
+                self.invite = again;
+                self.tx = Some(tx);
+                self.drain(now);
+                true
+            }
+            Err(_) => false,
         }
     }
 
@@ -755,6 +842,40 @@ mod tests {
         }
         drain(&mut call);
         assert_eq!(call.poll_timeout(), before);
+    }
+
+    #[test]
+    fn a_carriers_challenge_is_answered_once() {
+        let t = t0();
+        let mut call = OutgoingCall::new(INVITE.to_vec(), VIA, false, Timers::default(), t)
+            .unwrap()
+            .with_credentials("bnpt", "secret");
+        drain(&mut call);
+        let challenge = "SIP/2.0 407 Proxy Authentication Required\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKo1\r\nFrom: <sip:1500112@127.0.0.1>;tag=cc\r\nTo: <sip:1001@127.0.0.1>;tag=p\r\nCall-ID: leg2\r\nCSeq: 1 INVITE\r\nProxy-Authenticate: Digest realm=\"carrier\", nonce=\"abc\", qop=\"auth\"\r\nContent-Length: 0\r\n\r\n";
+        call.on_message(challenge.as_bytes(), t);
+        let (sent, events) = drain(&mut call);
+        assert!(events.is_empty(), "{events:?}");
+        // The 407 is acknowledged, and the INVITE goes again with the next CSeq and credentials.
+        let methods: Vec<String> = sent.iter().map(|b| method(b)).collect();
+        assert_eq!(methods, ["ACK", "INVITE"]);
+        let again = Message::parse(&sent[1]).unwrap();
+        assert_eq!(again.cseq().seq(), 2);
+        let auth = again
+            .header(HeaderName::ProxyAuthorization)
+            .map(|h| h.value().into_owned())
+            .unwrap();
+        assert!(
+            auth.contains("username=\"bnpt\"") && auth.contains("realm=\"carrier\""),
+            "{auth}"
+        );
+        assert_ne!(again.via().branch(), Some("z9hG4bKo1"), "a new transaction");
+        assert_eq!(again.call_id(), "leg2");
+        // A second challenge fails the call.
+        let second = challenge
+            .replace("CSeq: 1 INVITE", "CSeq: 2 INVITE")
+            .replace("z9hG4bKo1", again.via().branch().unwrap());
+        call.on_message(second.as_bytes(), t);
+        assert_eq!(drain(&mut call).1, [OutgoingEvent::Failed(407)]);
     }
 
     #[test]

@@ -167,7 +167,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
             &store,
             &sip_listen,
             stop_rx.clone(),
-            (&acd, &service, pins),
+            (&acd, &service, pins, secrets.trunk_password.clone()),
         )
         .await?,
     );
@@ -284,10 +284,11 @@ async fn start_calls(
     store: &Store,
     sip_listen: &[ListenAddr],
     stop: watch::Receiver<bool>,
-    (acd, sip, pins): (
+    (acd, sip, pins, trunk_password): (
         &Arc<AcdDriver>,
         &Arc<SipService>,
         std::collections::BTreeMap<String, String>,
+        Option<String>,
     ),
 ) -> Result<CallCenter, RunError> {
     let index = RecordingIndex::open_data_folder(store.root())
@@ -365,6 +366,8 @@ async fn start_calls(
         agent_queues,
         survey,
         hold_music: prompts::hold_music(&prompts_dir),
+        trunk: config.raw.trunk.clone(),
+        trunk_password,
         priority: sambung_acd::priority::Priorities::new(config.raw.priority.clone())
             .map_err(|e| RunError::Calls(format!("priority: {e}")))?,
         office_hours: config.office_hours.clone(),

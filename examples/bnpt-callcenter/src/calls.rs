@@ -96,6 +96,9 @@ pub(crate) struct CallSetup {
     pub(crate) agent_queues: HashMap<String, Vec<QueueId>>,
     /// The satisfaction survey, after the agent hangs up.
     pub(crate) survey: Vec<i16>,
+    /// The trunk to the carrier, and its password.
+    pub(crate) trunk: crate::config::TrunkSection,
+    pub(crate) trunk_password: Option<String>,
     /// What a caller on hold hears, looped.
     pub(crate) hold_music: Vec<i16>,
     /// Caller priority (mobile numbers first by default).
@@ -128,6 +131,11 @@ pub(crate) struct CallCenter {
     catalogue: ReasonCatalogue,
     priorities: Priorities,
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
+    /// Messages for other tasks by Call-ID (the trunk's registration).
+    side: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
+    /// The carrier holds our registration.
+    pub(crate) trunk_registered: Arc<std::sync::atomic::AtomicBool>,
+    trunk_started: std::sync::atomic::AtomicBool,
     /// Bridges a supervisor can join, by agent.
     monitors: Monitors,
     tasks: Mutex<JoinSet<()>>,
@@ -142,7 +150,7 @@ pub(crate) struct SipPath {
 }
 
 /// Where [`CallCenter::route`] sent a datagram.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Routed {
     /// A call task has it.
     Taken,
@@ -150,6 +158,8 @@ pub(crate) enum Routed {
     UnknownNumber,
     /// The stateless side answers it.
     Stateless,
+    /// Send this answer (a digest challenge, a refusal).
+    Reply(Vec<u8>),
 }
 
 /// What a new INVITE is for.
@@ -157,6 +167,24 @@ enum Purpose {
     /// A call to a DID: (the DID, its service).
     Did(String, String),
     FeatureCode(String),
+    /// A call from one of our phones (`from`, proved by digest) out or to another phone.
+    Dial {
+        from: String,
+        to: DialTarget,
+    },
+}
+
+/// Where a phone's call goes.
+#[derive(Debug, Clone)]
+enum DialTarget {
+    /// Another phone: its registered contact and where to send.
+    Phone {
+        extension: String,
+        contact: String,
+        addr: SocketAddr,
+    },
+    /// Out through the trunk, to this number (E.164 or a short code).
+    Trunk { number: String, carrier: SocketAddr },
 }
 
 impl CallCenter {
@@ -185,6 +213,9 @@ impl CallCenter {
             catalogue,
             priorities,
             active: Mutex::new(HashMap::new()),
+            side: Mutex::new(HashMap::new()),
+            trunk_registered: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            trunk_started: std::sync::atomic::AtomicBool::new(false),
             monitors: Mutex::new(HashMap::new()),
             tasks: Mutex::new(JoinSet::new()),
         }
@@ -234,6 +265,10 @@ impl CallCenter {
         let Ok(msg) = Message::parse(data) else {
             return Routed::Stateless;
         };
+        if let Some(tx) = lock(&self.side).get(msg.call_id()) {
+            let _ = tx.try_send(data.to_vec());
+            return Routed::Taken;
+        }
         let mut active = lock(&self.active);
         if let Some(tx) = active.get(msg.call_id()) {
             if tx.try_send(data.to_vec()).is_err() {
@@ -247,8 +282,18 @@ impl CallCenter {
         if !new_call || uas_checks::check(&msg, &UasPolicy::default()).is_some() {
             return Routed::Stateless;
         }
-        let Some(purpose) = self.purpose_of(&msg) else {
-            return Routed::UnknownNumber;
+        let purpose = match self.purpose_of(&msg) {
+            Some(p) => p,
+            None => {
+                drop(active);
+                match self.dial_purpose(&msg, path) {
+                    Ok(p) => {
+                        active = lock(&self.active);
+                        p
+                    }
+                    Err(routed) => return routed,
+                }
+            }
         };
         if active.len() >= MAX_CALLS || *self.setup.stop.borrow() {
             return Routed::Stateless;
@@ -268,6 +313,9 @@ impl CallCenter {
                         .await
                 }
                 Purpose::FeatureCode(code) => center.run_feature(&invite, &path, &code, rx).await,
+                Purpose::Dial { from, to } => {
+                    center.run_dial(&invite, &path, &from, to, tx, rx).await
+                }
             };
             if let Err(e) = result {
                 warn!(call_id, error = %e, "call failed");
@@ -275,6 +323,91 @@ impl CallCenter {
             lock(&center.active).remove(&call_id);
         });
         Routed::Taken
+    }
+
+    /// A new INVITE to neither a DID nor a feature code: the calling phone must prove who it
+    /// is (407 until it does, 403 when it fails); then another phone (an extension, or an agent
+    /// where they logged in) or, through the trunk, an outside number the trunk allows. Anything
+    /// else is refused: nobody reaches the trunk without a phone's password (toll-fraud guard).
+    fn dial_purpose(&self, msg: &Message<'_>, path: &SipPath) -> Result<Purpose, Routed> {
+        let user = match msg.request_uri() {
+            Some(sambung_sip::Uri::Sip(u)) => u.user().map(str::to_owned),
+            Some(sambung_sip::Uri::Tel(t)) => t.as_str().strip_prefix("tel:").map(str::to_owned),
+            _ => None,
+        }
+        .ok_or(Routed::UnknownNumber)?;
+        let from = self
+            .setup
+            .sip
+            .authenticate_call(msg, path.peer)
+            .map_err(Routed::Reply)?;
+        let host = path.local.ip().to_string();
+        let logged_in = AgentId::new(&user)
+            .ok()
+            .and_then(|a| self.setup.acd.extension_of(&a));
+        if logged_in.is_some() || self.setup.sip.is_phone(&user) {
+            let extension = logged_in.unwrap_or_else(|| user.clone());
+            return match self.setup.sip.contact_of(&extension, &host) {
+                Some((contact, addr)) => Ok(Purpose::Dial {
+                    from,
+                    to: DialTarget::Phone {
+                        extension,
+                        contact,
+                        addr,
+                    },
+                }),
+                None => Err(Routed::Reply(self.setup.sip.refuse(
+                    msg,
+                    480,
+                    "Temporarily Unavailable",
+                ))),
+            };
+        }
+        let number = PhoneNumber::parse(&user).map_err(|_| Routed::UnknownNumber)?;
+        let trunk = &self.setup.trunk;
+        match trunk.address() {
+            Some(carrier) if trunk.allows(number.as_str()) => Ok(Purpose::Dial {
+                from,
+                to: DialTarget::Trunk {
+                    number: number.as_str().to_owned(),
+                    carrier,
+                },
+            }),
+            Some(_) => {
+                warn!(%from, number = number.as_str(), "call out to a number the trunk does not allow");
+                Err(Routed::Reply(self.setup.sip.refuse(msg, 403, "Forbidden")))
+            }
+            None => Err(Routed::UnknownNumber),
+        }
+    }
+
+    /// The first UDP listener is up: a registration trunk starts registering from it.
+    pub(crate) fn udp_ready(self: &Arc<Self>, socket: Arc<UdpSocket>, local: SocketAddr) {
+        use std::sync::atomic::Ordering;
+        let trunk = &self.setup.trunk;
+        let Some(carrier) = trunk.address().filter(|_| trunk.register) else {
+            return;
+        };
+        if self.trunk_started.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let Some(password) = self.setup.trunk_password.clone() else {
+            warn!("[trunk] register is on but secrets.toml has no trunk_password: not registering");
+            return;
+        };
+        let (tx, inbox) = mpsc::channel(CHANNEL_DEPTH);
+        let call_id = crate::trunk::call_id(local);
+        lock(&self.side).insert(call_id.clone(), tx);
+        let registration = crate::trunk::Registration {
+            trunk: trunk.clone(),
+            carrier,
+            password,
+            socket,
+            local,
+            inbox,
+            registered: Arc::clone(&self.trunk_registered),
+        };
+        lock(&self.tasks).spawn(registration.run(call_id, self.setup.stop.clone()));
     }
 
     /// Waits up to `limit` for the calls to end (they hang up when `stop` turns true).
@@ -1128,6 +1261,23 @@ impl CallCenter {
     ) -> Option<AgentLeg> {
         let host = path.local.ip().to_string();
         let (contact, addr) = self.setup.sip.contact_of(extension, &host)?;
+        let to = format!("<sip:{extension}@{host}>");
+        info!(%agent, %extension, %contact, "ringing the agent");
+        self.ring(path, from_user, (&contact, &to, addr), agent, inbox, None)
+            .await
+    }
+
+    /// Sends an INVITE with our offer (PCMA, PCMU) to `uri` at `addr`, To `to`, From
+    /// `from_user`; the leg is `label`'s. `credentials` answer one digest challenge.
+    async fn ring(
+        &self,
+        path: &SipPath,
+        from_user: &str,
+        (uri, to, addr): (&str, &str, SocketAddr),
+        label: AgentId,
+        inbox: &mpsc::Sender<Vec<u8>>,
+        credentials: Option<(&str, &str)>,
+    ) -> Option<AgentLeg> {
         let rtp = UdpSocket::bind((self.setup.media_ip, 0)).await.ok()?;
         let local = LocalMedia::audio(
             self.setup.media_ip,
@@ -1137,7 +1287,7 @@ impl CallCenter {
         let call_id = format!("{}@{}", random_tag(), path.local.ip());
         let tag = random_tag();
         let via = format!("SIP/2.0/UDP {}", path.local);
-        let invite = MessageBuilder::request(Method::Invite, &contact)
+        let invite = MessageBuilder::request(Method::Invite, uri)
             .header(
                 HeaderName::Via,
                 format!("{via};branch=z9hG4bK{}", random_tag()),
@@ -1147,7 +1297,7 @@ impl CallCenter {
                 HeaderName::From,
                 format!("<sip:{from_user}@{}>;tag={tag}", path.local),
             )
-            .header(HeaderName::To, format!("<sip:{extension}@{host}>"))
+            .header(HeaderName::To, to)
             .header(HeaderName::CallId, call_id.as_str())
             .header(HeaderName::CSeq, "1 INVITE")
             .header(
@@ -1157,20 +1307,312 @@ impl CallCenter {
             .body("application/sdp", negotiate::offer(&local))
             .build()
             .ok()?;
-        let call =
+        let mut call =
             OutgoingCall::new(invite, &via, false, Timers::default(), Instant::now()).ok()?;
+        if let Some((user, password)) = credentials {
+            call = call.with_credentials(user, password);
+        }
         lock(&self.active).insert(call_id.clone(), inbox.clone());
-        info!(%agent, %extension, %contact, "ringing the agent");
         Some(AgentLeg {
             call,
             call_id,
-            agent,
+            agent: label,
             addr,
             rtp,
             local,
             media: None,
             held: false,
         })
+    }
+
+    /// A call from one of our phones to another phone, or out through the trunk: a B2BUA with
+    /// both legs relayed on the 20 ms tick and recorded from the answer (the phone on the left
+    /// channel), a CDR (service `internal` or `outbound`, the phone's user as agent), the far
+    /// end's ringing, answer or refusal passed back, and hold from either side (the other
+    /// hears the hold music). A cancel or a hang-up on either side ends both.
+    #[expect(clippy::too_many_lines, reason = "one call's life, read top to bottom")]
+    async fn run_dial(
+        &self,
+        invite: &[u8],
+        path: &SipPath,
+        from: &str,
+        to: DialTarget,
+        inbox: mpsc::Sender<Vec<u8>>,
+        mut rx: mpsc::Receiver<Vec<u8>>,
+    ) -> Result<(), CallFailure> {
+        let msg = Message::parse(invite).map_err(|e| CallFailure::Sip(e.to_string()))?;
+        let (called, service) = match &to {
+            DialTarget::Phone { extension, .. } => (extension.clone(), "internal"),
+            DialTarget::Trunk { number, .. } => (number.clone(), "outbound"),
+        };
+        let store = &self.setup.store;
+        let store_err = |e: crate::store::StoreError| CallFailure::Store(e.to_string());
+        let cdr = store
+            .cdr_begin(&NewCdr {
+                sip_call_id: msg.call_id(),
+                caller: from,
+                called: &called,
+                service,
+                arrived_ms: now_ms(),
+            })
+            .await
+            .map_err(store_err)?;
+        store.cdr_agent(cdr, from).await.map_err(store_err)?;
+        info!(call_id = msg.call_id(), from, %called, service, "call from a phone");
+        let me = Self::local_party(path, &called);
+        let tag = me.tag.clone();
+        let mut call = IncomingCall::new(invite, me, false, Timers::default())
+            .map_err(|e| CallFailure::Sip(e.to_string()))?;
+        let rtp = UdpSocket::bind((self.setup.media_ip, 0)).await?;
+        let rtp_port = rtp.local_addr()?.port();
+        let label = AgentId::new(from).map_err(|e| CallFailure::Sip(e.to_string()));
+        let answer = negotiate_caller(&msg, self.setup.media_ip, rtp_port);
+        let host = path.local.ip().to_string();
+        let trunk = &self.setup.trunk;
+        let credentials = self
+            .setup
+            .trunk_password
+            .as_deref()
+            .filter(|_| !trunk.username.is_empty())
+            .map(|p| (trunk.username.as_str(), p));
+        let far = match (answer, label) {
+            (Some(answer), Ok(label)) => {
+                let leg = match &to {
+                    DialTarget::Phone {
+                        extension,
+                        contact,
+                        addr,
+                    } => {
+                        let to = format!("<sip:{extension}@{host}>");
+                        self.ring(path, from, (contact, &to, *addr), label, &inbox, None)
+                            .await
+                    }
+                    DialTarget::Trunk { number, carrier } => {
+                        let uri = format!("sip:{number}@{carrier}");
+                        let to = format!("<{uri}>");
+                        self.ring(
+                            path,
+                            &trunk.caller_id,
+                            (&uri, &to, *carrier),
+                            label,
+                            &inbox,
+                            credentials,
+                        )
+                        .await
+                    }
+                };
+                leg.map(|l| (answer, l))
+            }
+            _ => None,
+        };
+        let Some(((sdp, media), mut far)) = far else {
+            let _ = call.reject(488, "Not Acceptable Here");
+            flush(&mut call, path).await;
+            store
+                .cdr_end(cdr, now_ms(), "rejected", "rejected")
+                .await
+                .map_err(store_err)?;
+            return Ok(());
+        };
+        flush(&mut call, path).await;
+        let mut leg = MediaLeg::new(media, random_seed());
+        let mut hold_music = Prompt::new(Arc::clone(&self.hold_music));
+        let mut caller_held = false;
+        let mut recorder: Option<(WavRecorder, String, PathBuf)> = None;
+        let mut ticker = tokio::time::interval(Duration::from_millis(20));
+        let mut stop = self.setup.stop.clone();
+        let (mut buf, mut far_buf) = (vec![0u8; 2048], vec![0u8; 2048]);
+        let deadline = Instant::now() + MAX_CALL;
+        let mut stopping = false;
+        let reason = loop {
+            if !stopping && (*stop.borrow() || Instant::now() >= deadline) {
+                stopping = *stop.borrow();
+                call.hangup(Instant::now());
+                far.call.hangup(Instant::now());
+            }
+            let timer = [call.poll_timeout(), far.call.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min()
+                .map(tokio::time::Instant::from_std);
+            tokio::select! {
+                _ = ticker.tick() => {
+                    if let Some(m) = far.media.as_mut() {
+                        let from_phone = leg.take_frame();
+                        let from_far = m.take_frame();
+                        // Either side on hold: the other hears the music, the holder nothing.
+                        let to_far = if caller_held { hold_music.next_frame_looping() } else { from_phone.clone() };
+                        let to_phone = if far.held { hold_music.next_frame_looping() } else { from_far };
+                        if !far.held {
+                            m.send_frame(&far.rtp, &to_far).await;
+                        }
+                        if !caller_held {
+                            leg.send_frame(&rtp, &to_phone).await;
+                        }
+                        if let Some((r, _, _)) = recorder.as_mut()
+                            && let Err(e) = r.write(&from_phone, &to_phone)
+                        {
+                            warn!(error = %e, "recording write failed");
+                        }
+                    }
+                }
+                got = rtp.recv_from(&mut buf) => {
+                    if let Ok((n, _)) = got {
+                        leg.receive(buf.get(..n).unwrap_or_default());
+                    }
+                }
+                got = far.rtp.recv_from(&mut far_buf) => {
+                    if let (Ok((n, _)), Some(m)) = (got, far.media.as_mut()) {
+                        m.receive(far_buf.get(..n).unwrap_or_default());
+                    }
+                }
+                Some(sip) = rx.recv() => {
+                    let for_far = Message::parse(&sip).is_ok_and(|m| m.call_id() == far.call_id);
+                    if for_far {
+                        far.call.on_message(&sip, Instant::now());
+                    } else {
+                        call.on_message(&sip, Instant::now());
+                    }
+                }
+                () = sleep_until(timer) => {
+                    call.on_timeout(Instant::now());
+                    far.call.on_timeout(Instant::now());
+                }
+                _ = stop.changed() => {}
+            }
+            for event in far.flush(path).await {
+                match event {
+                    OutgoingEvent::Ringing(status) => {
+                        if call.state() == sambung_sip::uas::CallState::Ringing {
+                            let _ = call
+                                .provisional(if status == 183 { 180 } else { status }, "Ringing");
+                        }
+                    }
+                    OutgoingEvent::Answered(body) => {
+                        far.media = far.answered(&body);
+                        if far.media.is_none() {
+                            warn!("the far end answered with no common G.711 codec");
+                            far.call.hangup(Instant::now());
+                            let _ = call.reject(488, "Not Acceptable Here");
+                            continue;
+                        }
+                        if call.answer(&sdp, Instant::now()).is_err() {
+                            far.call.hangup(Instant::now());
+                            continue;
+                        }
+                        info!(%called, "answered");
+                        let recording_id = format!("{}-{tag}", now_ms());
+                        let file = self.recordings.join(format!("{recording_id}.wav"));
+                        match WavRecorder::create(&file, RecorderConfig::default()) {
+                            Ok(r) => {
+                                let row = RecordingRow {
+                                    id: recording_id.clone(),
+                                    call_id: cdr,
+                                    caller: from.to_owned(),
+                                    called: called.clone(),
+                                    agent: Some(from.to_owned()),
+                                    queue: None,
+                                    service: Some(service.to_owned()),
+                                    started_ms: now_ms(),
+                                    ended_ms: now_ms(),
+                                    duration_ms: 0,
+                                    codec: "wav/pcm16-stereo".to_owned(),
+                                    size_bytes: 0,
+                                    sha256: String::new(),
+                                    path: format!("{recording_id}.wav"),
+                                    complete: false,
+                                };
+                                if let Err(e) = self.setup.index.begin(&row).await {
+                                    warn!(error = %e, "recording not indexed");
+                                }
+                                recorder = Some((r, recording_id.clone(), file));
+                            }
+                            Err(e) => warn!(error = %e, "call not recorded"),
+                        }
+                        store
+                            .cdr_answered(
+                                cdr,
+                                now_ms(),
+                                recorder.as_ref().map(|(_, id, _)| id.as_str()),
+                            )
+                            .await
+                            .map_err(store_err)?;
+                    }
+                    OutgoingEvent::Failed(status) => {
+                        info!(%called, status, "not answered");
+                        // The carrier's challenges are ours to answer, not the phone's.
+                        let status = if matches!(status, 401 | 407) {
+                            503
+                        } else {
+                            status
+                        };
+                        let _ = call.reject(status, "Not Answered");
+                    }
+                    OutgoingEvent::RemoteHangup => call.hangup(Instant::now()),
+                    OutgoingEvent::Reoffered { held, remote } => {
+                        far.held = held;
+                        if let (Some(r), Some(m)) = (remote, far.media.as_mut()) {
+                            m.set_remote(r);
+                        }
+                    }
+                    OutgoingEvent::Referred { .. } => {
+                        far.call
+                            .notify_refer(501, "Not Implemented", Instant::now());
+                    }
+                    OutgoingEvent::LocalHangup => {}
+                }
+            }
+            if far.call.state() == sambung_sip::uac::OutgoingState::Ended {
+                call.hangup(Instant::now());
+            }
+            let ended = flush_with(&mut call, path, |held, remote| {
+                caller_held = held;
+                if let Some(r) = remote {
+                    leg.set_remote(r);
+                }
+            })
+            .await;
+            if let Some(ended) = ended {
+                far.call.hangup(Instant::now());
+                far.flush(path).await;
+                break ended;
+            }
+        };
+        // The far leg's last messages (the answer to its BYE) are not awaited.
+        lock(&self.active).remove(&far.call_id);
+        let ended_ms = now_ms();
+        let answered = recorder.is_some();
+        if let Some((r, id, file)) = recorder {
+            let summary = r.finish().map_err(|e| CallFailure::Record(e.to_string()))?;
+            let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+            let duration_ms = i64::try_from(summary.duration.as_millis()).unwrap_or(i64::MAX);
+            if let Err(e) = self
+                .setup
+                .index
+                .complete(
+                    &id,
+                    ended_ms,
+                    duration_ms,
+                    i64::try_from(size).unwrap_or(i64::MAX),
+                    &sha256_file(&file).unwrap_or_default(),
+                )
+                .await
+            {
+                warn!(error = %e, "recording completion not indexed");
+            }
+        }
+        let reason_text = if stopping {
+            "shutdown"
+        } else {
+            end_reason(reason)
+        };
+        let disposition = if answered { "completed" } else { "unanswered" };
+        store
+            .cdr_end(cdr, ended_ms, disposition, reason_text)
+            .await
+            .map_err(store_err)?;
+        info!(call_id = call.dialog().id.call_id, %called, reason = reason_text, "call from a phone ended");
+        Ok(())
     }
 }
 

@@ -93,6 +93,7 @@ pub(crate) struct RawConfig {
     pub(crate) dashboard: DashboardSection,
     pub(crate) cms: CmsSection,
     pub(crate) crm: CrmSection,
+    pub(crate) trunk: TrunkSection,
     pub(crate) logging: LoggingSection,
     pub(crate) office_hours: OfficeHoursConfig,
     pub(crate) dids: Vec<DidConfig>,
@@ -204,6 +205,51 @@ pub(crate) struct CrmSection {
     pub(crate) webhook_url: String,
     /// Dispatch every ticket when it is filed (otherwise on request).
     pub(crate) dispatch_on_create: bool,
+}
+
+/// `[trunk]`: the SIP trunk to the carrier (PBX-2): inbound calls to the DIDs come from it,
+/// and phones call out through it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct TrunkSection {
+    /// The carrier's SIP address, `IP:port` over UDP; empty: no trunk, no calls out.
+    pub(crate) address: String,
+    /// Our digest user name at the carrier (the password is `trunk_password` in
+    /// `secrets.toml`); empty for a trunk that knows us by our address.
+    pub(crate) username: String,
+    /// Register at the carrier every `register_expires` seconds (a registration trunk).
+    pub(crate) register: bool,
+    pub(crate) register_expires: u32,
+    /// The number calls out show (From).
+    pub(crate) caller_id: String,
+    /// Number prefixes phones may call out to, matched on the E.164 form (`+62…`): everything
+    /// else is refused (toll-fraud guard).
+    pub(crate) allow: Vec<String>,
+}
+
+impl TrunkSection {
+    /// The carrier's address, if a trunk is configured.
+    pub(crate) fn address(&self) -> Option<SocketAddr> {
+        parse_socket_addr(&self.address).ok()
+    }
+
+    /// Whether phones may call `number` (E.164 or a short code) out through the trunk.
+    pub(crate) fn allows(&self, number: &str) -> bool {
+        self.allow.iter().any(|p| number.starts_with(p.as_str()))
+    }
+}
+
+impl Default for TrunkSection {
+    fn default() -> Self {
+        Self {
+            address: String::new(),
+            username: String::new(),
+            register: false,
+            register_expires: 300,
+            caller_id: "1500112".to_owned(),
+            allow: vec!["+62".to_owned()],
+        }
+    }
 }
 
 /// `[logging]`
@@ -361,6 +407,7 @@ impl Default for RawConfig {
             dashboard: DashboardSection::default(),
             cms: CmsSection::default(),
             crm: CrmSection::default(),
+            trunk: TrunkSection::default(),
             logging: LoggingSection::default(),
             office_hours: OfficeHoursConfig::default(),
             dids: vec![
@@ -527,6 +574,32 @@ impl Config {
         for (i, did) in raw.dids.iter().enumerate() {
             crate::ivr::did_flow(did, &office_hours)
                 .map_err(|e| invalid(format!("dids[{i}].flow"), e))?;
+        }
+        let t = &raw.trunk;
+        if !t.address.is_empty() {
+            parse_socket_addr(&t.address).map_err(|e| invalid("trunk.address", e))?;
+        }
+        if t.register && (t.address.is_empty() || t.username.is_empty()) {
+            return Err(invalid(
+                "trunk.register",
+                Invalid::OutOfRange("needs trunk.address and trunk.username"),
+            ));
+        }
+        if !(60..=86_400).contains(&t.register_expires) {
+            return Err(invalid(
+                "trunk.register_expires",
+                Invalid::OutOfRange("must be 60 to 86400"),
+            ));
+        }
+        if t.caller_id.is_empty()
+            || t.caller_id
+                .bytes()
+                .any(|b| !b.is_ascii_alphanumeric() && b != b'+')
+        {
+            return Err(invalid(
+                "trunk.caller_id",
+                Invalid::OutOfRange("must be digits, letters or +"),
+            ));
         }
         if raw.crm.categories.is_empty() || raw.crm.services.is_empty() {
             return Err(invalid(

@@ -31,6 +31,7 @@ mod sip_listener;
 mod store;
 mod supervise;
 mod sync;
+mod trunk;
 mod web;
 
 use std::process::ExitCode;

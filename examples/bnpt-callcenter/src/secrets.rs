@@ -28,6 +28,9 @@ pub(crate) struct Secrets {
     /// The key that signs ticket webhooks (`X-BNPT-Signature`).
     #[serde(default)]
     pub(crate) webhook_secret: String,
+    /// The carrier's password for `[trunk] username`, added by hand (never generated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) trunk_password: Option<String>,
 }
 
 /// Why secrets could not be read or written.

@@ -136,6 +136,85 @@ impl SipService {
         }
     }
 
+    /// Who is calling, for a new call that is neither to a DID nor a feature code: a call out
+    /// or to another phone must prove it comes from one of our phones (digest, answered with
+    /// `407` and a challenge first, RFC 3261 §22.3), and failures count against the same
+    /// limiter as registrations. `Err` holds the answer to send (407, or 403).
+    pub(crate) fn authenticate_call(
+        &self,
+        msg: &Message<'_>,
+        peer: SocketAddr,
+    ) -> Result<String, Vec<u8>> {
+        let now = unix_now();
+        let tag = to_tag(msg.call_id(), msg.via().branch().unwrap_or_default());
+        let credentials = msg
+            .proxy_authorization()
+            .chain(msg.authorization())
+            .find(|c| c.scheme().eq_ignore_ascii_case("Digest"));
+        let claimed = credentials
+            .as_ref()
+            .and_then(|c| c.param("username"))
+            .map(|u| u.into_owned());
+        let reply = |status: u16, reason: &str, challenge: Option<String>| {
+            let mut b = MessageBuilder::response_to(msg, status, reason, Some(&tag)).header(
+                HeaderName::Server,
+                concat!("bnpt-callcenter/", env!("CARGO_PKG_VERSION")),
+            );
+            if let Some(c) = challenge {
+                b = b.header(HeaderName::ProxyAuthenticate, c);
+            }
+            self.counters.responses_sent.fetch_add(1, Ordering::Relaxed);
+            b.build().unwrap_or_default()
+        };
+        if lock(&self.limiter).blocked(peer.ip(), claimed.as_deref(), now) {
+            warn!(%peer, user = claimed.as_deref().unwrap_or(""), "call refused: too many failed attempts");
+            return Err(reply(403, "Forbidden", None));
+        }
+        let challenge = |stale: bool| {
+            let c = lock(&self.digest).challenge(now, Algorithm::Md5, stale);
+            reply(407, "Proxy Authentication Required", Some(c))
+        };
+        let Some(credentials) = credentials else {
+            info!(%peer, uri = ?msg.request_uri().map(|u| u.as_str().to_owned()), "call out challenged");
+            return Err(challenge(false));
+        };
+        let passwords = &self.passwords;
+        let realm = self.realm.clone();
+        let verified = lock(&self.digest).verify(&credentials, "INVITE", now, |u, alg| {
+            passwords.get(u).map(|p| ha1(alg, u, &realm, p))
+        });
+        match verified {
+            Ok(user) => {
+                lock(&self.limiter).succeeded(&user);
+                Ok(user)
+            }
+            Err(AuthError::Stale) => Err(challenge(true)),
+            Err(e) => {
+                lock(&self.limiter).failed(peer.ip(), claimed.as_deref(), now);
+                warn!(%peer, user = claimed.as_deref().unwrap_or(""), error = %e, "call out refused: authentication failed");
+                Err(reply(403, "Forbidden", None))
+            }
+        }
+    }
+
+    /// A stateless refusal of `msg` with `status`.
+    pub(crate) fn refuse(&self, msg: &Message<'_>, status: u16, reason: &str) -> Vec<u8> {
+        let tag = to_tag(msg.call_id(), msg.via().branch().unwrap_or_default());
+        self.counters.responses_sent.fetch_add(1, Ordering::Relaxed);
+        MessageBuilder::response_to(msg, status, reason, Some(&tag))
+            .header(
+                HeaderName::Server,
+                concat!("bnpt-callcenter/", env!("CARGO_PKG_VERSION")),
+            )
+            .build()
+            .unwrap_or_default()
+    }
+
+    /// Whether `user` is one of our phones (an agent or a supervisor).
+    pub(crate) fn is_phone(&self, user: &str) -> bool {
+        self.passwords.contains_key(user)
+    }
+
     /// `404 Not Found` for a new call to a number the call center does not serve: nothing
     /// reachable from outside leads to an outside line (toll-fraud guard).
     pub(crate) fn not_found(&self, bytes: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
@@ -386,6 +465,7 @@ pub(crate) async fn serve(
     match bound {
         Bound::Udp(socket) => {
             let socket = Arc::new(socket);
+            calls.udp_ready(Arc::clone(&socket), local.addr);
             tokio::select! {
                 () = serve_udp(&socket, local.addr, &service, &calls) => {}
                 _ = shutdown.wait_for(|stop| *stop) => {}
@@ -424,6 +504,7 @@ async fn serve_udp(
                 let reply = match calls.route(data, &path) {
                     Routed::Taken => continue,
                     Routed::UnknownNumber => service.not_found(data, peer),
+                    Routed::Reply(bytes) => Some(bytes),
                     Routed::Stateless => service.answer(data, "udp", peer),
                 };
                 if let Some(reply) = reply

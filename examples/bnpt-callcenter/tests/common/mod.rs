@@ -10,7 +10,7 @@
 )]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -180,7 +180,7 @@ impl Service {
         }
     }
 
-    pub fn sip(&self, transport: &str) -> std::net::SocketAddr {
+    pub fn sip(&self, transport: &str) -> SocketAddr {
         let list = self.ready["sip"].as_array().unwrap();
         let entry = list
             .iter()
@@ -355,7 +355,7 @@ pub fn sipp_available() -> bool {
 }
 
 pub fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
+    UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
@@ -559,4 +559,195 @@ pub fn find_audio(haystack: &[i16], needle: &[i16]) -> (f64, usize) {
     let from = (coarse * STEP).saturating_sub(2 * STEP);
     let (c, fine) = best_correlation(needle, &haystack[from..], 4 * STEP);
     (c, from + fine)
+}
+
+// ---- baresip, a real softphone (tests/baresip.rs, tests/trunk.rs) ----
+
+/// baresip is a judge here like SIPp; in CI (`CI` set) it must be installed.
+pub fn baresip_available() -> bool {
+    let ok = Command::new("baresip")
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "baresip is required in CI"
+        );
+        eprintln!("baresip not installed: skipping (apt-get install baresip)");
+    }
+    ok
+}
+
+/// The conformance set's 8 kHz speech, the agents' voice.
+pub fn speech() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/g711/speech_8k_s16.wav");
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}
+
+/// A headless baresip with a console on UDP for commands; killed when dropped.
+pub struct Softphone {
+    child: Child,
+    dir: PathBuf,
+    pub console: SocketAddr,
+}
+
+impl Softphone {
+    /// Starts baresip for `extension`, registering at `registrar` with `password`.
+    pub fn start(root: &Path, extension: &str, registrar: SocketAddr, password: &str) -> Self {
+        let dir = root.join(format!("phone-{extension}"));
+        std::fs::create_dir_all(dir.join("rec")).unwrap();
+        // baresip also listens on the next port up (TLS): both must be free.
+        let sip_port = loop {
+            let port = free_udp_port();
+            let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+            if port < u16::MAX && free(port) && free(port + 1) {
+                break port;
+            }
+        };
+        let console_port = free_udp_port();
+        // As ../shared/conformance/baresip/callee/config, with absolute paths and own ports.
+        let config = format!(
+            "poll_method epoll\n\
+             sip_listen 127.0.0.1:{sip_port}\n\
+             net_interface 127.0.0.1\n\
+             call_local_timeout 120\n\
+             call_max_calls 4\n\
+             audio_player alsa,null\n\
+             audio_source aufile,{speech}\n\
+             audio_alert alsa,null\n\
+             ausrc_format s16\nauplay_format s16\nauenc_format s16\naudec_format s16\n\
+             audio_buffer 20-160\n\
+             rtcp_mux no\n\
+             jitter_buffer_delay 5-10\n\
+             module_path /usr/lib/baresip/modules\n\
+             module g711.so\nmodule alsa.so\nmodule aufile.so\nmodule sndfile.so\nmodule cons.so\n\
+             module_tmp uuid.so\nmodule_tmp account.so\nmodule_app menu.so\n\
+             snd_path {rec}\n\
+             cons_listen 127.0.0.1:{console_port}\n",
+            speech = speech().display(),
+            rec = dir.join("rec").display(),
+        );
+        std::fs::write(dir.join("config"), config).unwrap();
+        std::fs::write(
+            dir.join("accounts"),
+            format!(
+                "<sip:{extension}@{registrar}>;auth_pass={password};regint=600;\
+                 answermode=auto;audio_codecs=PCMA/8000/1,PCMU/8000/1\n"
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.join("baresip.log")).unwrap();
+        let child = Command::new("baresip")
+            .arg("-f")
+            .arg(&dir)
+            // Bounded: it quits by itself even if the test is cut off.
+            .args(["-t", "90"])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start baresip");
+        Self {
+            child,
+            dir,
+            console: SocketAddr::from(([127, 0, 0, 1], console_port)),
+        }
+    }
+
+    /// Types a command on the phone's console (`/dial sip:…`).
+    pub fn command(&self, line: &str) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .send_to(format!("{line}\n").as_bytes(), self.console)
+            .unwrap();
+    }
+
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(self.dir.join("baresip.log")).unwrap_or_default())
+            .into_owned()
+    }
+
+    /// The longest call's audio dumps: (what the phone received, what it sent).
+    pub fn longest_call(&self) -> (Vec<i16>, Vec<i16>) {
+        let mut dumps: Vec<(u64, PathBuf)> = std::fs::read_dir(self.dir.join("rec"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with("-dec.wav"))
+            .map(|p| (std::fs::metadata(&p).unwrap().len(), p))
+            .collect();
+        dumps.sort();
+        let (_, dec) = dumps.pop().expect("a call's dump");
+        let enc = PathBuf::from(dec.to_string_lossy().replace("-dec.wav", "-enc.wav"));
+        (
+            wav_channels(&dec).swap_remove(0),
+            wav_channels(&enc).swap_remove(0),
+        )
+    }
+}
+
+impl Drop for Softphone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until the service's log holds `text`.
+pub fn wait_log(service: &Service, text: &str, what: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while !service.stderr_text().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: no `{text}` in the log:\n{}",
+            service.stderr_text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Starts a softphone for each extension and waits until each has registered.
+pub fn phones(service: &Service, data: &Path, root: &Path, extensions: &[&str]) -> Vec<Softphone> {
+    let registrar = service.sip("udp");
+    let phones: Vec<Softphone> = extensions
+        .iter()
+        .map(|ext| {
+            let password = secret(data, "sip_passwords", ext);
+            Softphone::start(root, ext, registrar, &password)
+        })
+        .collect();
+    for ext in extensions {
+        wait_log(
+            service,
+            &format!("aor=sip:{ext}@127.0.0.1 bindings=1"),
+            &format!("registration of {ext}"),
+        );
+    }
+    phones
+}
+
+/// `ext` logs in as agent `ext` from `phone` with its PIN, then makes itself ready.
+pub fn log_in_and_ready(service: &Service, data: &Path, ext: &str, phone: &Softphone) {
+    let registrar = service.sip("udp");
+    let pin = secret(data, "pins", ext);
+    phone.command(&format!("/dial sip:*71{ext}%23{pin}%23@{registrar}"));
+    wait_log(
+        service,
+        &format!("extension={ext} code=\"*71{ext}\" done=\"logged in\""),
+        "login",
+    );
+    // The login call hangs up after a moment; then the phone makes its agent ready.
+    std::thread::sleep(Duration::from_millis(600));
+    phone.command(&format!("/dial sip:*73%23@{registrar}"));
+    wait_log(
+        service,
+        &format!("extension={ext} code=\"*73\" done=\"ready\""),
+        "ready",
+    );
+    std::thread::sleep(Duration::from_millis(600));
 }
