@@ -20,7 +20,11 @@
 //! that phone and bridges the caller to it once it answers, and a REFER to a queue or a DID
 //! puts the caller back in that queue; the agent's phone hears how it went in NOTIFYs.
 //!
-//! Not here yet: TCP calls, attended transfer (REFER with Replaces).
+//! An attended transfer is a REFER whose target carries `Replaces` naming a call the agent's
+//! phone made to another phone (see `run_dial`): that call's task hands its far leg over, the
+//! caller is bridged to it, and both of the agent's calls end.
+//!
+//! Not here yet: TCP calls.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -131,6 +135,8 @@ pub(crate) struct CallCenter {
     catalogue: ReasonCatalogue,
     priorities: Priorities,
     active: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
+    /// Calls phones made to other phones, by Call-ID: what an attended transfer takes over.
+    consultations: Mutex<HashMap<String, Consultation>>,
     /// Messages for other tasks by Call-ID (the trunk's registration).
     side: Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>,
     /// The carrier holds our registration.
@@ -214,6 +220,7 @@ impl CallCenter {
             priorities,
             active: Mutex::new(HashMap::new()),
             side: Mutex::new(HashMap::new()),
+            consultations: Mutex::new(HashMap::new()),
             trunk_registered: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             trunk_started: std::sync::atomic::AtomicBool::new(false),
             monitors: Mutex::new(HashMap::new()),
@@ -1049,6 +1056,60 @@ impl CallCenter {
                             }
                         }
                     }
+                    TransferTarget::Replaces {
+                        call_id,
+                        to_tag,
+                        from_tag,
+                    } => {
+                        let handover = lock(&self.consultations)
+                            .get(&call_id)
+                            .filter(|c| c.our_tag == to_tag && c.phone_tag == from_tag)
+                            .map(|c| c.handover.clone());
+                        let taken = match handover {
+                            Some(h) => {
+                                let (tx, rx) = tokio::sync::oneshot::channel();
+                                if h.send(tx).await.is_ok() {
+                                    tokio::time::timeout(Duration::from_secs(2), rx)
+                                        .await
+                                        .ok()
+                                        .and_then(Result::ok)
+                                } else {
+                                    None
+                                }
+                            }
+                            None => None,
+                        };
+                        match taken {
+                            Some(b) => {
+                                // The consulted phone's leg is the caller's now.
+                                lock(&self.active).insert(b.call_id.clone(), inbox.clone());
+                                info!(extension = %b.agent, "attended transfer");
+                                store.cdr_transferred(cdr, b.agent.as_str()).await.ok();
+                                if let Some(mut old) = agent.take() {
+                                    old.call.notify_refer(200, "OK", now);
+                                    old.call.hangup(now);
+                                    old.flush(path).await;
+                                    lock(&self.monitors).remove(old.agent.as_str());
+                                    leaving.push(old);
+                                }
+                                if queued {
+                                    self.setup.acd.call_gone(acd_call).await;
+                                    queued = false;
+                                }
+                                monitor = None;
+                                let (tx, rx) = mpsc::channel(1);
+                                lock(&self.monitors).insert(b.agent.as_str().to_owned(), tx);
+                                monitor_rx = Some(rx);
+                                agent = Some(b);
+                            }
+                            None => {
+                                warn!(%call_id, "attended transfer: no such consultation call");
+                                if let Some(a) = agent.as_mut() {
+                                    a.call.notify_refer(481, "Call Does Not Exist", now);
+                                }
+                            }
+                        }
+                    }
                     TransferTarget::Refused(status, why) => {
                         warn!(%target, why, "transfer refused");
                         if let Some(a) = agent.as_mut() {
@@ -1209,8 +1270,34 @@ impl CallCenter {
     /// Where a REFER from an agent's phone sends the caller: a queue (by name, or a DID's),
     /// an agent logged in somewhere (their phone), or a registered extension.
     fn transfer_target(&self, target: &str) -> TransferTarget {
-        if target.contains("Replaces=") || target.contains("replaces=") {
-            return TransferTarget::Refused(501, "Attended Transfer Not Supported");
+        if let Some((_, headers)) = target.split_once('?') {
+            let replaces = headers.split('&').find_map(|h| {
+                let (name, value) = h.split_once('=')?;
+                name.eq_ignore_ascii_case("replaces")
+                    .then(|| percent_decode(value))
+            });
+            let Some(replaces) = replaces.flatten() else {
+                return TransferTarget::Refused(400, "Bad Refer-To");
+            };
+            let mut parts = replaces.split(';');
+            let call_id = parts.next().unwrap_or_default().trim().to_owned();
+            let (mut to_tag, mut from_tag) = (String::new(), String::new());
+            for p in parts {
+                match p.split_once('=') {
+                    Some((k, v)) if k.trim().eq_ignore_ascii_case("to-tag") => {
+                        v.trim().clone_into(&mut to_tag);
+                    }
+                    Some((k, v)) if k.trim().eq_ignore_ascii_case("from-tag") => {
+                        v.trim().clone_into(&mut from_tag);
+                    }
+                    _ => {}
+                }
+            }
+            return TransferTarget::Replaces {
+                call_id,
+                to_tag,
+                from_tag,
+            };
         }
         let user = match sambung_sip::Uri::parse(target.as_bytes()) {
             Ok(sambung_sip::Uri::Sip(u)) => u.user().map(str::to_owned),
@@ -1424,7 +1511,9 @@ impl CallCenter {
         let (mut buf, mut far_buf) = (vec![0u8; 2048], vec![0u8; 2048]);
         let deadline = Instant::now() + MAX_CALL;
         let mut stopping = false;
-        let reason = loop {
+        let (handover_tx, mut handover_rx) = mpsc::channel(1);
+        let mut handover = None;
+        let end = loop {
             if !stopping && (*stop.borrow() || Instant::now() >= deadline) {
                 stopping = *stop.borrow();
                 call.hangup(Instant::now());
@@ -1478,7 +1567,11 @@ impl CallCenter {
                     call.on_timeout(Instant::now());
                     far.call.on_timeout(Instant::now());
                 }
+                Some(reply) = handover_rx.recv() => handover = Some(reply),
                 _ = stop.changed() => {}
+            }
+            if let Some(reply) = handover.take() {
+                break DialEnd::Handover(reply);
             }
             for event in far.flush(path).await {
                 match event {
@@ -1501,6 +1594,16 @@ impl CallCenter {
                             continue;
                         }
                         info!(%called, "answered");
+                        if let DialTarget::Phone { .. } = &to {
+                            lock(&self.consultations).insert(
+                                msg.call_id().to_owned(),
+                                Consultation {
+                                    our_tag: tag.clone(),
+                                    phone_tag: msg.from().tag().unwrap_or_default().to_owned(),
+                                    handover: handover_tx.clone(),
+                                },
+                            );
+                        }
                         let recording_id = format!("{}-{tag}", now_ms());
                         let file = self.recordings.join(format!("{recording_id}.wav"));
                         match WavRecorder::create(&file, RecorderConfig::default()) {
@@ -1575,11 +1678,32 @@ impl CallCenter {
             if let Some(ended) = ended {
                 far.call.hangup(Instant::now());
                 far.flush(path).await;
-                break ended;
+                break DialEnd::Ended(ended);
             }
         };
-        // The far leg's last messages (the answer to its BYE) are not awaited.
-        lock(&self.active).remove(&far.call_id);
+        lock(&self.consultations).remove(msg.call_id());
+        let (reason, handed) = match end {
+            DialEnd::Ended(reason) => {
+                // The far leg's last messages (the answer to its BYE) are not awaited.
+                lock(&self.active).remove(&far.call_id);
+                (reason, false)
+            }
+            DialEnd::Handover(reply) => {
+                // The consulting phone leaves; its far leg goes on in the caller's call.
+                call.hangup(Instant::now());
+                flush(&mut call, path).await;
+                if let DialTarget::Phone { extension, .. } = &to
+                    && let Ok(id) = AgentId::new(extension)
+                {
+                    far.agent = id;
+                }
+                if let Err(mut far) = reply.send(far) {
+                    far.call.hangup(Instant::now());
+                    far.flush(path).await;
+                }
+                (EndReason::LocalHangup, true)
+            }
+        };
         let ended_ms = now_ms();
         let answered = recorder.is_some();
         if let Some((r, id, file)) = recorder {
@@ -1606,7 +1730,11 @@ impl CallCenter {
         } else {
             end_reason(reason)
         };
-        let disposition = if answered { "completed" } else { "unanswered" };
+        let disposition = match (handed, answered) {
+            (true, _) => "transferred",
+            (false, true) => "completed",
+            (false, false) => "unanswered",
+        };
         store
             .cdr_end(cdr, ended_ms, disposition, reason_text)
             .await
@@ -1616,10 +1744,32 @@ impl CallCenter {
     }
 }
 
-/// Where a blind transfer goes.
+/// A call a phone made to another phone (an agent consulting a colleague), which an attended
+/// transfer (REFER with Replaces, RFC 3891) takes over: its dialog's tags, and the way to ask
+/// its task for the far leg.
+struct Consultation {
+    our_tag: String,
+    phone_tag: String,
+    handover: mpsc::Sender<tokio::sync::oneshot::Sender<AgentLeg>>,
+}
+
+/// How a phone's call ended: by a hang-up, or handed to an attended transfer.
+enum DialEnd {
+    Ended(EndReason),
+    Handover(tokio::sync::oneshot::Sender<AgentLeg>),
+}
+
+/// Where a transfer goes.
 enum TransferTarget {
     /// Back into a queue.
     Queue(QueueId),
+    /// Attended: to the far end of the agent's consultation call (its Call-ID and tags as the
+    /// `Replaces` header gives them).
+    Replaces {
+        call_id: String,
+        to_tag: String,
+        from_tag: String,
+    },
     /// To a phone: an agent's (where they logged in) or an extension's.
     Phone { agent: AgentId, extension: String },
     /// Not possible: the status for the NOTIFY and why.
@@ -1780,4 +1930,40 @@ async fn flush_with(
         }
     }
     ended
+}
+
+/// `%XX` escapes decoded (a `Replaces` value inside a `Refer-To` URI); `None` if malformed.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn replaces_values_are_unescaped_once() {
+        assert_eq!(
+            percent_decode("c1%40host%3Bto-tag%3Da%3Bfrom-tag%3Db").as_deref(),
+            Some("c1@host;to-tag=a;from-tag=b")
+        );
+        // Once: an escaped percent stays a percent.
+        assert_eq!(percent_decode("%2541").as_deref(), Some("%41"));
+        for bad in ["%", "%4", "%zz", "%ff%fe"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
+    }
 }

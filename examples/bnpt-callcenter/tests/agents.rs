@@ -3,6 +3,11 @@
 //! wrong PIN first, refused) and `*73#`; then a caller dials the access number, is greeted,
 //! queued, offered to the agent, and bridged. Both legs are relayed and recorded, so what the
 //! caller heard is their own speech echoed by the agent's phone.
+//!
+//! Also: the caller rates the call after the agent hangs up; a supervisor listens in with a
+//! PIN; and an attended transfer — the agent's phone (made by hand here: baresip 1.0 has no
+//! attended transfer) consults extension 1002 (a baresip phone) and then REFERs the caller to
+//! that call with `Replaces`, after which the caller hears 1002.
 
 #![allow(
     clippy::unwrap_used,
@@ -46,10 +51,16 @@ fn phone_for(
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    register_at(service, dir, data, agent, phone_port);
+    (phone, secret(data, "pins", agent))
+}
+
+/// Registers `agent`'s phone (digest, with its generated password) with its Contact at `port`.
+fn register_at(service: &Service, dir: &Path, data: &Path, agent: &str, port: u16) {
     let password = secret(data, "sip_passwords", agent);
     let register = own_scenario("agent_register.xml");
     let target = service.sip("udp").to_string();
-    let port = phone_port.to_string();
+    let port = port.to_string();
     let status = sipp_run(
         dir,
         &[
@@ -70,7 +81,6 @@ fn phone_for(
         ],
     );
     assert!(status.success(), "REGISTER of {agent} failed: {status}");
-    (phone, secret(data, "pins", agent))
 }
 
 /// Keys a feature code (with `#` as `%23`) from `agent`'s extension with `scenario`.
@@ -498,4 +508,266 @@ fn a_supervisor_listens_to_an_agents_call_with_a_pin() {
     assert!(exit.success(), "{log}");
     assert!(log.contains("supervisor joined"), "{log}");
     assert!(log.contains("supervisor code refused"), "{log}");
+}
+
+/// The agent's phone for the attended transfer, made by hand on one UDP socket: it answers
+/// what the call center sends (200 to INVITE, NOTIFY, BYE), and sends what the test says.
+struct HandPhone {
+    socket: std::net::UdpSocket,
+    cc: std::net::SocketAddr,
+    rtp_port: u16,
+    _rtp: std::net::UdpSocket,
+}
+
+impl HandPhone {
+    fn new(cc: std::net::SocketAddr) -> Self {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        let rtp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        Self {
+            rtp_port: rtp.local_addr().unwrap().port(),
+            _rtp: rtp,
+            socket,
+            cc,
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.socket.local_addr().unwrap().port()
+    }
+
+    fn sdp(&self) -> String {
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {} RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n",
+            self.rtp_port
+        )
+    }
+
+    fn send(&self, text: &str) {
+        self.socket.send_to(text.as_bytes(), self.cc).unwrap();
+    }
+
+    /// Answers a request from the call center: 200 (with our SDP and a To tag for an
+    /// INVITE).
+    fn answer(&self, request: &str) {
+        let msg = sambung_sip::Message::parse(request.as_bytes()).unwrap();
+        let invite = msg.method() == sambung_sip::Method::Invite;
+        let mut b =
+            sambung_sip::MessageBuilder::response_to(&msg, 200, "OK", invite.then_some("hand1"));
+        if invite {
+            b = b
+                .header(
+                    sambung_sip::HeaderName::Contact,
+                    format!("<sip:1001@127.0.0.1:{}>", self.port()),
+                )
+                .body("application/sdp", self.sdp());
+        }
+        self.socket.send_to(&b.build().unwrap(), self.cc).unwrap();
+    }
+
+    /// The next message; requests other than `want` (a method, or a response's CSeq method)
+    /// are answered on the way and kept in `seen`.
+    fn next(&self, want: &str, seen: &mut Vec<String>) -> Option<String> {
+        let mut buf = [0u8; 8192];
+        loop {
+            let (n, _) = self.socket.recv_from(&mut buf).ok()?;
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let msg = sambung_sip::Message::parse(text.as_bytes()).unwrap();
+            let matches = match msg.status() {
+                Some(s) => s >= 200 && msg.cseq().method() == want,
+                None => msg.method().as_str() == want,
+            };
+            let request = msg.status().is_none() && msg.method() != sambung_sip::Method::Ack;
+            drop(msg);
+            if matches {
+                return Some(text);
+            }
+            if request {
+                self.answer(&text);
+            }
+            seen.push(text);
+        }
+    }
+}
+
+fn header_of(text: &str, name: &str) -> String {
+    let msg = sambung_sip::Message::parse(text.as_bytes()).unwrap();
+    msg.headers()
+        .iter()
+        .find(|h| h.name().as_str().eq_ignore_ascii_case(name))
+        .map(|h| h.value().into_owned())
+        .unwrap_or_default()
+}
+
+fn tag_of(value: &str) -> String {
+    value
+        .split(";tag=")
+        .nth(1)
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn an_agent_consults_a_colleague_then_transfers_the_caller_to_them() {
+    if !sipp_available() || !common::baresip_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::tone_prompt(&data, "welcome.wav", 300);
+    let service = Service::start(&data);
+    let cc = service.sip("udp");
+    let colleague = common::phones(&service, &data, dir.path(), &["1002"]);
+    let phone = HandPhone::new(cc);
+    register_at(&service, dir.path(), &data, "1001", phone.port());
+    let pin = secret(&data, "pins", "1001");
+    key(
+        &service,
+        dir.path(),
+        "1001",
+        &format!("*711001%23{pin}%23"),
+        "feature_code.xml",
+    );
+    key(&service, dir.path(), "1001", "*73%23", "feature_code.xml");
+
+    let mut caller = sipp(&service, dir.path(), 1, 14_000);
+    let mut seen = Vec::new();
+    let next = |want: &str, seen: &mut Vec<String>| {
+        phone
+            .next(want, seen)
+            .unwrap_or_else(|| panic!("no {want}; seen {seen:#?}\n{}", service.stderr_text()))
+    };
+    // The call center offers the caller: answered.
+    let offer = next("INVITE", &mut seen);
+    phone.answer(&offer);
+    let leg_call_id = header_of(&offer, "Call-ID");
+    let cc_from = header_of(&offer, "From");
+    let cc_contact = header_of(&offer, "Contact");
+    let cc_contact = cc_contact
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    next("ACK", &mut seen);
+
+    // The agent consults 1002: INVITE, the 407 challenge, INVITE with the phone's password.
+    let consult = |seq: u32, auth: &str| {
+        let sdp = phone.sdp();
+        format!(
+            "INVITE sip:1002@{cc} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKcons{seq}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:1001@127.0.0.1>;tag=cons1\r\nTo: <sip:1002@{cc}>\r\n\
+             Call-ID: consult-1@127.0.0.1\r\nCSeq: {seq} INVITE\r\nContact: <sip:1001@127.0.0.1:{port}>\r\n{auth}\
+             Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+            sdp.len(),
+            port = phone.port()
+        )
+    };
+    let ack = |seq: u32, to_tag: &str, branch: &str| {
+        format!(
+            "ACK sip:1002@{cc} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch={branch}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:1001@127.0.0.1>;tag=cons1\r\nTo: <sip:1002@{cc}>;tag={to_tag}\r\n\
+             Call-ID: consult-1@127.0.0.1\r\nCSeq: {seq} ACK\r\nContent-Length: 0\r\n\r\n",
+            port = phone.port()
+        )
+    };
+    phone.send(&consult(1, ""));
+    let challenge = next("INVITE", &mut seen);
+    assert!(challenge.starts_with("SIP/2.0 407"), "{challenge}");
+    phone.send(&ack(
+        1,
+        &tag_of(&header_of(&challenge, "To")),
+        "z9hG4bKcons1",
+    ));
+    let msg = sambung_sip::Message::parse(challenge.as_bytes()).unwrap();
+    let value = sambung_sip::auth::authorize(
+        &msg.proxy_authenticate().next().unwrap(),
+        "INVITE",
+        &format!("sip:1002@{cc}"),
+        "1001",
+        &secret(&data, "sip_passwords", "1001"),
+        "abcdef",
+        1,
+    )
+    .unwrap();
+    phone.send(&consult(2, &format!("Proxy-Authorization: {value}\r\n")));
+    let answered = next("INVITE", &mut seen);
+    assert!(answered.starts_with("SIP/2.0 200"), "{answered}");
+    let consult_tag = tag_of(&header_of(&answered, "To"));
+    phone.send(&ack(2, &consult_tag, "z9hG4bKcons2ack"));
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // The transfer: REFER on the caller's leg, Replaces naming the consultation.
+    let refer = format!(
+        "REFER {cc_contact} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKrefer1\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:1001@127.0.0.1>;tag=hand1\r\nTo: {cc_from}\r\n\
+         Call-ID: {leg_call_id}\r\nCSeq: 1 REFER\r\nContact: <sip:1001@127.0.0.1:{port}>\r\n\
+         Refer-To: <sip:1002@{cc}?Replaces=consult-1%40127.0.0.1%3Bto-tag%3D{consult_tag}%3Bfrom-tag%3Dcons1>\r\n\
+         Content-Length: 0\r\n\r\n",
+        port = phone.port()
+    );
+    phone.send(&refer);
+    let accepted = next("REFER", &mut seen);
+    assert!(accepted.starts_with("SIP/2.0 202"), "{accepted}");
+    // The NOTIFY with the outcome, then both of the agent's calls end.
+    let notify = next("NOTIFY", &mut seen);
+    phone.answer(&notify);
+    assert!(notify.contains("SIP/2.0 200"), "{notify}");
+    // Both of the agent's calls end (a BYE may have come before the NOTIFY).
+    let mut byes = seen.iter().filter(|m| m.starts_with("BYE ")).count();
+    while byes < 2 {
+        let bye = next("BYE", &mut seen);
+        phone.answer(&bye);
+        byes += 1;
+    }
+
+    let status = wait_sipp(&mut caller, Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "caller: {status}\n{}",
+        service.stderr_text()
+    );
+    service.wait_health(|h| h["calls_active"] == 0);
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    assert!(log.contains("attended transfer extension=1002"), "{log}");
+
+    let rows = common::query(
+        &data.join("bnpt.sqlite"),
+        "SELECT service, agent, transferred_to, disposition, recording_id FROM cdrs ORDER BY id",
+    );
+    let queue_call = rows
+        .iter()
+        .find(|r| r.get::<String, _>("service") == "pengaduan")
+        .unwrap();
+    assert_eq!(
+        queue_call.get::<Option<String>, _>("agent").as_deref(),
+        Some("1001")
+    );
+    assert_eq!(
+        queue_call
+            .get::<Option<String>, _>("transferred_to")
+            .as_deref(),
+        Some("1002")
+    );
+    let consultation = rows
+        .iter()
+        .find(|r| r.get::<String, _>("service") == "internal")
+        .unwrap();
+    assert_eq!(consultation.get::<String, _>("disposition"), "transferred");
+    // After the transfer the caller heard 1002's voice.
+    let recording: String = queue_call.get("recording_id");
+    let heard = common::wav_channels(&data.join("recordings").join(format!("{recording}.wav")))
+        .swap_remove(1);
+    let (_, sent) = colleague[0].longest_call();
+    assert!(sent.len() >= 60_000, "{} samples", sent.len());
+    let (c, at) = common::find_audio(&heard, &sent[40_000..56_000]);
+    eprintln!("attended transfer: correlation {c:.3} at sample {at}");
+    assert!(c >= 0.9, "attended transfer: correlation {c:.3} at {at}");
 }
