@@ -81,7 +81,7 @@ pub enum EndReason {
 }
 
 /// What happened, for the driver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallEvent {
     /// The ACK arrived.
     Confirmed,
@@ -93,6 +93,14 @@ pub enum CallEvent {
         held: bool,
         /// The peer's new RTP address.
         remote: Option<std::net::SocketAddr>,
+    },
+    /// An INFO with a body arrived (answered `200`): a key as `application/dtmf-relay`
+    /// (`Signal=5`, RFC-less but universal), or whatever else the peer sends this way.
+    Info {
+        /// The body's Content-Type, as sent.
+        content_type: String,
+        /// The body.
+        body: Vec<u8>,
     },
     /// The call is over.
     Ended(EndReason),
@@ -429,6 +437,17 @@ impl IncomingCall {
             }
             // A new offer: hold, resume, a new address.
             Method::Invite | Method::Update if !msg.body().is_empty() => self.reoffered(msg),
+            Method::Info if !msg.body().is_empty() => {
+                self.send_response(msg, 200, "OK");
+                let content_type = msg
+                    .header(HeaderName::ContentType)
+                    .map(|h| h.value().into_owned())
+                    .unwrap_or_default();
+                self.out.push_back(CallOutput::Event(CallEvent::Info {
+                    content_type,
+                    body: msg.body().to_vec(),
+                }));
+            }
             // A session refresh or a target refresh: the same session, answered at once.
             Method::Invite | Method::Update | Method::Info | Method::Options => {
                 self.send_response(msg, 200, "OK");
@@ -602,6 +621,38 @@ mod tests {
             [CallEvent::Reoffered { held: false, .. }]
         ));
         assert_eq!(call.state(), CallState::Confirmed);
+    }
+
+    #[test]
+    fn an_info_with_a_key_is_answered_and_passed_up() {
+        let t = t0();
+        let mut call = IncomingCall::new(INVITE, me(), false, Timers::default()).unwrap();
+        call.answer("v=0\r\n", t).unwrap();
+        call.on_message(&in_dialog("ACK", 1), t);
+        drain(&mut call);
+        let body = "Signal=5\r\nDuration=160\r\n";
+        let info = String::from_utf8_lossy(&in_dialog("INFO", 2)).replace(
+            "Content-Length: 0\r\n\r\n",
+            &format!(
+                "Content-Type: application/dtmf-relay\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        call.on_message(info.as_bytes(), t);
+        let (sent, events) = drain(&mut call);
+        assert_eq!(status(&sent[0]), Some(200));
+        assert_eq!(
+            events,
+            [CallEvent::Info {
+                content_type: "application/dtmf-relay".into(),
+                body: body.as_bytes().to_vec()
+            }]
+        );
+        // Without a body: answered, nothing to pass up.
+        call.on_message(&in_dialog("INFO", 3), t);
+        let (sent, events) = drain(&mut call);
+        assert_eq!(status(&sent[0]), Some(200));
+        assert!(events.is_empty());
     }
 
     #[test]

@@ -1196,11 +1196,8 @@ impl CallCenter {
                 }
                 !done
             });
-            let ended = flush_with(&mut call, path, |held, remote| {
-                caller_held = held;
-                if let Some(r) = remote {
-                    leg.set_remote(r);
-                }
+            let ended = flush_with(&mut call, path, |e| {
+                caller_event(e, &mut caller_held, &mut leg);
             })
             .await;
             if let Some(ended) = ended {
@@ -1668,11 +1665,8 @@ impl CallCenter {
             if far.call.state() == sambung_sip::uac::OutgoingState::Ended {
                 call.hangup(Instant::now());
             }
-            let ended = flush_with(&mut call, path, |held, remote| {
-                caller_held = held;
-                if let Some(r) = remote {
-                    leg.set_remote(r);
-                }
+            let ended = flush_with(&mut call, path, |e| {
+                caller_event(e, &mut caller_held, &mut leg);
             })
             .await;
             if let Some(ended) = ended {
@@ -1907,14 +1901,15 @@ fn random_tag() -> String {
 
 /// Sends what the call has to send; returns the end reason once it has ended.
 async fn flush(call: &mut IncomingCall, path: &SipPath) -> Option<EndReason> {
-    flush_with(call, path, |_, _| {}).await
+    flush_with(call, path, |_| {}).await
 }
 
-/// [`flush`], telling `reoffered` of each new offer (hold or not, the new RTP address).
+/// [`flush`], telling `event` of what happened in the call besides its end (a new offer, an
+/// INFO).
 async fn flush_with(
     call: &mut IncomingCall,
     path: &SipPath,
-    mut reoffered: impl FnMut(bool, Option<SocketAddr>),
+    mut event: impl FnMut(CallEvent),
 ) -> Option<EndReason> {
     let mut ended = None;
     while let Some(out) = call.poll_output() {
@@ -1925,8 +1920,8 @@ async fn flush_with(
                 }
             }
             CallOutput::Event(CallEvent::Ended(r)) => ended = Some(r),
-            CallOutput::Event(CallEvent::Reoffered { held, remote }) => reoffered(held, remote),
             CallOutput::Event(CallEvent::Confirmed) => {}
+            CallOutput::Event(other) => event(other),
         }
     }
     ended
@@ -1948,6 +1943,31 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// What the caller's phone did inside the call: a new offer (hold, a new address) or an INFO
+/// (a key as `application/dtmf-relay`).
+fn caller_event(event: CallEvent, held: &mut bool, leg: &mut MediaLeg) {
+    match event {
+        CallEvent::Reoffered { held: now, remote } => {
+            *held = now;
+            if let Some(r) = remote {
+                leg.set_remote(r);
+            }
+        }
+        CallEvent::Info { content_type, body } => {
+            let kind = content_type.to_ascii_lowercase();
+            if kind.starts_with("application/dtmf") {
+                let key = std::str::from_utf8(&body)
+                    .ok()
+                    .and_then(sambung_media::dtmf::parse_dtmf_relay);
+                if let Some((digit, _)) = key {
+                    leg.push_digit(digit);
+                }
+            }
+        }
+        CallEvent::Confirmed | CallEvent::Ended(_) => {}
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,14 @@
 //! One leg's audio: G.711 RTP in (decoded, held for the next 20 ms tick) and out (encoded from
-//! the tick's samples), with our own sequence numbers, timestamps and SSRC.
+//! the tick's samples), with our own sequence numbers, timestamps and SSRC. Keys come three
+//! ways (PBX-3): RFC 4733 telephone-events when both sides agreed on them, in-band tones
+//! (Goertzel, `sambung_media::dtmf::InbandDetector`) when they did not, and SIP INFO bodies
+//! handed in by the call ([`MediaLeg::push_digit`]).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use sambung_media::codec::{Codec, G711, Law};
-use sambung_media::dtmf::{EventReceiver, TelephoneEvent};
+use sambung_media::dtmf::{EventReceiver, InbandDetector, TelephoneEvent};
 use sambung_media::rtp::{RtpHeader, RtpPacket};
 use tokio::net::UdpSocket;
 
@@ -52,7 +55,9 @@ pub(crate) struct MediaLeg {
     header: RtpHeader,
     scratch: Vec<i16>,
     events: EventReceiver,
-    /// Keys pressed (RFC 4733), oldest first, at most [`MAX_DIGITS`].
+    /// Keys in the audio, listened for when no telephone-events were agreed.
+    inband: Option<InbandDetector>,
+    /// Keys pressed, oldest first, at most [`MAX_DIGITS`].
     digits: VecDeque<char>,
 }
 
@@ -75,7 +80,15 @@ impl MediaLeg {
             },
             scratch: Vec::with_capacity(FRAME),
             events: EventReceiver::new(),
+            inband: media.telephone_event.is_none().then(InbandDetector::new),
             digits: VecDeque::new(),
+        }
+    }
+
+    /// A key pressed some other way (a SIP INFO body).
+    pub(crate) fn push_digit(&mut self, digit: char) {
+        if self.digits.len() < MAX_DIGITS {
+            self.digits.push_back(digit);
         }
     }
 
@@ -110,6 +123,13 @@ impl MediaLeg {
         }
         self.scratch.clear();
         if self.codec.decode(packet.payload, &mut self.scratch).is_ok() {
+            if let Some(detector) = self.inband.as_mut() {
+                for (digit, _) in detector.push(&self.scratch) {
+                    if self.digits.len() < MAX_DIGITS {
+                        self.digits.push_back(digit);
+                    }
+                }
+            }
             self.heard.extend(self.scratch.iter().copied());
             let excess = self.heard.len().saturating_sub(MAX_PENDING);
             self.heard.drain(..excess);
@@ -176,5 +196,70 @@ impl Prompt {
             self.played = 0;
         }
         self.next_frame()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leg(telephone_event: Option<u8>) -> MediaLeg {
+        MediaLeg::new(
+            LegMedia {
+                payload_type: 8,
+                law: Law::A,
+                remote: SocketAddr::from(([127, 0, 0, 1], 9)),
+                telephone_event,
+            },
+            [1; 8],
+        )
+    }
+
+    /// `pcm` as A-law RTP packets of 20 ms.
+    fn packets(pcm: &[i16]) -> Vec<Vec<u8>> {
+        let mut codec = G711::new(Law::A);
+        let mut header = RtpHeader {
+            marker: false,
+            payload_type: 8,
+            sequence: 1,
+            timestamp: 0,
+            ssrc: 7,
+        };
+        pcm.chunks(FRAME)
+            .map(|chunk| {
+                let mut payload = Vec::new();
+                codec.encode(chunk, &mut payload).unwrap();
+                let mut packet = Vec::new();
+                header.write(&payload, &mut packet);
+                header.sequence += 1;
+                header.timestamp += FRAME_TICKS;
+                packet
+            })
+            .collect()
+    }
+
+    #[test]
+    fn in_band_keys_are_heard_only_without_telephone_events() {
+        let mut pcm = sambung_media::dtmf::generate('2', 100, 8000).unwrap();
+        pcm.resize(pcm.len() + 800, 0);
+        pcm.extend(sambung_media::dtmf::generate('#', 100, 8000).unwrap());
+        pcm.resize(pcm.len() + 800, 0);
+        let mut without = leg(None);
+        let mut with = leg(Some(101));
+        for p in packets(&pcm) {
+            without.receive(&p);
+            with.receive(&p);
+        }
+        assert_eq!(
+            std::iter::from_fn(|| without.take_digit()).collect::<String>(),
+            "2#"
+        );
+        assert_eq!(
+            with.take_digit(),
+            None,
+            "RFC 4733 was agreed: tones are just audio"
+        );
+        with.push_digit('7');
+        assert_eq!(with.take_digit(), Some('7'));
     }
 }

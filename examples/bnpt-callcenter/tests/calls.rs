@@ -352,3 +352,167 @@ fn in_office_hours_the_information_menu_answers_then_the_caller_queues() {
     );
     assert_eq!(queued.len(), 1, "{log}");
 }
+
+/// A caller made by hand on loopback: INVITE to the access number offering PCMA (and
+/// telephone-events if `events`), ACK the 200; returns what later requests need.
+struct HandCall {
+    sip: std::net::UdpSocket,
+    rtp: std::net::UdpSocket,
+    cc: std::net::SocketAddr,
+    call_id: String,
+    to_tag: String,
+    remote_rtp: std::net::SocketAddr,
+    seq: u32,
+}
+
+impl HandCall {
+    fn dial(cc: std::net::SocketAddr, name: &str, events: bool) -> Self {
+        let sip = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        sip.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let rtp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let (port, rtp_port) = (
+            sip.local_addr().unwrap().port(),
+            rtp.local_addr().unwrap().port(),
+        );
+        let (formats, event_line) = if events {
+            ("8 101", "a=rtpmap:101 telephone-event/8000\r\n")
+        } else {
+            ("8", "")
+        };
+        let sdp = format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {rtp_port} RTP/AVP {formats}\r\na=rtpmap:8 PCMA/8000\r\n{event_line}"
+        );
+        let call_id = format!("{name}-{port}@127.0.0.1");
+        let mut call = Self {
+            sip,
+            rtp,
+            cc,
+            call_id,
+            to_tag: String::new(),
+            remote_rtp: cc,
+            seq: 1,
+        };
+        call.send(
+            "INVITE",
+            &format!(
+                "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+                sdp.len()
+            ),
+        );
+        let ok = call.response("INVITE");
+        assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+        let msg = sambung_sip::Message::parse(ok.as_bytes()).unwrap();
+        call.to_tag = msg.to().tag().unwrap().to_owned();
+        let answer = sambung_sip::sdp::Sdp::parse(msg.body()).unwrap();
+        call.remote_rtp = answer.rtp_address(&answer.media[0]).unwrap();
+        call.send("ACK", "Content-Length: 0\r\n\r\n");
+        call
+    }
+
+    /// Sends `method` in the call (`rest` is the remaining headers and the body).
+    fn send(&mut self, method: &str, rest: &str) {
+        if method != "ACK" {
+            self.seq += u32::from(method != "INVITE");
+        }
+        let port = self.sip.local_addr().unwrap().port();
+        let to_tag = if self.to_tag.is_empty() {
+            String::new()
+        } else {
+            format!(";tag={}", self.to_tag)
+        };
+        let seq = if method == "ACK" { 1 } else { self.seq };
+        let text = format!(
+            "{method} sip:1500112@{cc} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{method}{seq}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:081234567890@127.0.0.1>;tag=hc\r\nTo: <sip:1500112@{cc}>{to_tag}\r\n\
+             Call-ID: {call_id}\r\nCSeq: {seq} {method}\r\nContact: <sip:caller@127.0.0.1:{port}>\r\n{rest}",
+            cc = self.cc,
+            call_id = self.call_id,
+        );
+        self.sip.send_to(text.as_bytes(), self.cc).unwrap();
+    }
+
+    /// The final response to our `method`.
+    fn response(&self, method: &str) -> String {
+        let mut buf = [0u8; 8192];
+        loop {
+            let (n, _) = self.sip.recv_from(&mut buf).unwrap();
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let done = sambung_sip::Message::parse(text.as_bytes())
+                .is_ok_and(|m| m.status().is_some_and(|s| s >= 200) && m.cseq().method() == method);
+            if done {
+                return text;
+            }
+        }
+    }
+}
+
+#[test]
+fn keys_count_as_sip_info_and_as_in_band_tones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::tone_prompt(&data, "welcome.wav", 300);
+    // A long menu, so the keys land while it plays.
+    common::tone_prompt(&data, "menu.wav", 4000);
+    let service = Service::start(&data);
+    let cc = service.sip("udp");
+
+    // A key as SIP INFO (application/dtmf-relay).
+    let mut by_info = HandCall::dial(cc, "info", true);
+    std::thread::sleep(Duration::from_millis(1000));
+    let body = "Signal=1\r\nDuration=160\r\n";
+    by_info.send(
+        "INFO",
+        &format!(
+            "Content-Type: application/dtmf-relay\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(by_info.response("INFO").starts_with("SIP/2.0 200"));
+    std::thread::sleep(Duration::from_millis(500));
+    by_info.send("BYE", "Content-Length: 0\r\n\r\n");
+    assert!(by_info.response("BYE").starts_with("SIP/2.0 200"));
+
+    // A key as a tone in the audio, from a phone that offered no telephone-events.
+    let tones = HandCall::dial(cc, "tone", false);
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut pcm = sambung_media::dtmf::generate('2', 120, 8000).unwrap();
+    pcm.resize(pcm.len() + 1600, 0);
+    let mut codec = sambung_media::codec::G711::alaw();
+    let mut header = sambung_media::rtp::RtpHeader {
+        marker: true,
+        payload_type: 8,
+        sequence: 100,
+        timestamp: 8000,
+        ssrc: 0x5a5a,
+    };
+    for frame in pcm.chunks(160) {
+        let mut payload = Vec::new();
+        sambung_media::codec::Codec::encode(&mut codec, frame, &mut payload).unwrap();
+        let mut packet = Vec::new();
+        header.write(&payload, &mut packet);
+        tones.rtp.send_to(&packet, tones.remote_rtp).unwrap();
+        header.marker = false;
+        header.sequence += 1;
+        header.timestamp += 160;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut tones = tones;
+    tones.send("BYE", "Content-Length: 0\r\n\r\n");
+    assert!(tones.response("BYE").starts_with("SIP/2.0 200"));
+
+    service.wait_health(|h| h["calls_active"] == 0);
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    let cdrs = query(
+        &data.join("bnpt.sqlite"),
+        "SELECT ivr_input FROM cdrs ORDER BY id",
+    );
+    let keys: Vec<Option<String>> = cdrs.iter().map(|r| r.get("ivr_input")).collect();
+    assert_eq!(
+        keys,
+        [Some("menu:1".to_owned()), Some("menu:2".to_owned())],
+        "{log}"
+    );
+}
