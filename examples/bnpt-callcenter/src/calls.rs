@@ -1,4 +1,4 @@
-//! Calls over UDP. An INVITE to a DID is answered at once with the negotiated SDP
+//! Calls over UDP and TCP. An INVITE to a DID is answered at once with the negotiated SDP
 //! (`sambung_sip::uas::IncomingCall` keeps the SIP side), greeted with the welcome prompt, and
 //! recorded from the first RTP packet to the hang-up — caller on the left channel, what the
 //! caller heard on the right — into `recordings/` and the recordings index, with a CDR row from
@@ -24,7 +24,8 @@
 //! phone made to another phone (see `run_dial`): that call's task hands its far leg over, the
 //! caller is bridged to it, and both of the agent's calls end.
 //!
-//! Not here yet: TCP calls.
+//! A call that arrives over TCP is answered on its connection; the legs the call center makes
+//! itself (agents' phones, the trunk) go out over UDP.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -142,17 +143,45 @@ pub(crate) struct CallCenter {
     /// The carrier holds our registration.
     pub(crate) trunk_registered: Arc<std::sync::atomic::AtomicBool>,
     trunk_started: std::sync::atomic::AtomicBool,
+    /// The first UDP listener's socket and address.
+    udp: std::sync::OnceLock<(Arc<UdpSocket>, SocketAddr)>,
     /// Bridges a supervisor can join, by agent.
     monitors: Monitors,
     tasks: Mutex<JoinSet<()>>,
 }
 
-/// The socket a call's SIP messages go out on and the address they come from.
+/// Where a call's SIP messages come from and go: the peer, and the UDP socket the call
+/// center's own legs (agents, the trunk) use; for a call that came over TCP, also the
+/// connection's writer and local address, which the caller's leg uses instead.
 #[derive(Clone)]
 pub(crate) struct SipPath {
     pub(crate) socket: Arc<UdpSocket>,
     pub(crate) local: SocketAddr,
     pub(crate) peer: SocketAddr,
+    pub(crate) stream: Option<(mpsc::Sender<Vec<u8>>, SocketAddr)>,
+}
+
+impl SipPath {
+    /// Sends to the peer the way its messages came.
+    pub(crate) async fn reply(&self, bytes: Vec<u8>) {
+        match &self.stream {
+            Some((tx, _)) => {
+                if tx.send(bytes).await.is_err() {
+                    warn!(peer = %self.peer, "SIP TCP connection gone: message dropped");
+                }
+            }
+            None => {
+                if let Err(e) = self.socket.send_to(&bytes, self.peer).await {
+                    warn!(peer = %self.peer, error = %e, "SIP send failed");
+                }
+            }
+        }
+    }
+
+    /// Whether the peer's transport is reliable (TCP: nothing is retransmitted).
+    pub(crate) fn reliable(&self) -> bool {
+        self.stream.is_some()
+    }
 }
 
 /// Where [`CallCenter::route`] sent a datagram.
@@ -223,6 +252,7 @@ impl CallCenter {
             consultations: Mutex::new(HashMap::new()),
             trunk_registered: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             trunk_started: std::sync::atomic::AtomicBool::new(false),
+            udp: std::sync::OnceLock::new(),
             monitors: Mutex::new(HashMap::new()),
             tasks: Mutex::new(JoinSet::new()),
         }
@@ -288,6 +318,11 @@ impl CallCenter {
         // Requests a UAS must refuse (§8.2) are answered by the stateless side.
         if !new_call || uas_checks::check(&msg, &UasPolicy::default()).is_some() {
             return Routed::Stateless;
+        }
+        // An INVITE that cannot make a dialog (no From tag, no Contact) gets 400 at once.
+        if let Err(e) = sambung_sip::dialog::Dialog::uas(&msg, "check", false) {
+            warn!(call_id = msg.call_id(), peer = %path.peer, error = %e, "INVITE refused");
+            return Routed::Reply(self.setup.sip.refuse(&msg, 400, "Bad Request"));
         }
         let purpose = match self.purpose_of(&msg) {
             Some(p) => p,
@@ -391,6 +426,7 @@ impl CallCenter {
     /// The first UDP listener is up: a registration trunk starts registering from it.
     pub(crate) fn udp_ready(self: &Arc<Self>, socket: Arc<UdpSocket>, local: SocketAddr) {
         use std::sync::atomic::Ordering;
+        let _ = self.udp.set((Arc::clone(&socket), local));
         let trunk = &self.setup.trunk;
         let Some(carrier) = trunk.address().filter(|_| trunk.register) else {
             return;
@@ -427,11 +463,24 @@ impl CallCenter {
     }
 
     fn local_party(path: &SipPath, user: &str) -> LocalParty {
-        LocalParty {
-            tag: random_tag(),
-            contact: format!("<sip:{user}@{}>", path.local),
-            via: format!("SIP/2.0/UDP {}", path.local),
+        match &path.stream {
+            Some((_, local)) => LocalParty {
+                tag: random_tag(),
+                contact: format!("<sip:{user}@{local};transport=tcp>"),
+                via: format!("SIP/2.0/TCP {local}"),
+            },
+            None => LocalParty {
+                tag: random_tag(),
+                contact: format!("<sip:{user}@{}>", path.local),
+                via: format!("SIP/2.0/UDP {}", path.local),
+            },
         }
+    }
+
+    /// The UDP socket (and its address) the call center's own legs go out on, once a UDP
+    /// listener is up: what a call arriving over TCP needs.
+    pub(crate) fn udp(&self) -> Option<(Arc<UdpSocket>, SocketAddr)> {
+        self.udp.get().cloned()
     }
 
     /// A feature code keyed on a phone: done and confirmed by answering (then hanging up), or
@@ -448,7 +497,7 @@ impl CallCenter {
         let mut call = IncomingCall::new(
             invite,
             Self::local_party(path, "feature"),
-            false,
+            path.reliable(),
             Timers::default(),
         )
         .map_err(|e| CallFailure::Sip(e.to_string()))?;
@@ -669,7 +718,7 @@ impl CallCenter {
 
         let me = Self::local_party(path, &called);
         let tag = me.tag.clone();
-        let mut call = IncomingCall::new(invite, me, false, Timers::default())
+        let mut call = IncomingCall::new(invite, me, path.reliable(), Timers::default())
             .map_err(|e| CallFailure::Sip(e.to_string()))?;
         let rtp = UdpSocket::bind((self.setup.media_ip, 0)).await?;
         let rtp_port = rtp.local_addr()?.port();
@@ -1445,7 +1494,7 @@ impl CallCenter {
         info!(call_id = msg.call_id(), from, %called, service, "call from a phone");
         let me = Self::local_party(path, &called);
         let tag = me.tag.clone();
-        let mut call = IncomingCall::new(invite, me, false, Timers::default())
+        let mut call = IncomingCall::new(invite, me, path.reliable(), Timers::default())
             .map_err(|e| CallFailure::Sip(e.to_string()))?;
         let rtp = UdpSocket::bind((self.setup.media_ip, 0)).await?;
         let rtp_port = rtp.local_addr()?.port();
@@ -1914,11 +1963,7 @@ async fn flush_with(
     let mut ended = None;
     while let Some(out) = call.poll_output() {
         match out {
-            CallOutput::Send(bytes) => {
-                if let Err(e) = path.socket.send_to(&bytes, path.peer).await {
-                    warn!(peer = %path.peer, error = %e, "SIP send failed");
-                }
-            }
+            CallOutput::Send(bytes) => path.reply(bytes).await,
             CallOutput::Event(CallEvent::Ended(r)) => ended = Some(r),
             CallOutput::Event(CallEvent::Confirmed) => {}
             CallOutput::Event(other) => event(other),

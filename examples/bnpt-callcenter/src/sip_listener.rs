@@ -1,7 +1,8 @@
 //! The SIP listeners: UDP sockets and TCP accept loops.
 //!
-//! A message of a call in progress, or an INVITE to a DID over UDP, goes to
-//! [`CallCenter`]; every other message is parsed with `sambung-sip`
+//! A message of a call in progress, or a new INVITE (to a DID, a feature code, another phone
+//! or out), over UDP or TCP, goes to [`CallCenter`] — over TCP with the connection's writer, so
+//! the call answers on the same connection; every other message is parsed with `sambung-sip`
 //! and answered statelessly: `REGISTER` goes through digest authentication (passwords from `secrets.toml`, failures
 //! rate-limited per source and user) into the registrar, `OPTIONS` (a phone's keep-alive or a
 //! monitor's probe) gets `200 OK`, `ACK` nothing, and every other request
@@ -9,7 +10,8 @@
 //! logged with the reason and dropped (without a parseable Via there is nowhere to answer).
 //! Every buffer is bounded: a datagram is read into 64 KiB, a TCP connection is framed by
 //! `sambung_sip::framing` with at most [`MAX_TCP_BUFFER`] buffered bytes and [`TCP_IDLE`] of
-//! silence, and at most [`MAX_TCP_CONNECTIONS`] connections are open at once.
+//! silence (unless a call is on it), [`TCP_OUT_DEPTH`] messages wait for its writer, and at
+//! most [`MAX_TCP_CONNECTIONS`] connections are open at once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,8 +27,8 @@ use sambung_sip::registrar::{MemoryLocationStore, RegisterError, Registrar, Regi
 use sambung_sip::uas_checks::{self, UasPolicy};
 use sambung_sip::{HeaderName, Message, MessageBuilder, Method};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::{Semaphore, watch};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::{debug, info, warn};
 
 use crate::calls::{CallCenter, Routed, SipPath};
@@ -41,6 +43,8 @@ pub(crate) const MAX_TCP_BUFFER: usize = 64 * 1024;
 pub(crate) const TCP_IDLE: Duration = Duration::from_secs(120);
 /// Most TCP connections open at once.
 pub(crate) const MAX_TCP_CONNECTIONS: usize = 1024;
+/// Messages queued for one TCP connection's writer.
+const TCP_OUT_DEPTH: usize = 64;
 /// How much of a first line goes into a log line.
 const LOGGED_LINE: usize = 120;
 
@@ -473,7 +477,7 @@ pub(crate) async fn serve(
         }
         Bound::Tcp(listener) => {
             tokio::select! {
-                () = serve_tcp(&listener, service, shutdown.clone()) => {}
+                () = serve_tcp(&listener, local.addr, service, calls, shutdown.clone()) => {}
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
         }
@@ -500,6 +504,7 @@ async fn serve_udp(
                     socket: Arc::clone(socket),
                     local,
                     peer,
+                    stream: None,
                 };
                 let reply = match calls.route(data, &path) {
                     Routed::Taken => continue,
@@ -521,7 +526,9 @@ async fn serve_udp(
 
 async fn serve_tcp(
     listener: &TcpListener,
+    local: SocketAddr,
     service: Arc<SipService>,
+    calls: Arc<CallCenter>,
     shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
@@ -545,18 +552,44 @@ async fn serve_tcp(
             .tcp_connections
             .fetch_add(1, Ordering::Relaxed);
         let service = Arc::clone(&service);
+        let calls = Arc::clone(&calls);
         let mut shutdown = shutdown.clone();
         tokio::spawn(async move {
+            let (reader, writer) = stream.into_split();
+            // Everything for this peer — answers, and the messages of its calls — goes out
+            // through one bounded queue to one writer.
+            let (out, queued) = mpsc::channel(TCP_OUT_DEPTH);
+            let writing = tokio::spawn(write_connection(writer, queued));
             tokio::select! {
-                () = read_connection(stream, peer, &service) => {}
+                () = read_connection(reader, (local, peer), &service, &calls, out) => {}
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
+            // The writer ends once the calls on this connection have ended too.
+            drop(writing);
             drop(permit);
         });
     }
 }
 
-async fn read_connection(mut stream: TcpStream, peer: SocketAddr, service: &SipService) {
+/// Writes what is queued for a connection until every sender is gone or a write fails.
+async fn write_connection(
+    mut writer: tokio::net::tcp::OwnedWriteHalf,
+    mut queued: mpsc::Receiver<Vec<u8>>,
+) {
+    while let Some(bytes) = queued.recv().await {
+        if writer.write_all(&bytes).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn read_connection(
+    mut stream: tokio::net::tcp::OwnedReadHalf,
+    (local, peer): (SocketAddr, SocketAddr),
+    service: &SipService,
+    calls: &Arc<CallCenter>,
+    out: mpsc::Sender<Vec<u8>>,
+) {
     let counters = &service.counters;
     debug!(%peer, "SIP TCP connection opened");
     let mut buf = vec![0u8; MAX_TCP_BUFFER];
@@ -572,7 +605,25 @@ async fn read_connection(mut stream: TcpStream, peer: SocketAddr, service: &SipS
                 Ok(Frame::Complete { len }) => {
                     let message = pending.get(..len).unwrap_or_default();
                     log_message("tcp", peer, message);
-                    (len, service.answer(message, "tcp", peer))
+                    // Calls over TCP: the call center's own legs go out over UDP.
+                    let routed = calls.udp().map(|(socket, udp_local)| {
+                        calls.route(
+                            message,
+                            &SipPath {
+                                socket,
+                                local: udp_local,
+                                peer,
+                                stream: Some((out.clone(), local)),
+                            },
+                        )
+                    });
+                    let reply = match routed {
+                        Some(Routed::Taken) => None,
+                        Some(Routed::UnknownNumber) => service.not_found(message, peer),
+                        Some(Routed::Reply(bytes)) => Some(bytes),
+                        Some(Routed::Stateless) | None => service.answer(message, "tcp", peer),
+                    };
+                    (len, reply)
                 }
                 Err(e) => {
                     counters.parse_errors.fetch_add(1, Ordering::Relaxed);
@@ -581,7 +632,7 @@ async fn read_connection(mut stream: TcpStream, peer: SocketAddr, service: &SipS
                 }
             };
             if let Some(reply) = reply
-                && stream.write_all(&reply).await.is_err()
+                && out.send(reply).await.is_err()
             {
                 return;
             }
@@ -593,6 +644,8 @@ async fn read_connection(mut stream: TcpStream, peer: SocketAddr, service: &SipS
             return;
         };
         match tokio::time::timeout(TCP_IDLE, stream.read(space)).await {
+            // A call on this connection keeps it open, however quiet (its sender is cloned).
+            Err(_) if out.strong_count() > 1 => {}
             Err(_) => {
                 debug!(%peer, "SIP TCP connection idle; closing");
                 return;

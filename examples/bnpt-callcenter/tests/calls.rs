@@ -516,3 +516,48 @@ fn keys_count_as_sip_info_and_as_in_band_tones() {
         "{log}"
     );
 }
+
+#[test]
+fn a_caller_over_tcp_is_answered_greeted_and_recorded() {
+    if !sipp_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let service = Service::start(&data);
+    let target = service.sip("tcp").to_string();
+    let mut caller = Command::new("sipp")
+        .arg(&target)
+        .arg("-sf")
+        .arg(common::scenario())
+        .args(["-t", "t1", "-i", "127.0.0.1", "-s", "1500112", "-nostdin"])
+        .args(["-p", &common::free_udp_port().to_string()])
+        .args(["-mp", &(common::free_udp_port() & !1).to_string()])
+        .args(["-m", "1", "-d", "1000", "-timeout", "60s", "-timeout_error"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = wait_sipp(&mut caller, Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "caller over TCP: {status}\n{}",
+        service.stderr_text()
+    );
+    service.wait_health(|h| h["calls_active"] == 0);
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    assert!(log.contains("transport=\"tcp\""), "{log}");
+    let cdrs = query(
+        &data.join("bnpt.sqlite"),
+        "SELECT end_reason, recording_id FROM cdrs",
+    );
+    assert_eq!(cdrs.len(), 1);
+    assert_eq!(cdrs[0].get::<String, _>("end_reason"), "remote_hangup");
+    let recording: String = cdrs[0].get("recording_id");
+    let (left, right) = channels(&data.join("recordings").join(format!("{recording}.wav")));
+    // The caller's ~8 s of speech on the left, the greeting on the right.
+    assert!(left.len() >= 8 * 8000, "{} samples", left.len());
+    assert!(rms(&left[8000..48_000]) > 100.0 && rms(&right[..8000]) > 100.0);
+}

@@ -46,7 +46,7 @@ fn starts_answers_health_counts_sip_and_stops_cleanly() {
         .unwrap();
     service.wait_health(|h| h["sip"]["datagrams_received"] == 2 && h["sip"]["parse_errors"] == 1);
 
-    // Over TCP: a keep-alive ping gets a pong, an INVITE gets 503 until calls are handled.
+    // Over TCP: a keep-alive ping gets a pong, an INVITE without a Contact gets 400.
     let mut tcp = TcpStream::connect(service.sip("tcp")).unwrap();
     tcp.set_read_timeout(Some(PATIENCE)).unwrap();
     let invite = String::from_utf8_lossy(options)
@@ -67,10 +67,9 @@ fn starts_answers_health_counts_sip_and_stops_cleanly() {
     }
     let text = String::from_utf8_lossy(&got);
     assert!(
-        text.starts_with("\r\nSIP/2.0 503 Service Unavailable\r\n"),
+        text.starts_with("\r\nSIP/2.0 400 Bad Request\r\n"),
         "{text:?}"
     );
-    assert!(text.contains("Retry-After: 300"), "{text}");
     service.wait_health(|h| {
         h["sip"]["tcp_connections_accepted"] == 1 && h["sip"]["responses_sent"] == 2
     });
