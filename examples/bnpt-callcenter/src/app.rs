@@ -33,6 +33,8 @@ pub(crate) enum RunError {
     Secrets(#[from] SecretsError),
     #[error(transparent)]
     SipBind(#[from] sip_listener::BindError),
+    #[error(transparent)]
+    Tls(#[from] crate::sip_tls::TlsError),
     #[error("cannot listen for HTTP on {addr}")]
     HttpBind {
         addr: std::net::SocketAddr,
@@ -142,9 +144,23 @@ async fn serve(config: Config) -> Result<(), RunError> {
         secrets::random_key()?,
         Arc::clone(&counters),
     ));
+    let tls = if config
+        .sip_listen
+        .iter()
+        .any(|l| l.transport == Transport::Tls)
+    {
+        let sip = &config.raw.sip;
+        Some(crate::sip_tls::acceptor(
+            store.root(),
+            &sip.tls_cert,
+            &sip.tls_key,
+        )?)
+    } else {
+        None
+    };
     let mut bound = Vec::new();
     for listen in &config.sip_listen {
-        bound.push(sip_listener::bind(*listen).await?);
+        bound.push(sip_listener::bind(*listen, tls.as_ref()).await?);
     }
     let sip_listen: Arc<[_]> = bound.iter().map(|(_, local)| *local).collect();
     let http = tokio::net::TcpListener::bind(config.http_listen)

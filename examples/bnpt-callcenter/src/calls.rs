@@ -158,15 +158,23 @@ pub(crate) struct SipPath {
     pub(crate) socket: Arc<UdpSocket>,
     pub(crate) local: SocketAddr,
     pub(crate) peer: SocketAddr,
-    pub(crate) stream: Option<(mpsc::Sender<Vec<u8>>, SocketAddr)>,
+    pub(crate) stream: Option<StreamPath>,
+}
+
+/// A connection a call came over: its writer's queue, our end of it, and its transport.
+#[derive(Clone)]
+pub(crate) struct StreamPath {
+    pub(crate) tx: mpsc::Sender<Vec<u8>>,
+    pub(crate) local: SocketAddr,
+    pub(crate) transport: crate::listen::Transport,
 }
 
 impl SipPath {
     /// Sends to the peer the way its messages came.
     pub(crate) async fn reply(&self, bytes: Vec<u8>) {
         match &self.stream {
-            Some((tx, _)) => {
-                if tx.send(bytes).await.is_err() {
+            Some(stream) => {
+                if stream.tx.send(bytes).await.is_err() {
                     warn!(peer = %self.peer, "SIP TCP connection gone: message dropped");
                 }
             }
@@ -464,10 +472,14 @@ impl CallCenter {
 
     fn local_party(path: &SipPath, user: &str) -> LocalParty {
         match &path.stream {
-            Some((_, local)) => LocalParty {
+            Some(s) => LocalParty {
                 tag: random_tag(),
-                contact: format!("<sip:{user}@{local};transport=tcp>"),
-                via: format!("SIP/2.0/TCP {local}"),
+                contact: format!(
+                    "<sip:{user}@{};transport={}>",
+                    s.local,
+                    s.transport.prefix()
+                ),
+                via: format!("SIP/2.0/{} {}", s.transport.via_name(), s.local),
             },
             None => LocalParty {
                 tag: random_tag(),

@@ -23,8 +23,8 @@ pub(crate) struct GlobalArgs {
     /// Data folder: database, recordings, prompts [default: ./bnpt-data].
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) data: Option<PathBuf>,
-    /// SIP listening address, repeatable: `udp:127.0.0.1:5060`, `tcp:[::1]:5060`
-    /// (`tls:` and `ws:` are reserved for the coming transports).
+    /// SIP listening address, repeatable: `udp:127.0.0.1:5060`, `tcp:[::1]:5060`,
+    /// `tls:127.0.0.1:5061`, `ws:127.0.0.1:8088` (RFC 7118).
     #[arg(long = "sip-listen", global = true, value_name = "ADDR")]
     pub(crate) sip_listen: Vec<String>,
     /// HTTP listening address [default: 127.0.0.1:8080].

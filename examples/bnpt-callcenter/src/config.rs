@@ -58,8 +58,6 @@ pub(crate) enum Invalid {
     Calendar(#[from] CalendarError),
     #[error(transparent)]
     Listen(#[from] ListenAddrError),
-    #[error("transport {0:?} is not served yet; use udp or tcp")]
-    TransportNotServed(Transport),
     #[error("no SIP listening address")]
     NoSipListener,
     #[error("{value} appears more than once")]
@@ -121,6 +119,10 @@ pub(crate) struct SipSection {
     pub(crate) listen: Vec<ListenAddr>,
     /// The digest authentication realm phones register in.
     pub(crate) realm: String,
+    /// PEM certificate (chain) and private key for `tls:` listeners; empty: a self-signed
+    /// pair made in the data folder's `tls/`.
+    pub(crate) tls_cert: String,
+    pub(crate) tls_key: String,
 }
 
 /// `[http]`
@@ -334,6 +336,8 @@ impl Default for SipSection {
                 },
             ],
             realm: "bnpt.local".to_owned(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
         }
     }
 }
@@ -498,13 +502,11 @@ impl Config {
         if raw.sip.listen.is_empty() {
             return Err(invalid("sip.listen", Invalid::NoSipListener));
         }
-        for (i, l) in raw.sip.listen.iter().enumerate() {
-            if !matches!(l.transport, Transport::Udp | Transport::Tcp) {
-                return Err(invalid(
-                    format!("sip.listen[{i}]"),
-                    Invalid::TransportNotServed(l.transport),
-                ));
-            }
+        if raw.sip.tls_cert.is_empty() != raw.sip.tls_key.is_empty() {
+            return Err(invalid(
+                "sip.tls_cert",
+                Invalid::OutOfRange("tls_cert and tls_key go together"),
+            ));
         }
         unique("sip.listen", raw.sip.listen.iter().map(ToString::to_string))?;
         unique("queues", raw.queues.iter().map(|q| q.id.to_string()))?;
@@ -746,12 +748,12 @@ mod tests {
         ));
 
         let mut raw = RawConfig::default();
-        raw.sip.listen[0] = "tls:127.0.0.1:5061".parse().unwrap();
+        raw.sip.tls_cert = "cert.pem".to_owned();
         assert!(
             Config::validate(raw)
                 .unwrap_err()
                 .to_string()
-                .contains("sip.listen[0]")
+                .contains("sip.tls_cert")
         );
     }
 

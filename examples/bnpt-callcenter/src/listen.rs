@@ -15,14 +15,25 @@ pub(crate) enum Transport {
     Udp,
     /// RFC 3261 over TCP.
     Tcp,
-    /// SIP over TLS (not yet served).
+    /// SIP over TLS.
     Tls,
-    /// SIP over WebSocket, RFC 7118 (not yet served).
+    /// SIP over WebSocket, RFC 7118.
     Ws,
 }
 
 impl Transport {
-    fn prefix(self) -> &'static str {
+    /// The name in Via headers (`SIP/2.0/TCP`).
+    pub(crate) fn via_name(self) -> &'static str {
+        match self {
+            Self::Udp => "UDP",
+            Self::Tcp => "TCP",
+            Self::Tls => "TLS",
+            Self::Ws => "WS",
+        }
+    }
+
+    /// The prefix of a listening address, and the `transport=` URI parameter.
+    pub(crate) fn prefix(self) -> &'static str {
         match self {
             Self::Udp => "udp",
             Self::Tcp => "tcp",

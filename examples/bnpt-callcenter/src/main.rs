@@ -28,6 +28,7 @@ mod recordings_search;
 mod report;
 mod secrets;
 mod sip_listener;
+mod sip_tls;
 mod store;
 mod supervise;
 mod sync;

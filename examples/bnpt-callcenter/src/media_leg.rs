@@ -18,6 +18,9 @@ pub(crate) const FRAME: usize = 160;
 const FRAME_TICKS: u32 = 160;
 /// Audio held for the next tick, at most (one second).
 const MAX_PENDING: usize = 8000;
+/// Audio gathered before playing starts, and again after running dry: two frames (40 ms),
+/// so packets that arrive a little late or in bursts do not cut the audio into pieces.
+const PRIME: usize = 2 * FRAME;
 
 /// A codec and where to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,8 @@ pub(crate) struct MediaLeg {
     codec: G711,
     media: LegMedia,
     heard: VecDeque<i16>,
+    /// Playing out of `heard` (false until [`PRIME`] samples have gathered).
+    primed: bool,
     header: RtpHeader,
     scratch: Vec<i16>,
     events: EventReceiver,
@@ -71,6 +76,7 @@ impl MediaLeg {
             codec: G711::new(media.law),
             media,
             heard: VecDeque::with_capacity(MAX_PENDING),
+            primed: false,
             header: RtpHeader {
                 marker: true,
                 payload_type: media.payload_type,
@@ -136,8 +142,13 @@ impl MediaLeg {
         }
     }
 
-    /// The next 20 ms of what the peer sent (silence where nothing came).
+    /// The next 20 ms of what the peer sent (silence where nothing came, and while the first
+    /// [`PRIME`] samples gather).
     pub(crate) fn take_frame(&mut self) -> Vec<i16> {
+        if !self.primed && self.heard.len() < PRIME {
+            return vec![0; FRAME];
+        }
+        self.primed = self.heard.len() >= FRAME;
         let take = self.heard.len().min(FRAME);
         let mut frame: Vec<i16> = self.heard.drain(..take).collect();
         frame.resize(FRAME, 0);

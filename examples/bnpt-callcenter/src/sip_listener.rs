@@ -1,4 +1,5 @@
-//! The SIP listeners: UDP sockets and TCP accept loops.
+//! The SIP listeners: UDP sockets, and accept loops for TCP, TLS (rustls, see `sip_tls`) and
+//! WebSocket (RFC 7118, tokio-tungstenite; one SIP message per WebSocket message).
 //!
 //! A message of a call in progress, or a new INVITE (to a DID, a feature code, another phone
 //! or out), over UDP or TCP, goes to [`CallCenter`] — over TCP with the connection's writer, so
@@ -21,6 +22,7 @@ use std::time::Duration;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use futures_util::{SinkExt, StreamExt};
 use sambung_sip::auth::{Algorithm, AuthError, DigestServer, FailureLimiter, ha1};
 use sambung_sip::framing::{Frame, Framer};
 use sambung_sip::registrar::{MemoryLocationStore, RegisterError, Registrar, RegistrarConfig};
@@ -29,9 +31,11 @@ use sambung_sip::{HeaderName, Message, MessageBuilder, Method};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{Semaphore, mpsc, watch};
+use tokio_rustls::TlsAcceptor;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tracing::{debug, info, warn};
 
-use crate::calls::{CallCenter, Routed, SipPath};
+use crate::calls::{CallCenter, Routed, SipPath, StreamPath};
 use crate::listen::{ListenAddr, Transport};
 use crate::sync::lock;
 
@@ -45,6 +49,8 @@ pub(crate) const TCP_IDLE: Duration = Duration::from_secs(120);
 pub(crate) const MAX_TCP_CONNECTIONS: usize = 1024;
 /// Messages queued for one TCP connection's writer.
 const TCP_OUT_DEPTH: usize = 64;
+/// Longest a TLS or WebSocket handshake may take.
+const HANDSHAKE_TIME: Duration = Duration::from_secs(10);
 /// How much of a first line goes into a log line.
 const LOGGED_LINE: usize = 120;
 
@@ -413,6 +419,8 @@ fn to_tag(call_id: &str, branch: &str) -> String {
 pub(crate) enum Bound {
     Udp(UdpSocket),
     Tcp(TcpListener),
+    Tls(TcpListener, TlsAcceptor),
+    Ws(TcpListener),
 }
 
 /// Why a listener could not start.
@@ -424,8 +432,12 @@ pub(crate) struct BindError {
     source: std::io::Error,
 }
 
-/// Binds one listening address. Returns the address actually bound (port 0 resolved).
-pub(crate) async fn bind(listen: ListenAddr) -> Result<(Bound, ListenAddr), BindError> {
+/// Binds one listening address (`tls` is the acceptor `tls:` listeners use). Returns the
+/// address actually bound (port 0 resolved).
+pub(crate) async fn bind(
+    listen: ListenAddr,
+    tls: Option<&TlsAcceptor>,
+) -> Result<(Bound, ListenAddr), BindError> {
     let err = |source| BindError {
         addr: listen,
         source,
@@ -436,16 +448,21 @@ pub(crate) async fn bind(listen: ListenAddr) -> Result<(Bound, ListenAddr), Bind
             let local = socket.local_addr().map_err(err)?;
             (Bound::Udp(socket), local)
         }
-        Transport::Tcp => {
+        transport => {
             let listener = TcpListener::bind(listen.addr).await.map_err(err)?;
             let local = listener.local_addr().map_err(err)?;
-            (Bound::Tcp(listener), local)
-        }
-        Transport::Tls | Transport::Ws => {
-            return Err(err(std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                "transport not served yet",
-            )));
+            let bound = match (transport, tls) {
+                (Transport::Tls, Some(acceptor)) => Bound::Tls(listener, acceptor.clone()),
+                (Transport::Tls, None) => {
+                    return Err(err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "no TLS certificate",
+                    )));
+                }
+                (Transport::Ws, _) => Bound::Ws(listener),
+                _ => Bound::Tcp(listener),
+            };
+            (bound, local)
         }
     };
     Ok((
@@ -466,6 +483,16 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     info!(listen = %local, "SIP listener started");
+    let stream = |listener, kind| {
+        serve_streams(
+            listener,
+            kind,
+            local.addr,
+            Arc::clone(&service),
+            Arc::clone(&calls),
+            shutdown.clone(),
+        )
+    };
     match bound {
         Bound::Udp(socket) => {
             let socket = Arc::new(socket);
@@ -477,7 +504,19 @@ pub(crate) async fn serve(
         }
         Bound::Tcp(listener) => {
             tokio::select! {
-                () = serve_tcp(&listener, local.addr, service, calls, shutdown.clone()) => {}
+                () = stream(listener, StreamKind::Tcp) => {}
+                _ = shutdown.wait_for(|stop| *stop) => {}
+            }
+        }
+        Bound::Tls(listener, acceptor) => {
+            tokio::select! {
+                () = stream(listener, StreamKind::Tls(acceptor)) => {}
+                _ = shutdown.wait_for(|stop| *stop) => {}
+            }
+        }
+        Bound::Ws(listener) => {
+            tokio::select! {
+                () = stream(listener, StreamKind::Ws) => {}
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
         }
@@ -518,14 +557,88 @@ async fn serve_udp(
                     debug!(%peer, error = %e, "UDP send failed");
                 }
             }
-            // ICMP port-unreachable and the like surface here on some systems; keep serving.
-            Err(e) => debug!(error = %e, "UDP receive error"),
+            Err(e) => {
+                // ICMP port unreachable surfaces here on some systems; keep serving.
+                debug!(error = %e, "UDP receive error");
+            }
         }
     }
 }
 
-async fn serve_tcp(
-    listener: &TcpListener,
+/// What runs over an accepted TCP connection.
+#[derive(Clone)]
+enum StreamKind {
+    /// SIP framed by Content-Length (RFC 3261 §18.3).
+    Tcp,
+    /// The same inside TLS.
+    Tls(TlsAcceptor),
+    /// One SIP message per WebSocket message, subprotocol `sip` (RFC 7118).
+    Ws,
+}
+
+impl StreamKind {
+    fn transport(&self) -> Transport {
+        match self {
+            Self::Tcp => Transport::Tcp,
+            Self::Tls(_) => Transport::Tls,
+            Self::Ws => Transport::Ws,
+        }
+    }
+}
+
+/// One connection's side of the call center: where it is, and its writer's queue.
+struct Connection<'a> {
+    transport: Transport,
+    local: SocketAddr,
+    peer: SocketAddr,
+    service: &'a SipService,
+    calls: &'a Arc<CallCenter>,
+    out: mpsc::Sender<Vec<u8>>,
+}
+
+impl Connection<'_> {
+    /// One complete SIP message from the peer: to a call, or answered statelessly; the answer
+    /// (if any) is queued for the writer.
+    async fn take(&self, message: &[u8]) -> bool {
+        let name = self.transport.prefix();
+        log_message(name, self.peer, message);
+        // The call center's own legs go out over UDP.
+        let routed = self.calls.udp().map(|(socket, udp_local)| {
+            self.calls.route(
+                message,
+                &SipPath {
+                    socket,
+                    local: udp_local,
+                    peer: self.peer,
+                    stream: Some(StreamPath {
+                        tx: self.out.clone(),
+                        local: self.local,
+                        transport: self.transport,
+                    }),
+                },
+            )
+        });
+        let reply = match routed {
+            Some(Routed::Taken) => None,
+            Some(Routed::UnknownNumber) => self.service.not_found(message, self.peer),
+            Some(Routed::Reply(bytes)) => Some(bytes),
+            Some(Routed::Stateless) | None => self.service.answer(message, name, self.peer),
+        };
+        match reply {
+            Some(reply) => self.out.send(reply).await.is_ok(),
+            None => true,
+        }
+    }
+
+    /// Whether a call is using this connection (its writer's queue is shared).
+    fn in_call(&self) -> bool {
+        self.out.strong_count() > 1
+    }
+}
+
+async fn serve_streams(
+    listener: TcpListener,
+    kind: StreamKind,
     local: SocketAddr,
     service: Arc<SipService>,
     calls: Arc<CallCenter>,
@@ -554,108 +667,229 @@ async fn serve_tcp(
         let service = Arc::clone(&service);
         let calls = Arc::clone(&calls);
         let mut shutdown = shutdown.clone();
+        let kind = kind.clone();
         tokio::spawn(async move {
-            let (reader, writer) = stream.into_split();
             // Everything for this peer — answers, and the messages of its calls — goes out
             // through one bounded queue to one writer.
             let (out, queued) = mpsc::channel(TCP_OUT_DEPTH);
-            let writing = tokio::spawn(write_connection(writer, queued));
+            let conn = Connection {
+                transport: kind.transport(),
+                local,
+                peer,
+                service: &service,
+                calls: &calls,
+                out,
+            };
             tokio::select! {
-                () = read_connection(reader, (local, peer), &service, &calls, out) => {}
+                () = run_connection(stream, kind, conn, queued) => {}
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
-            // The writer ends once the calls on this connection have ended too.
-            drop(writing);
             drop(permit);
         });
     }
 }
 
+/// Runs one accepted connection: the TLS or WebSocket handshake (bounded by
+/// [`HANDSHAKE_TIME`]), then its reader here and its writer as a task of its own, which ends
+/// once the calls on the connection have ended too.
+async fn run_connection(
+    stream: tokio::net::TcpStream,
+    kind: StreamKind,
+    conn: Connection<'_>,
+    queued: mpsc::Receiver<Vec<u8>>,
+) {
+    let peer = conn.peer;
+    match kind {
+        StreamKind::Tcp => {
+            let (reader, writer) = stream.into_split();
+            tokio::spawn(write_stream(writer, queued));
+            read_stream(reader, conn).await;
+        }
+        StreamKind::Tls(acceptor) => {
+            match tokio::time::timeout(HANDSHAKE_TIME, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => {
+                    let (reader, writer) = tokio::io::split(tls);
+                    tokio::spawn(write_stream(writer, queued));
+                    read_stream(reader, conn).await;
+                }
+                Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => debug!(%peer, "TLS handshake too slow"),
+            }
+        }
+        StreamKind::Ws => {
+            let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+                .max_message_size(Some(MAX_TCP_BUFFER))
+                .max_frame_size(Some(MAX_TCP_BUFFER));
+            let handshake = tokio_tungstenite::accept_hdr_async_with_config(
+                stream,
+                ws_subprotocol,
+                Some(config),
+            );
+            match tokio::time::timeout(HANDSHAKE_TIME, handshake).await {
+                Ok(Ok(ws)) => {
+                    let (sink, messages) = ws.split();
+                    tokio::spawn(write_ws(sink, queued));
+                    read_ws(messages, conn).await;
+                }
+                Ok(Err(e)) => debug!(%peer, error = %e, "WebSocket handshake failed"),
+                Err(_) => debug!(%peer, "WebSocket handshake too slow"),
+            }
+        }
+    }
+}
+
+/// RFC 7118 §4: the client asks for the `sip` subprotocol, and the answer names it.
+#[expect(
+    clippy::result_large_err,
+    reason = "the handshake callback's signature is tungstenite's"
+)]
+fn ws_subprotocol(
+    request: &tokio_tungstenite::tungstenite::handshake::server::Request,
+    mut response: tokio_tungstenite::tungstenite::handshake::server::Response,
+) -> Result<
+    tokio_tungstenite::tungstenite::handshake::server::Response,
+    tokio_tungstenite::tungstenite::handshake::server::ErrorResponse,
+> {
+    let asks_sip = request
+        .headers()
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("sip"));
+    if !asks_sip {
+        let mut refusal = tokio_tungstenite::tungstenite::handshake::server::ErrorResponse::new(
+            Some("the sip subprotocol is required (RFC 7118)".to_owned()),
+        );
+        *refusal.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+        return Err(refusal);
+    }
+    response.headers_mut().insert(
+        "sec-websocket-protocol",
+        axum::http::HeaderValue::from_static("sip"),
+    );
+    Ok(response)
+}
+
 /// Writes what is queued for a connection until every sender is gone or a write fails.
-async fn write_connection(
-    mut writer: tokio::net::tcp::OwnedWriteHalf,
+async fn write_stream(
+    mut writer: impl tokio::io::AsyncWrite + Unpin,
     mut queued: mpsc::Receiver<Vec<u8>>,
 ) {
     while let Some(bytes) = queued.recv().await {
-        if writer.write_all(&bytes).await.is_err() {
+        if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
             return;
         }
     }
 }
 
-async fn read_connection(
-    mut stream: tokio::net::tcp::OwnedReadHalf,
-    (local, peer): (SocketAddr, SocketAddr),
-    service: &SipService,
-    calls: &Arc<CallCenter>,
-    out: mpsc::Sender<Vec<u8>>,
-) {
-    let counters = &service.counters;
-    debug!(%peer, "SIP TCP connection opened");
+/// Sends what is queued for a WebSocket connection, one SIP message per text frame.
+async fn write_ws<S>(mut sink: S, mut queued: mpsc::Receiver<Vec<u8>>)
+where
+    S: futures_util::Sink<WsMessage> + Unpin,
+{
+    while let Some(bytes) = queued.recv().await {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if sink.send(WsMessage::text(text)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads SIP messages from a WebSocket until it closes, errs, or stays idle (with no call).
+async fn read_ws<S>(mut messages: S, conn: Connection<'_>)
+where
+    S: futures_util::Stream<Item = Result<WsMessage, tokio_tungstenite::tungstenite::Error>>
+        + Unpin,
+{
+    let peer = conn.peer;
+    loop {
+        let next = match tokio::time::timeout(TCP_IDLE, messages.next()).await {
+            Err(_) if conn.in_call() => continue,
+            Err(_) => {
+                debug!(%peer, "SIP WebSocket idle; closing");
+                return;
+            }
+            Ok(None) => return,
+            Ok(Some(Err(e))) => {
+                debug!(%peer, error = %e, "SIP WebSocket read error");
+                return;
+            }
+            Ok(Some(Ok(m))) => m,
+        };
+        let bytes = match next {
+            WsMessage::Text(t) => t.as_bytes().to_vec(),
+            WsMessage::Binary(b) => b.to_vec(),
+            WsMessage::Close(_) => return,
+            _ => continue,
+        };
+        conn.service
+            .counters
+            .bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        // A keep-alive (CRLF) carries no message.
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if !conn.take(&bytes).await {
+            return;
+        }
+    }
+}
+
+/// Reads SIP messages framed by Content-Length from a TCP (or TLS) stream.
+async fn read_stream(mut stream: impl tokio::io::AsyncRead + Unpin, conn: Connection<'_>) {
+    let peer = conn.peer;
+    let counters = &conn.service.counters;
+    debug!(%peer, transport = conn.transport.prefix(), "SIP connection opened");
     let mut buf = vec![0u8; MAX_TCP_BUFFER];
     let mut filled = 0;
     let mut framer = Framer::new(MAX_TCP_BUFFER, sambung_sip::framing::DEFAULT_MAX_HEADERS);
     loop {
-        // Hand every complete message in the buffer to the parser, then drain it.
+        // Hand every complete message in the buffer on, then drain it.
         loop {
             let pending = buf.get(..filled).unwrap_or_default();
-            let (len, reply) = match framer.frame(pending) {
+            let len = match framer.frame(pending) {
                 Ok(Frame::NeedMore) => break,
-                Ok(Frame::KeepAlive { len, ping }) => (len, ping.then(|| b"\r\n".to_vec())),
+                Ok(Frame::KeepAlive { len, ping }) => {
+                    if ping && conn.out.send(b"\r\n".to_vec()).await.is_err() {
+                        return;
+                    }
+                    len
+                }
                 Ok(Frame::Complete { len }) => {
-                    let message = pending.get(..len).unwrap_or_default();
-                    log_message("tcp", peer, message);
-                    // Calls over TCP: the call center's own legs go out over UDP.
-                    let routed = calls.udp().map(|(socket, udp_local)| {
-                        calls.route(
-                            message,
-                            &SipPath {
-                                socket,
-                                local: udp_local,
-                                peer,
-                                stream: Some((out.clone(), local)),
-                            },
-                        )
-                    });
-                    let reply = match routed {
-                        Some(Routed::Taken) => None,
-                        Some(Routed::UnknownNumber) => service.not_found(message, peer),
-                        Some(Routed::Reply(bytes)) => Some(bytes),
-                        Some(Routed::Stateless) | None => service.answer(message, "tcp", peer),
-                    };
-                    (len, reply)
+                    let message = pending.get(..len).unwrap_or_default().to_vec();
+                    if !conn.take(&message).await {
+                        return;
+                    }
+                    len
                 }
                 Err(e) => {
                     counters.parse_errors.fetch_add(1, Ordering::Relaxed);
-                    warn!(%peer, error = %e, "SIP TCP stream cannot be framed; closing");
+                    warn!(%peer, error = %e, "SIP stream cannot be framed; closing");
                     return;
                 }
             };
-            if let Some(reply) = reply
-                && out.send(reply).await.is_err()
-            {
-                return;
-            }
             buf.copy_within(len..filled, 0);
             filled -= len;
         }
         let Some(space) = buf.get_mut(filled..).filter(|s| !s.is_empty()) else {
-            warn!(%peer, limit = MAX_TCP_BUFFER, "SIP TCP buffer full without a complete message; closing");
+            warn!(%peer, limit = MAX_TCP_BUFFER, "SIP stream buffer full without a complete message; closing");
             return;
         };
         match tokio::time::timeout(TCP_IDLE, stream.read(space)).await {
-            // A call on this connection keeps it open, however quiet (its sender is cloned).
-            Err(_) if out.strong_count() > 1 => {}
+            // A call on this connection keeps it open, however quiet.
+            Err(_) if conn.in_call() => {}
             Err(_) => {
-                debug!(%peer, "SIP TCP connection idle; closing");
+                debug!(%peer, "SIP connection idle; closing");
                 return;
             }
             Ok(Err(e)) => {
-                debug!(%peer, error = %e, "SIP TCP read error");
+                debug!(%peer, error = %e, "SIP stream read error");
                 return;
             }
             Ok(Ok(0)) => {
-                debug!(%peer, "SIP TCP connection closed by peer");
+                debug!(%peer, "SIP connection closed by peer");
                 return;
             }
             Ok(Ok(n)) => {

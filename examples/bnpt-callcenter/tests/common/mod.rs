@@ -108,11 +108,32 @@ impl Service {
         Self::start_full(data, OPEN, None, Some(config))
     }
 
+    /// Starts the service listening for SIP on `listen` (with port 0s).
+    pub fn start_listening(data: &Path, listen: &[&str]) -> Self {
+        Self::start_on(data, OPEN, Some(ADMIN_PASSWORD), None, listen)
+    }
+
     fn start_full(
         data: &Path,
         office_clock: &str,
         admin_password: Option<&str>,
         config: Option<&Path>,
+    ) -> Self {
+        Self::start_on(
+            data,
+            office_clock,
+            admin_password,
+            config,
+            &["udp:127.0.0.1:0", "tcp:127.0.0.1:0"],
+        )
+    }
+
+    fn start_on(
+        data: &Path,
+        office_clock: &str,
+        admin_password: Option<&str>,
+        config: Option<&Path>,
+        listen: &[&str],
     ) -> Self {
         // The information menu's prompts are short tones unless a test wrote its own, so calls
         // reach the queue about two seconds (the menu's timeout) after the greeting.
@@ -132,12 +153,7 @@ impl Service {
         let mut child = command
             .arg("--data")
             .arg(data)
-            .args([
-                "--sip-listen",
-                "udp:127.0.0.1:0",
-                "--sip-listen",
-                "tcp:127.0.0.1:0",
-            ])
+            .args(listen.iter().flat_map(|l| ["--sip-listen", l]))
             .args(["--http-listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
             .env("BNPT_OFFICE_CLOCK", office_clock)
