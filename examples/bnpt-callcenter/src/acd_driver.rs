@@ -21,7 +21,7 @@ use sambung_core::event::{AgentState, Event, EventKind, EventSeq, Projection};
 use sambung_core::ids::{AgentId, CallId, QueueId};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc, watch};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::store::{Store, StoreError};
 use crate::sync::lock;
@@ -267,10 +267,65 @@ impl AcdDriver {
             }
             FeatureCode::Supervise { .. } => return Err(FeatureRefusal::Unsupported),
         };
+        let seat = match &input {
+            Input::AgentLogin { agent, .. } => Some((agent.clone(), Some(extension))),
+            Input::AgentLogout { agent } => Some((agent.clone(), None)),
+            _ => None,
+        };
         if self.handle(input).await {
+            if let Some((agent, at)) = seat
+                && let Err(e) = self.store.set_seat(agent.as_str(), at).await
+            {
+                warn!(%agent, error = %e, "agent's seat not stored");
+            }
             Ok(done)
         } else {
             Err(FeatureRefusal::Refused)
+        }
+    }
+
+    /// After a restart: every agent the stored events leave logged in is logged in again at
+    /// the phone they sat at, ready or not ready as they were (a call they were on was cut
+    /// off, so they come back ready); an agent whose seat is unknown is logged out.
+    pub(crate) async fn restore_agents(&self, agent_queues: &HashMap<String, Vec<QueueId>>) {
+        let seats: HashMap<String, String> = match self.store.seats().await {
+            Ok(rows) => rows.into_iter().collect(),
+            Err(e) => {
+                warn!(error = %e, "agents' seats not read: they must log in again");
+                HashMap::new()
+            }
+        };
+        let logged_in: Vec<(AgentId, AgentState)> = lock(&self.inner)
+            .center
+            .cms()
+            .agents_now()
+            .filter_map(|a| Some((a.agent.clone(), a.state?.clone())))
+            .collect();
+        for (agent, state) in logged_in {
+            let queues = agent_queues
+                .get(agent.as_str())
+                .cloned()
+                .unwrap_or_default();
+            self.handle(Input::AgentLogin {
+                agent: agent.clone(),
+                queues,
+            })
+            .await;
+            let Some(extension) = seats.get(agent.as_str()) else {
+                self.handle(Input::AgentLogout { agent }).await;
+                continue;
+            };
+            {
+                let mut inner = lock(&self.inner);
+                inner.extension_of.insert(agent.clone(), extension.clone());
+                inner.agent_at.insert(extension.clone(), agent.clone());
+            }
+            info!(%agent, %extension, "agent back at their phone after the restart");
+            let input = match state {
+                AgentState::NotReady { reason } => Input::AgentNotReady { agent, reason },
+                _ => Input::AgentReady { agent },
+            };
+            self.handle(input).await;
         }
     }
 

@@ -143,6 +143,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
         secrets.sip_passwords,
         secrets::random_key()?,
         Arc::clone(&counters),
+        crate::locations::SavedLocations::open(&store, sip_listener::unix_now()).await,
     ));
     let tls = if config
         .sip_listen
@@ -176,6 +177,13 @@ async fn serve(config: Config) -> Result<(), RunError> {
 
     let queues: Vec<_> = config.raw.queues.iter().map(|q| q.id.clone()).collect();
     let acd = Arc::new(AcdDriver::open(store.clone(), &queues, config.raw.cms.cms_config()).await?);
+    let agent_queues: std::collections::HashMap<String, Vec<_>> = config
+        .raw
+        .agents
+        .iter()
+        .map(|a| (a.id.as_str().to_owned(), a.queues.clone()))
+        .collect();
+    acd.restore_agents(&agent_queues).await;
     let acd_timers = tokio::spawn(Arc::clone(&acd).run_timers(stop_rx.clone()));
     let calls = Arc::new(
         start_calls(

@@ -21,6 +21,7 @@ mod config;
 mod dispatch;
 mod ivr;
 mod listen;
+mod locations;
 mod media_leg;
 mod prompts;
 mod recordings_cli;

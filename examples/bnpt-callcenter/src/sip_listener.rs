@@ -25,7 +25,7 @@ use std::sync::Mutex;
 use futures_util::{SinkExt, StreamExt};
 use sambung_sip::auth::{Algorithm, AuthError, DigestServer, FailureLimiter, ha1};
 use sambung_sip::framing::{Frame, Framer};
-use sambung_sip::registrar::{MemoryLocationStore, RegisterError, Registrar, RegistrarConfig};
+use sambung_sip::registrar::{RegisterError, Registrar, RegistrarConfig};
 use sambung_sip::uas_checks::{self, UasPolicy};
 use sambung_sip::{HeaderName, Message, MessageBuilder, Method};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -37,6 +37,7 @@ use tracing::{debug, info, warn};
 
 use crate::calls::{CallCenter, Routed, SipPath, StreamPath};
 use crate::listen::{ListenAddr, Transport};
+use crate::locations::SavedLocations;
 use crate::sync::lock;
 
 /// Largest UDP datagram.
@@ -79,33 +80,32 @@ pub(crate) struct SipService {
     pub(crate) counters: Arc<SipCounters>,
     realm: String,
     passwords: BTreeMap<String, String>,
-    registrar: Mutex<Registrar<MemoryLocationStore>>,
+    registrar: Mutex<Registrar<SavedLocations>>,
     digest: Mutex<DigestServer>,
     limiter: Mutex<FailureLimiter>,
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
 impl SipService {
-    /// A service for `realm` whose users are the keys of `passwords`; `key` signs nonces.
+    /// A service for `realm` whose users are the keys of `passwords`; `key` signs nonces;
+    /// `locations` holds the bindings (and those kept from earlier runs).
     pub(crate) fn new(
         realm: &str,
         passwords: BTreeMap<String, String>,
         key: [u8; 32],
         counters: Arc<SipCounters>,
+        locations: SavedLocations,
     ) -> Self {
         Self {
             counters,
             realm: realm.to_owned(),
             passwords,
-            registrar: Mutex::new(Registrar::new(
-                RegistrarConfig::default(),
-                MemoryLocationStore::default(),
-            )),
+            registrar: Mutex::new(Registrar::new(RegistrarConfig::default(), locations)),
             digest: Mutex::new(DigestServer::new(realm, key, NONCE_TTL_S)),
             limiter: Mutex::new(FailureLimiter::new(MAX_AUTH_FAILURES, LIMIT_WINDOW_S)),
         }
@@ -922,7 +922,13 @@ mod tests {
 
     fn service() -> SipService {
         let passwords = BTreeMap::from([("1001".to_owned(), "secret".to_owned())]);
-        SipService::new("bnpt.local", passwords, [7; 32], Arc::default())
+        SipService::new(
+            "bnpt.local",
+            passwords,
+            [7; 32],
+            Arc::default(),
+            SavedLocations::in_memory(),
+        )
     }
 
     fn peer() -> SocketAddr {

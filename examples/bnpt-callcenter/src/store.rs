@@ -100,6 +100,16 @@ fn migrator() -> Migrator {
             "CDR transfer",
             include_str!("../migrations/0010_cdr_transfer.sql"),
         ),
+        step(
+            11,
+            "registrations",
+            include_str!("../migrations/0011_registrations.sql"),
+        ),
+        step(
+            12,
+            "agent seats",
+            include_str!("../migrations/0012_agent_seats.sql"),
+        ),
     ])
 }
 
@@ -269,6 +279,100 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// Where each logged-in agent sits: (agent, extension).
+    pub(crate) async fn seats(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT agent, extension FROM agent_seats")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// `agent` now sits at `extension` (`None`: logged out).
+    pub(crate) async fn set_seat(
+        &self,
+        agent: &str,
+        extension: Option<&str>,
+    ) -> Result<(), StoreError> {
+        match extension {
+            Some(e) => {
+                sqlx::query("INSERT OR REPLACE INTO agent_seats (agent, extension) VALUES (?, ?)")
+                    .bind(agent)
+                    .bind(e)
+                    .execute(&self.pool)
+                    .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM agent_seats WHERE agent = ?")
+                    .bind(agent)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The registrar's bindings not expired at `now` (Unix seconds), by address-of-record.
+    pub(crate) async fn registrations(
+        &self,
+        now: u64,
+    ) -> Result<Vec<(String, sambung_sip::registrar::Binding)>, StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT aor, contact, expires_at, q, call_id, cseq, path, received FROM registrations WHERE expires_at > ?",
+        )
+        .bind(i64::try_from(now).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let path: String = r.get("path");
+                let received: Option<String> = r.get("received");
+                (
+                    r.get::<String, _>("aor"),
+                    sambung_sip::registrar::Binding {
+                        contact: r.get("contact"),
+                        expires_at: u64::try_from(r.get::<i64, _>("expires_at")).unwrap_or(0),
+                        q: u16::try_from(r.get::<i64, _>("q")).unwrap_or(1000),
+                        call_id: r.get("call_id"),
+                        cseq: u32::try_from(r.get::<i64, _>("cseq")).unwrap_or(0),
+                        path: serde_json::from_str(&path).unwrap_or_default(),
+                        received: received.and_then(|a| a.parse().ok()),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Replaces the stored bindings of `aor` (none: it unregistered or expired).
+    pub(crate) async fn save_registrations(
+        &self,
+        aor: &str,
+        bindings: &[sambung_sip::registrar::Binding],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM registrations WHERE aor = ?")
+            .bind(aor)
+            .execute(&mut *tx)
+            .await?;
+        for b in bindings {
+            sqlx::query(
+                "INSERT OR REPLACE INTO registrations (aor, contact, expires_at, q, call_id, cseq, path, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(aor)
+            .bind(&b.contact)
+            .bind(i64::try_from(b.expires_at).unwrap_or(i64::MAX))
+            .bind(i64::from(b.q))
+            .bind(&b.call_id)
+            .bind(i64::from(b.cseq))
+            .bind(serde_json::to_string(&b.path).unwrap_or_else(|_| "[]".to_owned()))
+            .bind(b.received.map(|a| a.to_string()))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

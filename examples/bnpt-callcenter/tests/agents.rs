@@ -771,3 +771,57 @@ fn an_agent_consults_a_colleague_then_transfers_the_caller_to_them() {
     eprintln!("attended transfer: correlation {c:.3} at sample {at}");
     assert!(c >= 0.9, "attended transfer: correlation {c:.3} at {at}");
 }
+
+#[test]
+fn after_a_restart_the_agent_is_still_at_their_phone() {
+    if !sipp_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::tone_prompt(&data, "welcome.wav", 300);
+    let service = Service::start(&data);
+    let (mut phone, pin) = phone_for(
+        &service,
+        dir.path(),
+        &data,
+        "1001",
+        &conformance("uas_answer.xml"),
+        &["-rtp_echo"],
+    );
+    key(
+        &service,
+        dir.path(),
+        "1001",
+        &format!("*711001%23{pin}%23"),
+        "feature_code.xml",
+    );
+    key(&service, dir.path(), "1001", "*73%23", "feature_code.xml");
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+
+    // The phone does not register again, and the agent does not log in again.
+    let service = Service::start(&data);
+    let mut caller = sipp(&service, dir.path(), 1, 1000);
+    let status = wait_sipp(&mut caller, Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "caller: {status}\n{}",
+        service.stderr_text()
+    );
+    let status = wait_sipp(&mut phone, Duration::from_secs(30));
+    assert!(
+        status.success(),
+        "agent phone: {status}\n{}",
+        service.stderr_text()
+    );
+    service.wait_health(|h| h["calls_active"] == 0);
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    assert!(
+        log.contains("agent back at their phone after the restart"),
+        "{log}"
+    );
+    let (agent, _, _, _) = cdr(&data);
+    assert_eq!(agent.as_deref(), Some("1001"));
+}
