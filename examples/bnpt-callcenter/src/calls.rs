@@ -1146,22 +1146,13 @@ impl CallCenter {
                                 lock(&self.active).insert(b.call_id.clone(), inbox.clone());
                                 info!(extension = %b.agent, "attended transfer");
                                 store.cdr_transferred(cdr, b.agent.as_str()).await.ok();
-                                if let Some(mut old) = agent.take() {
-                                    old.call.notify_refer(200, "OK", now);
-                                    old.call.hangup(now);
-                                    old.flush(path).await;
-                                    lock(&self.monitors).remove(old.agent.as_str());
-                                    leaving.push(old);
-                                }
                                 if queued {
                                     self.setup.acd.call_gone(acd_call).await;
                                     queued = false;
                                 }
                                 monitor = None;
-                                let (tx, rx) = mpsc::channel(1);
-                                lock(&self.monitors).insert(b.agent.as_str().to_owned(), tx);
-                                monitor_rx = Some(rx);
-                                agent = Some(b);
+                                monitor_rx =
+                                    Some(self.hand_over(&mut agent, b, path, &mut leaving).await);
                             }
                             None => {
                                 warn!(%call_id, "attended transfer: no such consultation call");
@@ -1197,28 +1188,15 @@ impl CallCenter {
                 }
                 match outcome {
                     Some(Ok(())) => {
-                        // The transferor hears it worked and leaves; the caller talks to the
-                        // new phone, which a supervisor can now join.
-                        if let Some(mut old) = agent.take() {
-                            if old.call.state() == sambung_sip::uac::OutgoingState::Confirmed {
-                                old.call.notify_refer(200, "OK", now);
-                                old.call.hangup(now);
-                            }
-                            old.flush(path).await;
-                            lock(&self.monitors).remove(old.agent.as_str());
-                            leaving.push(old);
-                        }
                         if queued {
                             self.setup.acd.call_gone(acd_call).await;
                             queued = false;
                         }
                         monitor = None;
-                        let (tx, rx) = mpsc::channel(1);
                         if let Some(t) = transfer.take() {
                             info!(extension = %t.agent, "blind transfer answered");
-                            lock(&self.monitors).insert(t.agent.as_str().to_owned(), tx);
-                            monitor_rx = Some(rx);
-                            agent = Some(t);
+                            monitor_rx =
+                                Some(self.hand_over(&mut agent, t, path, &mut leaving).await);
                         }
                     }
                     Some(Err(status)) => {
@@ -1323,6 +1301,32 @@ impl CallCenter {
             .map_err(|e| CallFailure::Store(e.to_string()))?;
         info!(call_id = call.dialog().id.call_id, reason = reason_text, duration_ms, recording = %file.display(), "call ended");
         Ok(())
+    }
+
+    /// A transfer completes: the transferor (`agent`, if still there) hears it worked and
+    /// leaves (into `leaving` until its BYE is done), and `new` is the caller's party now.
+    /// Returns the way in for a supervisor on the new bridge.
+    async fn hand_over(
+        &self,
+        agent: &mut Option<AgentLeg>,
+        new: AgentLeg,
+        path: &SipPath,
+        leaving: &mut Vec<AgentLeg>,
+    ) -> mpsc::Receiver<Monitor> {
+        let now = Instant::now();
+        if let Some(mut old) = agent.take() {
+            if old.call.state() == sambung_sip::uac::OutgoingState::Confirmed {
+                old.call.notify_refer(200, "OK", now);
+                old.call.hangup(now);
+            }
+            old.flush(path).await;
+            lock(&self.monitors).remove(old.agent.as_str());
+            leaving.push(old);
+        }
+        let (tx, rx) = mpsc::channel(1);
+        lock(&self.monitors).insert(new.agent.as_str().to_owned(), tx);
+        *agent = Some(new);
+        rx
     }
 
     /// Where a REFER from an agent's phone sends the caller: a queue (by name, or a DID's),

@@ -83,6 +83,27 @@ fn register_at(service: &Service, dir: &Path, data: &Path, agent: &str, port: u1
     assert!(status.success(), "REGISTER of {agent} failed: {status}");
 }
 
+/// Agent 1001 at a SIPp phone that answers one call and echoes it, logged in and ready.
+fn echoing_agent(service: &Service, dir: &Path, data: &Path) -> Child {
+    let (phone, pin) = phone_for(
+        service,
+        dir,
+        data,
+        "1001",
+        &conformance("uas_answer.xml"),
+        &["-rtp_echo"],
+    );
+    key(
+        service,
+        dir,
+        "1001",
+        &format!("*711001%23{pin}%23"),
+        "feature_code.xml",
+    );
+    key(service, dir, "1001", "*73%23", "feature_code.xml");
+    phone
+}
+
 /// Keys a feature code (with `#` as `%23`) from `agent`'s extension with `scenario`.
 fn key(service: &Service, dir: &Path, agent: &str, code: &str, scenario: &str) {
     let target = service.sip("udp").to_string();
@@ -437,22 +458,7 @@ fn a_supervisor_listens_to_an_agents_call_with_a_pin() {
     let data = dir.path().join("data");
     common::tone_prompt(&data, "welcome.wav", 300);
     let service = Service::start(&data);
-    let (mut phone, pin) = phone_for(
-        &service,
-        dir.path(),
-        &data,
-        "1001",
-        &conformance("uas_answer.xml"),
-        &["-rtp_echo"],
-    );
-    key(
-        &service,
-        dir.path(),
-        "1001",
-        &format!("*711001%23{pin}%23"),
-        "feature_code.xml",
-    );
-    key(&service, dir.path(), "1001", "*73%23", "feature_code.xml");
+    let mut phone = echoing_agent(&service, dir.path(), &data);
     let supervisor_pin = secret(&data, "pins", "2001");
 
     // Nobody to listen to yet; a wrong PIN; an agent is not a supervisor.
@@ -781,22 +787,7 @@ fn after_a_restart_the_agent_is_still_at_their_phone() {
     let data = dir.path().join("data");
     common::tone_prompt(&data, "welcome.wav", 300);
     let service = Service::start(&data);
-    let (mut phone, pin) = phone_for(
-        &service,
-        dir.path(),
-        &data,
-        "1001",
-        &conformance("uas_answer.xml"),
-        &["-rtp_echo"],
-    );
-    key(
-        &service,
-        dir.path(),
-        "1001",
-        &format!("*711001%23{pin}%23"),
-        "feature_code.xml",
-    );
-    key(&service, dir.path(), "1001", "*73%23", "feature_code.xml");
+    let mut phone = echoing_agent(&service, dir.path(), &data);
     let (exit, log) = service.terminate();
     assert!(exit.success(), "{log}");
 

@@ -131,25 +131,14 @@ fn baresip_agents_log_in_answer_and_are_recorded() {
 /// other sound in the test resembles.
 fn write_sweep(path: &Path, seconds: usize) {
     let mut phase = 0.0f64;
-    let pcm: Vec<u8> = (0..8000 * seconds)
-        .flat_map(|i| {
+    let pcm: Vec<i16> = (0..8000 * seconds)
+        .map(|i| {
             let t = (i % 8000) as f64 / 8000.0;
             phase += 2.0 * std::f64::consts::PI * (300.0 + 1200.0 * t) / 8000.0;
-            sambung_media::tones::to_i16(phase.sin() * 6000.0).to_le_bytes()
+            sambung_media::tones::to_i16(phase.sin() * 6000.0)
         })
         .collect();
-    let mut out = Vec::new();
-    sambung_media::wav::write(
-        sambung_media::wav::WavFormat {
-            encoding: sambung_media::wav::WavEncoding::Pcm16,
-            channels: 1,
-            sample_rate: 8000,
-        },
-        &pcm,
-        &mut out,
-    );
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, out).unwrap();
+    common::write_wav(path, &pcm);
 }
 
 #[test]

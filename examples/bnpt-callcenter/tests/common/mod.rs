@@ -480,14 +480,18 @@ pub fn secret(data: &Path, section: &str, key: &str) -> String {
 /// Writes a prompt of `millis` ms of a 425 Hz tone into the data folder (before the service
 /// starts), so a test controls how long it lasts.
 pub fn tone_prompt(data: &Path, file: &str, millis: i32) {
-    std::fs::create_dir_all(data.join("prompts")).unwrap();
-    let n = millis * 8;
-    let pcm: Vec<u8> = (0..n)
-        .flat_map(|i: i32| {
+    let pcm: Vec<i16> = (0..millis * 8)
+        .map(|i: i32| {
             let v = (f64::from(i) * 2.0 * std::f64::consts::PI * 425.0 / 8000.0).sin() * 8000.0;
-            sambung_media::tones::to_i16(v).to_le_bytes()
+            sambung_media::tones::to_i16(v)
         })
         .collect();
+    write_wav(&data.join("prompts").join(file), &pcm);
+}
+
+/// Writes `pcm` as an 8 kHz mono 16-bit WAV file (making its folder).
+pub fn write_wav(path: &Path, pcm: &[i16]) {
+    let bytes: Vec<u8> = pcm.iter().flat_map(|s| s.to_le_bytes()).collect();
     let mut out = Vec::new();
     sambung_media::wav::write(
         sambung_media::wav::WavFormat {
@@ -495,10 +499,11 @@ pub fn tone_prompt(data: &Path, file: &str, millis: i32) {
             channels: 1,
             sample_rate: 8000,
         },
-        &pcm,
+        &bytes,
         &mut out,
     );
-    std::fs::write(data.join("prompts").join(file), out).unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, out).unwrap();
 }
 
 /// Runs `sql` on the SQLite database `db` (read-only).
