@@ -748,29 +748,17 @@ impl CallCenter {
         flush(&mut call, path).await;
 
         let recording_id = format!("{arrived_ms}-{tag}");
-        let file = self.recordings.join(format!("{recording_id}.wav"));
-        let mut recorder = WavRecorder::create(&file, RecorderConfig::default())
+        let mut recording = self
+            .start_recording(
+                &recording_id,
+                cdr,
+                (&caller, &called),
+                (None, Some(service)),
+                service,
+            )
+            .await
             .map_err(|e| CallFailure::Record(e.to_string()))?;
-        let row = RecordingRow {
-            id: recording_id.clone(),
-            call_id: cdr,
-            caller: caller.clone(),
-            called: called.clone(),
-            agent: None,
-            queue: Some(service.to_owned()),
-            service: Some(service.to_owned()),
-            started_ms: now_ms(),
-            ended_ms: now_ms(),
-            duration_ms: 0,
-            codec: "wav/pcm16-stereo".to_owned(),
-            size_bytes: 0,
-            sha256: String::new(),
-            path: format!("{recording_id}.wav"),
-            complete: false,
-        };
-        if let Err(e) = self.setup.index.begin(&row).await {
-            warn!(error = %e, "recording not indexed");
-        }
+        let file = recording.file.clone();
         store
             .cdr_answered(cdr, now_ms(), Some(&recording_id))
             .await
@@ -877,7 +865,7 @@ impl CallCenter {
                     if !caller_held {
                         leg.send_frame(&rtp, &sent).await;
                     }
-                    if let Err(e) = recorder.write(&heard, &sent) {
+                    if let Err(e) = recording.recorder.write(&heard, &sent) {
                         warn!(error = %e, "recording write failed");
                     }
                     if Instant::now() >= deadline {
@@ -1261,26 +1249,7 @@ impl CallCenter {
         }
         drop(monitor);
         let ended_ms = now_ms();
-        let summary = recorder
-            .finish()
-            .map_err(|e| CallFailure::Record(e.to_string()))?;
-        let size = std::fs::metadata(&file).map_or(0, |m| m.len());
-        let sha = sha256_file(&file).unwrap_or_default();
-        let duration_ms = i64::try_from(summary.duration.as_millis()).unwrap_or(i64::MAX);
-        if let Err(e) = self
-            .setup
-            .index
-            .complete(
-                &recording_id,
-                ended_ms,
-                duration_ms,
-                i64::try_from(size).unwrap_or(i64::MAX),
-                &sha,
-            )
-            .await
-        {
-            warn!(error = %e, "recording completion not indexed");
-        }
+        let duration_ms = self.finish_recording(recording, ended_ms).await?;
         let reason_text = if stopping {
             "shutdown"
         } else {
@@ -1301,6 +1270,72 @@ impl CallCenter {
             .map_err(|e| CallFailure::Store(e.to_string()))?;
         info!(call_id = call.dialog().id.call_id, reason = reason_text, duration_ms, recording = %file.display(), "call ended");
         Ok(())
+    }
+
+    /// Starts recording call `cdr` into `recordings/ID.wav` (caller left, what the caller
+    /// heard right) and indexes it as incomplete.
+    async fn start_recording(
+        &self,
+        id: &str,
+        cdr: i64,
+        (caller, called): (&str, &str),
+        (agent, queue): (Option<&str>, Option<&str>),
+        service: &str,
+    ) -> Result<Recording, sambung_recording::wav_recorder::RecordError> {
+        let file = self.recordings.join(format!("{id}.wav"));
+        let recorder = WavRecorder::create(&file, RecorderConfig::default())?;
+        let now = now_ms();
+        let row = RecordingRow {
+            id: id.to_owned(),
+            call_id: cdr,
+            caller: caller.to_owned(),
+            called: called.to_owned(),
+            agent: agent.map(str::to_owned),
+            queue: queue.map(str::to_owned),
+            service: Some(service.to_owned()),
+            started_ms: now,
+            ended_ms: now,
+            duration_ms: 0,
+            codec: "wav/pcm16-stereo".to_owned(),
+            size_bytes: 0,
+            sha256: String::new(),
+            path: format!("{id}.wav"),
+            complete: false,
+        };
+        if let Err(e) = self.setup.index.begin(&row).await {
+            warn!(error = %e, "recording not indexed");
+        }
+        Ok(Recording {
+            recorder,
+            id: id.to_owned(),
+            file,
+        })
+    }
+
+    /// Closes a recording and completes its index row (size, duration, SHA-256); returns its
+    /// duration in milliseconds.
+    async fn finish_recording(&self, r: Recording, ended_ms: i64) -> Result<i64, CallFailure> {
+        let summary = r
+            .recorder
+            .finish()
+            .map_err(|e| CallFailure::Record(e.to_string()))?;
+        let size = std::fs::metadata(&r.file).map_or(0, |m| m.len());
+        let duration_ms = i64::try_from(summary.duration.as_millis()).unwrap_or(i64::MAX);
+        if let Err(e) = self
+            .setup
+            .index
+            .complete(
+                &r.id,
+                ended_ms,
+                duration_ms,
+                i64::try_from(size).unwrap_or(i64::MAX),
+                &sha256_file(&r.file).unwrap_or_default(),
+            )
+            .await
+        {
+            warn!(error = %e, "recording completion not indexed");
+        }
+        Ok(duration_ms)
     }
 
     /// A transfer completes: the transferor (`agent`, if still there) hears it worked and
@@ -1567,7 +1602,7 @@ impl CallCenter {
         let mut leg = MediaLeg::new(media, random_seed());
         let mut hold_music = Prompt::new(Arc::clone(&self.hold_music));
         let mut caller_held = false;
-        let mut recorder: Option<(WavRecorder, String, PathBuf)> = None;
+        let mut recorder: Option<Recording> = None;
         let mut ticker = tokio::time::interval(Duration::from_millis(20));
         let mut stop = self.setup.stop.clone();
         let (mut buf, mut far_buf) = (vec![0u8; 2048], vec![0u8; 2048]);
@@ -1600,8 +1635,8 @@ impl CallCenter {
                         if !caller_held {
                             leg.send_frame(&rtp, &to_phone).await;
                         }
-                        if let Some((r, _, _)) = recorder.as_mut()
-                            && let Err(e) = r.write(&from_phone, &to_phone)
+                        if let Some(r) = recorder.as_mut()
+                            && let Err(e) = r.recorder.write(&from_phone, &to_phone)
                         {
                             warn!(error = %e, "recording write failed");
                         }
@@ -1667,39 +1702,21 @@ impl CallCenter {
                             );
                         }
                         let recording_id = format!("{}-{tag}", now_ms());
-                        let file = self.recordings.join(format!("{recording_id}.wav"));
-                        match WavRecorder::create(&file, RecorderConfig::default()) {
-                            Ok(r) => {
-                                let row = RecordingRow {
-                                    id: recording_id.clone(),
-                                    call_id: cdr,
-                                    caller: from.to_owned(),
-                                    called: called.clone(),
-                                    agent: Some(from.to_owned()),
-                                    queue: None,
-                                    service: Some(service.to_owned()),
-                                    started_ms: now_ms(),
-                                    ended_ms: now_ms(),
-                                    duration_ms: 0,
-                                    codec: "wav/pcm16-stereo".to_owned(),
-                                    size_bytes: 0,
-                                    sha256: String::new(),
-                                    path: format!("{recording_id}.wav"),
-                                    complete: false,
-                                };
-                                if let Err(e) = self.setup.index.begin(&row).await {
-                                    warn!(error = %e, "recording not indexed");
-                                }
-                                recorder = Some((r, recording_id.clone(), file));
-                            }
+                        match self
+                            .start_recording(
+                                &recording_id,
+                                cdr,
+                                (from, &called),
+                                (Some(from), None),
+                                service,
+                            )
+                            .await
+                        {
+                            Ok(r) => recorder = Some(r),
                             Err(e) => warn!(error = %e, "call not recorded"),
                         }
                         store
-                            .cdr_answered(
-                                cdr,
-                                now_ms(),
-                                recorder.as_ref().map(|(_, id, _)| id.as_str()),
-                            )
+                            .cdr_answered(cdr, now_ms(), recorder.as_ref().map(|r| r.id.as_str()))
                             .await
                             .map_err(store_err)?;
                     }
@@ -1765,24 +1782,8 @@ impl CallCenter {
         };
         let ended_ms = now_ms();
         let answered = recorder.is_some();
-        if let Some((r, id, file)) = recorder {
-            let summary = r.finish().map_err(|e| CallFailure::Record(e.to_string()))?;
-            let size = std::fs::metadata(&file).map_or(0, |m| m.len());
-            let duration_ms = i64::try_from(summary.duration.as_millis()).unwrap_or(i64::MAX);
-            if let Err(e) = self
-                .setup
-                .index
-                .complete(
-                    &id,
-                    ended_ms,
-                    duration_ms,
-                    i64::try_from(size).unwrap_or(i64::MAX),
-                    &sha256_file(&file).unwrap_or_default(),
-                )
-                .await
-            {
-                warn!(error = %e, "recording completion not indexed");
-            }
+        if let Some(r) = recorder {
+            self.finish_recording(r, ended_ms).await?;
         }
         let reason_text = if stopping {
             "shutdown"
@@ -1816,6 +1817,13 @@ struct Consultation {
 enum DialEnd {
     Ended(EndReason),
     Handover(tokio::sync::oneshot::Sender<AgentLeg>),
+}
+
+/// A recording being written: the writer, its id and its file.
+struct Recording {
+    recorder: WavRecorder,
+    id: String,
+    file: PathBuf,
 }
 
 /// Where a transfer goes.
