@@ -173,9 +173,11 @@ impl SipPath {
     /// Sends to the peer the way its messages came.
     pub(crate) async fn reply(&self, bytes: Vec<u8>) {
         match &self.stream {
+            // Never waits: a peer that stops reading loses messages (as over UDP), it does not
+            // stall the call's task.
             Some(stream) => {
-                if stream.tx.send(bytes).await.is_err() {
-                    warn!(peer = %self.peer, "SIP TCP connection gone: message dropped");
+                if stream.tx.try_send(bytes).is_err() {
+                    warn!(peer = %self.peer, "SIP connection gone or not reading: message dropped");
                 }
             }
             None => {
@@ -764,7 +766,7 @@ impl CallCenter {
             .await
             .map_err(|e| CallFailure::Store(e.to_string()))?;
 
-        let mut leg = MediaLeg::new(media, random_seed());
+        let mut leg = MediaLeg::new(media, random_seed()).listening_for_tones();
         // The IVR: the DID's call flow (greeting, office hours, menus, then the queue).
         let wall = self.setup.clock.wall();
         let open = self.setup.office_hours.is_open(wall);
@@ -1963,7 +1965,7 @@ fn random_seed() -> [u8; 8] {
     b
 }
 
-fn random_tag() -> String {
+pub(crate) fn random_tag() -> String {
     let mut b = [0u8; 8];
     // Without randomness the Call-ID's hash still separates calls; tags need not be secret.
     if getrandom::fill(&mut b).is_err() {

@@ -86,9 +86,18 @@ impl MediaLeg {
             },
             scratch: Vec::with_capacity(FRAME),
             events: EventReceiver::new(),
-            inband: media.telephone_event.is_none().then(InbandDetector::new),
+            inband: None,
             digits: VecDeque::new(),
         }
+    }
+
+    /// Listens for keys in the audio too, when no telephone-events were agreed — on the legs
+    /// whose keys are read (the caller's), since the detector runs on every frame.
+    pub(crate) fn listening_for_tones(mut self) -> Self {
+        if self.media.telephone_event.is_none() {
+            self.inband = Some(InbandDetector::new());
+        }
+        self
     }
 
     /// A key pressed some other way (a SIP INFO body).
@@ -255,11 +264,13 @@ mod tests {
         pcm.resize(pcm.len() + 800, 0);
         pcm.extend(sambung_media::dtmf::generate('#', 100, 8000).unwrap());
         pcm.resize(pcm.len() + 800, 0);
-        let mut without = leg(None);
-        let mut with = leg(Some(101));
+        let mut without = leg(None).listening_for_tones();
+        let mut with = leg(Some(101)).listening_for_tones();
+        let mut not_listening = leg(None);
         for p in packets(&pcm) {
             without.receive(&p);
             with.receive(&p);
+            not_listening.receive(&p);
         }
         assert_eq!(
             std::iter::from_fn(|| without.take_digit()).collect::<String>(),
@@ -269,6 +280,11 @@ mod tests {
             with.take_digit(),
             None,
             "RFC 4733 was agreed: tones are just audio"
+        );
+        assert_eq!(
+            not_listening.take_digit(),
+            None,
+            "an agent's leg: nobody reads its keys"
         );
         with.push_digit('7');
         assert_eq!(with.take_digit(), Some('7'));

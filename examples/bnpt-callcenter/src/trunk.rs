@@ -38,21 +38,13 @@ pub(crate) struct Registration {
 
 /// The Call-ID every REGISTER of this run uses (RFC 3261 §10.2: the same for a registrar).
 pub(crate) fn call_id(local: SocketAddr) -> String {
-    format!("trunk-{}@{}", crate::secrets::hex(&seed()), local.ip())
-}
-
-fn seed() -> [u8; 8] {
-    let mut b = [0u8; 8];
-    if getrandom::fill(&mut b).is_err() {
-        b = jiff::Timestamp::now().as_millisecond().to_le_bytes();
-    }
-    b
+    format!("trunk-{}@{}", crate::calls::random_tag(), local.ip())
 }
 
 impl Registration {
     /// Registers until `stop`, then unregisters.
     pub(crate) async fn run(mut self, call_id: String, mut stop: watch::Receiver<bool>) {
-        let tag = crate::secrets::hex(&seed());
+        let tag = crate::calls::random_tag();
         let mut seq = 0u32;
         loop {
             let expires = self.trunk.register_expires;
@@ -146,7 +138,7 @@ impl Registration {
                         &uri,
                         &self.trunk.username,
                         &self.password,
-                        &crate::secrets::hex(&seed()),
+                        &crate::calls::random_tag(),
                         1,
                     )?;
                     let name = if proxy {

@@ -187,18 +187,8 @@ fn an_agent_logs_in_by_feature_code_and_takes_a_call() {
 
     // The caller talks for ~8 s; the agent's phone echoes it back.
     let mut caller = sipp(&service, dir.path(), 1, 1000);
-    let status = wait_sipp(&mut caller, Duration::from_secs(60));
-    assert!(
-        status.success(),
-        "caller: {status}\n{}",
-        service.stderr_text()
-    );
-    let status = wait_sipp(&mut phone, Duration::from_secs(30));
-    assert!(
-        status.success(),
-        "agent phone: {status}\n{}",
-        service.stderr_text()
-    );
+    common::expect_sipp(&service, &mut caller, Duration::from_secs(60), "caller");
+    common::expect_sipp(&service, &mut phone, Duration::from_secs(30), "agent phone");
     service.wait_health(|h| h["calls_active"] == 0);
 
     let token = api_token(&data);
@@ -352,18 +342,8 @@ fn after_the_agent_hangs_up_the_caller_rates_the_call() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let status = wait_sipp(&mut rating, Duration::from_secs(60));
-    assert!(
-        status.success(),
-        "caller: {status}\n{}",
-        service.stderr_text()
-    );
-    let status = wait_sipp(&mut phone, Duration::from_secs(30));
-    assert!(
-        status.success(),
-        "agent phone: {status}\n{}",
-        service.stderr_text()
-    );
+    common::expect_sipp(&service, &mut rating, Duration::from_secs(60), "caller");
+    common::expect_sipp(&service, &mut phone, Duration::from_secs(30), "agent phone");
     service.wait_health(|h| h["calls_active"] == 0);
     let (exit, log) = service.terminate();
     assert!(exit.success(), "{log}");
@@ -733,12 +713,7 @@ fn an_agent_consults_a_colleague_then_transfers_the_caller_to_them() {
         byes += 1;
     }
 
-    let status = wait_sipp(&mut caller, Duration::from_secs(60));
-    assert!(
-        status.success(),
-        "caller: {status}\n{}",
-        service.stderr_text()
-    );
+    common::expect_sipp(&service, &mut caller, Duration::from_secs(60), "caller");
     service.wait_health(|h| h["calls_active"] == 0);
     let (exit, log) = service.terminate();
     assert!(exit.success(), "{log}");
@@ -794,18 +769,8 @@ fn after_a_restart_the_agent_is_still_at_their_phone() {
     // The phone does not register again, and the agent does not log in again.
     let service = Service::start(&data);
     let mut caller = sipp(&service, dir.path(), 1, 1000);
-    let status = wait_sipp(&mut caller, Duration::from_secs(60));
-    assert!(
-        status.success(),
-        "caller: {status}\n{}",
-        service.stderr_text()
-    );
-    let status = wait_sipp(&mut phone, Duration::from_secs(30));
-    assert!(
-        status.success(),
-        "agent phone: {status}\n{}",
-        service.stderr_text()
-    );
+    common::expect_sipp(&service, &mut caller, Duration::from_secs(60), "caller");
+    common::expect_sipp(&service, &mut phone, Duration::from_secs(30), "agent phone");
     service.wait_health(|h| h["calls_active"] == 0);
     let (exit, log) = service.terminate();
     assert!(exit.success(), "{log}");

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use common::{
     Service, Softphone, api_token, baresip_available, find_audio, log_in_and_ready, phones, secret,
-    sipp, sipp_available, wait_log, wait_sipp, wav_channels,
+    sipp, sipp_available, wait_log, wav_channels,
 };
 use sqlx::Row;
 
@@ -59,12 +59,7 @@ fn baresip_agents_log_in_answer_and_are_recorded() {
 
     // Two callers at once, each talking for ~8 s (SIPp plays its A-law speech capture).
     let mut callers = sipp(&service, dir.path(), 2, 1000);
-    let status = wait_sipp(&mut callers, Duration::from_secs(60));
-    assert!(
-        status.success(),
-        "callers: {status}\n{}",
-        service.stderr_text()
-    );
+    common::expect_sipp(&service, &mut callers, Duration::from_secs(60), "callers");
     service.wait_health(|h| h["calls_active"] == 0);
     assert!(
         phones[1].1.log().contains("403 Forbidden"),
@@ -173,12 +168,7 @@ fn an_agent_holds_the_caller_then_transfers_them_to_another_phone() {
         "blind transfer answered extension=1002",
         "transfer",
     );
-    let status = wait_sipp(&mut caller, Duration::from_secs(60));
-    assert!(
-        status.success(),
-        "caller: {status}\n{}",
-        service.stderr_text()
-    );
+    common::expect_sipp(&service, &mut caller, Duration::from_secs(60), "caller");
     service.wait_health(|h| h["calls_active"] == 0);
     let agent_log = phones[0].log();
     assert!(agent_log.contains("transferring call"), "{agent_log}");

@@ -238,12 +238,7 @@ fn outside_office_hours_the_caller_hears_why_and_leaves_a_message() {
     // The caller keys 1 (RFC 4733, 8 s into the call, within the 10 s choice after the 1 s
     // message), hears the tone, and is recorded until they hang up.
     let mut caller = sipp(&service, dir.path(), 1, 0);
-    let status = wait_sipp(&mut caller, Duration::from_secs(60));
-    assert!(
-        status.success(),
-        "caller: {status}\n{}",
-        service.stderr_text()
-    );
+    common::expect_sipp(&service, &mut caller, Duration::from_secs(60), "caller");
     service.wait_health(|h| h["calls_active"] == 0);
     let (exit, log) = service.terminate();
     assert!(exit.success(), "{log}");
@@ -330,12 +325,7 @@ fn in_office_hours_the_information_menu_answers_then_the_caller_queues() {
     common::tone_prompt(&data, "info_hours.wav", 1500);
     let service = Service::start(&data);
     let mut caller = sipp(&service, dir.path(), 1, 16_000);
-    let status = wait_sipp(&mut caller, Duration::from_secs(60));
-    assert!(
-        status.success(),
-        "caller: {status}\n{}",
-        service.stderr_text()
-    );
+    common::expect_sipp(&service, &mut caller, Duration::from_secs(60), "caller");
     service.wait_health(|h| h["calls_active"] == 0);
     let (exit, log) = service.terminate();
     assert!(exit.success(), "{log}");
@@ -539,11 +529,11 @@ fn a_caller_over_tcp_is_answered_greeted_and_recorded() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let status = wait_sipp(&mut caller, Duration::from_secs(60));
-    assert!(
-        status.success(),
-        "caller over TCP: {status}\n{}",
-        service.stderr_text()
+    common::expect_sipp(
+        &service,
+        &mut caller,
+        Duration::from_secs(60),
+        "caller over TCP",
     );
     service.wait_health(|h| h["calls_active"] == 0);
     let (exit, log) = service.terminate();

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use common::{
     Service, baresip_available, best_correlation, conformance, free_udp_port, phones, secret,
-    sipp_available, wait_log, wait_sipp, wav_channels,
+    sipp_available, wait_log, wav_channels,
 };
 use sqlx::Row;
 
@@ -169,12 +169,7 @@ fn a_phone_calls_out_through_the_trunk_and_then_another_phone() {
     );
     std::thread::sleep(Duration::from_secs(4));
     phones[0].command("/hangup");
-    let status = wait_sipp(&mut carrier, Duration::from_secs(30));
-    assert!(
-        status.success(),
-        "carrier: {status}\n{}",
-        service.stderr_text()
-    );
+    common::expect_sipp(&service, &mut carrier, Duration::from_secs(30), "carrier");
     service.wait_health(|h| h["calls_active"] == 0);
 
     // Then 1001 calls 1002 by extension; 1002 answers by itself.
@@ -267,11 +262,11 @@ fn a_registration_trunk_registers_with_the_carriers_challenge() {
         "username = \"alice\"\nregister = true\n",
     );
     let service = Service::start_configured(&data, &config);
-    let status = wait_sipp(&mut registrar, Duration::from_secs(40));
-    assert!(
-        status.success(),
-        "registrar: {status}\n{}",
-        service.stderr_text()
+    common::expect_sipp(
+        &service,
+        &mut registrar,
+        Duration::from_secs(40),
+        "registrar",
     );
     wait_log(&service, "registered at the carrier", "registration");
     let (exit, log) = service.terminate();

@@ -352,10 +352,11 @@ pub fn scenario() -> PathBuf {
     path
 }
 
-/// SIPp is the judge here; in CI (`CI` set) it must be installed (scripts/test does).
-pub fn sipp_available() -> bool {
-    let ok = Command::new("sipp")
-        .arg("-v")
+/// Whether the real peer `program` runs (`flag` makes it print and exit); in CI (`CI` set) it
+/// must (scripts/test installs the Debian `package`), elsewhere the test is skipped.
+fn peer_available(program: &str, flag: &str, package: &str) -> bool {
+    let ok = Command::new(program)
+        .arg(flag)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -363,11 +364,16 @@ pub fn sipp_available() -> bool {
     if !ok {
         assert!(
             std::env::var_os("CI").is_none(),
-            "sipp (Debian sip-tester) is required in CI"
+            "{program} (Debian {package}) is required in CI"
         );
-        eprintln!("sipp not installed: skipping (apt-get install sip-tester)");
+        eprintln!("{program} not installed: skipping (apt-get install {package})");
     }
     ok
+}
+
+/// SIPp is the judge here; in CI (`CI` set) it must be installed (scripts/test does).
+pub fn sipp_available() -> bool {
+    peer_available("sipp", "-v", "sip-tester")
 }
 
 pub fn free_udp_port() -> u16 {
@@ -409,6 +415,16 @@ pub fn sipp(service: &Service, dir: &Path, calls: u32, hold_ms: u32) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start sipp")
+}
+
+/// Waits for a SIPp (up to `limit`) and asserts it succeeded, showing the service's log if not.
+pub fn expect_sipp(service: &Service, child: &mut Child, limit: Duration, what: &str) {
+    let status = wait_sipp(child, limit);
+    assert!(
+        status.success(),
+        "{what}: {status}\n{}",
+        service.stderr_text()
+    );
 }
 
 pub fn wait_sipp(child: &mut Child, limit: Duration) -> ExitStatus {
@@ -589,20 +605,7 @@ pub fn find_audio(haystack: &[i16], needle: &[i16]) -> (f64, usize) {
 
 /// baresip is a judge here like SIPp; in CI (`CI` set) it must be installed.
 pub fn baresip_available() -> bool {
-    let ok = Command::new("baresip")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "baresip is required in CI"
-        );
-        eprintln!("baresip not installed: skipping (apt-get install baresip)");
-    }
-    ok
+    peer_available("baresip", "-h", "baresip")
 }
 
 /// The conformance set's 8 kHz speech, the agents' voice.
