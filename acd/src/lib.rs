@@ -19,9 +19,10 @@
 //!   `#` PIN `#`, …).
 //! - [`queue_log`]: Asterisk-compatible `queue_log` lines, for wallboards and tools that read
 //!   them.
-//! - Queues with strategies (longest idle, round robin, fewest calls, linear, random), caller
-//!   priority (higher first, then longest waiting), ring timeouts that make an agent not ready
-//!   after repeated unanswered offers, wrap-up with a timer per queue, and a maximum wait.
+//! - Queues with strategies (longest idle, round robin, fewest calls, linear, random, least
+//!   recent, ring all), caller priority (higher first, then longest waiting), ring timeouts that
+//!   make an agent not ready after repeated unanswered offers, wrap-up with a timer per queue,
+//!   and a maximum wait.
 //!
 //! ```
 //! use std::time::{Duration, Instant};

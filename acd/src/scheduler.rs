@@ -1,7 +1,9 @@
 //! The scheduler: queues, agents, offers and timers, driven by inputs and instants.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use rustc_hash::FxHashMap;
 use std::time::{Duration, Instant};
 
 use sambung_core::event::{AgentState, EventKind, QueueExit};
@@ -21,6 +23,12 @@ pub enum Strategy {
     Linear,
     /// Any available agent, chosen by the scheduler's seeded generator.
     Random,
+    /// The agent whose last call from the ACD ended longest ago; agents who have taken none
+    /// come first (Asterisk's `leastrecent`).
+    LeastRecent,
+    /// Every free agent at once; the first to answer takes the call and the others stop
+    /// ringing (Asterisk's `ringall`).
+    RingAll,
 }
 
 /// A queue's settings.
@@ -302,7 +310,11 @@ struct Agent {
     queues: Vec<QueueId>,
     idle_since: Instant,
     calls_taken: u64,
+    /// When the agent's last ACD call ended.
+    last_call_end: Option<Instant>,
     unanswered: u32,
+    /// Changes with every status change, unique across logins, so a timer set for an
+    /// earlier status (or an earlier login) is recognised as stale.
     generation: u64,
     skills: BTreeMap<String, u8>,
 }
@@ -310,8 +322,9 @@ struct Agent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum CallState {
     Waiting,
+    /// Ringing `agents`: one, or every free agent for [`Strategy::RingAll`].
     Offered {
-        agent: AgentId,
+        agents: Vec<AgentId>,
         offer: u64,
         deadline: Instant,
         timer: u64,
@@ -342,9 +355,16 @@ struct Queue {
     config: QueueConfig,
     waiting: BTreeMap<WaitKey, CallId>,
     members: Vec<AgentId>,
-    /// Each member's place in `members`, so free agents are found without walking them all.
-    member_index: HashMap<AgentId, usize>,
+    /// Each member's place in `members`.
+    member_index: FxHashMap<AgentId, usize>,
+    /// The places in `members` of the members who are available, in member order: routing
+    /// walks these, never the whole floor.
+    free: BTreeSet<usize>,
+    /// Each member's proficiency in the queue's skill (`None`: lacks it), by place.
+    proficiency: Vec<Option<u8>>,
     cursor: usize,
+    /// Listed in `Acd::dirty` since the last dispatch.
+    dirty: bool,
     /// Recent mean handle time in seconds.
     handle_ewma: Option<f64>,
 }
@@ -375,11 +395,18 @@ enum Timer {
 #[derive(Debug, Clone)]
 pub struct Acd {
     config: AcdConfig,
-    queues: BTreeMap<QueueId, Queue>,
-    agents: BTreeMap<AgentId, Agent>,
-    calls: HashMap<CallId, Call>,
-    /// The agents whose status is `Available`: routing looks here first.
-    available: BTreeSet<AgentId>,
+    // Hash maps with a fast hasher: these are looked up on every input. Nothing depends on
+    // their order (waiting callers are ranked by their own keys).
+    queues: FxHashMap<QueueId, Queue>,
+    agents: FxHashMap<AgentId, Agent>,
+    calls: FxHashMap<CallId, Call>,
+    /// How many agents are `Available`.
+    available: usize,
+    /// Queues whose waiting callers or free members changed since the last dispatch: only
+    /// these can hold a new match (everything else was matched as far as it could be).
+    dirty: Vec<QueueId>,
+    /// Every queue must be looked at (a skill requirement relaxed, settings changed).
+    all_dirty: bool,
     timers: BTreeSet<(Instant, u64, Timer)>,
     actions: VecDeque<Action>,
     events: VecDeque<(Instant, EventKind)>,
@@ -394,10 +421,12 @@ impl Acd {
         let rng = config.seed | 1;
         Self {
             config,
-            queues: BTreeMap::new(),
-            agents: BTreeMap::new(),
-            calls: HashMap::new(),
-            available: BTreeSet::new(),
+            queues: FxHashMap::default(),
+            agents: FxHashMap::default(),
+            calls: FxHashMap::default(),
+            available: 0,
+            dirty: Vec::new(),
+            all_dirty: false,
             timers: BTreeSet::new(),
             actions: VecDeque::new(),
             events: VecDeque::new(),
@@ -409,8 +438,14 @@ impl Acd {
 
     /// Adds a queue, or replaces its settings while it runs (callers keep their places).
     pub fn add_queue(&mut self, config: QueueConfig) {
+        self.all_dirty = true;
         match self.queues.get_mut(&config.id) {
-            Some(q) => q.config = config,
+            Some(q) => {
+                let id = config.id.clone();
+                q.config = config;
+                // The skill may have changed.
+                self.reindex_queue(&id);
+            }
             None => {
                 let id = config.id.clone();
                 self.queues.insert(
@@ -419,8 +454,11 @@ impl Acd {
                         config,
                         waiting: BTreeMap::new(),
                         members: Vec::new(),
-                        member_index: HashMap::new(),
+                        member_index: FxHashMap::default(),
+                        free: BTreeSet::new(),
+                        proficiency: Vec::new(),
                         cursor: 0,
+                        dirty: false,
                         handle_ewma: None,
                     },
                 );
@@ -488,17 +526,34 @@ impl Acd {
                 reason: reason.clone(),
             },
         };
+        let generation = self.next_id();
         if let Some(a) = self.agents.get_mut(agent) {
-            if status == AgentStatus::Available && a.status != AgentStatus::Available {
+            let was_free = a.status == AgentStatus::Available;
+            let free = status == AgentStatus::Available;
+            if free && !was_free {
                 a.idle_since = now;
             }
-            if status == AgentStatus::Available {
-                self.available.insert(agent.clone());
-            } else {
-                self.available.remove(agent);
-            }
             a.status = status;
-            a.generation += 1;
+            a.generation = generation;
+            if free != was_free {
+                if free {
+                    self.available += 1;
+                } else {
+                    self.available = self.available.saturating_sub(1);
+                }
+                for id in &a.queues {
+                    if let Some(q) = self.queues.get_mut(id)
+                        && let Some(&place) = q.member_index.get(agent)
+                    {
+                        if free {
+                            q.free.insert(place);
+                            mark(q, &mut self.dirty);
+                        } else {
+                            q.free.remove(&place);
+                        }
+                    }
+                }
+            }
         }
         self.emit(
             now,
@@ -537,6 +592,7 @@ impl Acd {
                 {
                     q.waiting.remove(&(Reverse(c.priority), c.order));
                     q.waiting.insert((Reverse(priority), c.order), call);
+                    mark(q, &mut self.dirty);
                 }
                 c.priority = priority;
                 self.emit(
@@ -568,14 +624,16 @@ impl Acd {
                             },
                         );
                     }
-                    CallState::Offered { agent, .. } => {
+                    CallState::Offered { agents, .. } => {
                         self.cancel_ring(call);
                         self.leave_queue(call, &c);
                         self.calls.remove(&call);
-                        self.actions.push_back(Action::CancelOffer {
-                            call,
-                            agent: agent.clone(),
-                        });
+                        for agent in &agents {
+                            self.actions.push_back(Action::CancelOffer {
+                                call,
+                                agent: agent.clone(),
+                            });
+                        }
                         self.emit(
                             now,
                             EventKind::QueueLeft {
@@ -584,7 +642,9 @@ impl Acd {
                                 exit: QueueExit::Abandoned,
                             },
                         );
-                        self.set_agent(now, &agent, AgentStatus::Available);
+                        for agent in &agents {
+                            self.set_agent(now, agent, AgentStatus::Available);
+                        }
                     }
                     CallState::Connected { .. } => {
                         return self.apply(now, Input::CallEnded { call });
@@ -594,15 +654,25 @@ impl Acd {
             }
             Input::OfferAnswered { call, agent } => {
                 let c = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
-                match &c.state {
-                    CallState::Offered { agent: offered, .. } if *offered == agent => {}
+                let others: Vec<AgentId> = match &c.state {
+                    CallState::Offered { agents, .. } if agents.contains(&agent) => {
+                        agents.iter().filter(|a| **a != agent).cloned().collect()
+                    }
                     _ => {
                         return Err(AcdError::WrongState {
                             what: "an answer to an offer not made",
                         });
                     }
-                }
+                };
                 self.cancel_ring(call);
+                // Ring all: the others stop ringing and are free again, with no mark against them.
+                for other in &others {
+                    self.actions.push_back(Action::CancelOffer {
+                        call,
+                        agent: other.clone(),
+                    });
+                    self.set_agent(now, other, AgentStatus::Available);
+                }
                 let c = self
                     .calls
                     .get_mut(&call)
@@ -615,6 +685,7 @@ impl Acd {
                 let key = (Reverse(c.priority), c.order);
                 if let Some(q) = self.queues.get_mut(&queue) {
                     q.waiting.remove(&key);
+                    mark(q, &mut self.dirty);
                 }
                 if let Some(a) = self.agents.get_mut(&agent) {
                     a.calls_taken += 1;
@@ -633,7 +704,7 @@ impl Acd {
             }
             Input::OfferFailed { call, agent } => {
                 let offered = matches!(&self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?.state,
-                    CallState::Offered { agent: a, .. } if *a == agent);
+                    CallState::Offered { agents, .. } if agents.contains(&agent));
                 if !offered {
                     return Err(AcdError::WrongState {
                         what: "a failure of an offer not made",
@@ -673,6 +744,9 @@ impl Acd {
                     .map_or(Duration::ZERO, |q| q.config.wrap_up);
                 let queue = c.queue.clone();
                 self.calls.remove(&call);
+                if let Some(a) = self.agents.get_mut(&agent) {
+                    a.last_call_end = Some(now);
+                }
                 if let Some(q) = self.queues.get_mut(&queue) {
                     // Exponentially weighted mean handle time, for expected-wait estimates.
                     let handled = now.saturating_duration_since(since).as_secs_f64();
@@ -708,6 +782,8 @@ impl Acd {
                             .member_index
                             .insert(agent.clone(), queue.members.len());
                         queue.members.push(agent.clone());
+                        // No skills yet; `SetSkills` fills them in.
+                        queue.proficiency.push(None);
                     }
                 }
                 let login_reason = self.config.login_reason.clone();
@@ -718,6 +794,7 @@ impl Acd {
                         queues,
                         idle_since: now,
                         calls_taken: 0,
+                        last_call_end: None,
                         unanswered: 0,
                         generation: 0,
                         skills: BTreeMap::new(),
@@ -739,6 +816,7 @@ impl Acd {
                     .get(&agent)
                     .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
                 let queues = a.queues.clone();
+                let was_free = a.status == AgentStatus::Available;
                 match a.status.clone() {
                     AgentStatus::OnCall(_) | AgentStatus::OnHold(_) => {
                         return Err(AcdError::WrongState {
@@ -750,19 +828,16 @@ impl Acd {
                     }
                     _ => {}
                 }
+                if was_free {
+                    self.available = self.available.saturating_sub(1);
+                }
+                self.agents.remove(&agent);
                 for q in queues {
                     if let Some(queue) = self.queues.get_mut(&q) {
                         queue.members.retain(|m| *m != agent);
-                        queue.member_index = queue
-                            .members
-                            .iter()
-                            .enumerate()
-                            .map(|(i, m)| (m.clone(), i))
-                            .collect();
                     }
+                    self.reindex_queue(&q);
                 }
-                self.agents.remove(&agent);
-                self.available.remove(&agent);
                 self.emit(now, EventKind::AgentLoggedOut { agent });
                 Ok(())
             }
@@ -791,6 +866,16 @@ impl Acd {
                     .get_mut(&agent)
                     .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
                 a.skills = skills.into_iter().map(|(k, v)| (k, v.min(10))).collect();
+                let a = a.clone();
+                for id in &a.queues {
+                    if let Some(q) = self.queues.get_mut(id)
+                        && let Some(&place) = q.member_index.get(&agent)
+                        && let Some(slot) = q.proficiency.get_mut(place)
+                    {
+                        *slot = proficiency(&a, &q.config);
+                        mark(q, &mut self.dirty);
+                    }
+                }
                 Ok(())
             }
             Input::AgentNotReady { agent, reason } => {
@@ -871,6 +956,7 @@ impl Acd {
         let joined = self.next_id();
         if let Some(q) = self.queues.get_mut(&queue) {
             q.waiting.insert((Reverse(priority), order), call);
+            mark(q, &mut self.dirty);
         }
         self.calls.insert(
             call,
@@ -928,7 +1014,33 @@ impl Acd {
     fn leave_queue(&mut self, _call: CallId, c: &Call) {
         if let Some(q) = self.queues.get_mut(&c.queue) {
             q.waiting.remove(&(Reverse(c.priority), c.order));
+            // The next caller becomes the head, and may need less.
+            mark(q, &mut self.dirty);
         }
+    }
+
+    /// Rebuilds a queue's member places, free set and proficiencies from its members.
+    fn reindex_queue(&mut self, id: &QueueId) {
+        let Some(q) = self.queues.get_mut(id) else {
+            return;
+        };
+        q.member_index = q
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.clone(), i))
+            .collect();
+        q.free.clear();
+        q.proficiency.clear();
+        for (i, m) in q.members.iter().enumerate() {
+            let agent = self.agents.get(m);
+            if agent.is_some_and(|a| a.status == AgentStatus::Available) {
+                q.free.insert(i);
+            }
+            q.proficiency
+                .push(agent.and_then(|a| proficiency(a, &q.config)));
+        }
+        mark(q, &mut self.dirty);
     }
 
     /// Drops the ring timer of a call that is no longer ringing.
@@ -963,7 +1075,24 @@ impl Acd {
             call,
             agent: agent.clone(),
         });
-        self.requeue(call);
+        if !self.release_one(call, agent) {
+            self.requeue(call);
+        }
+    }
+
+    /// Takes `agent` out of a ring-all offer that still rings others; `false` when `agent`
+    /// was the only one ringing (the caller goes back to waiting then).
+    fn release_one(&mut self, call: CallId, agent: &AgentId) -> bool {
+        if let Some(Call {
+            state: CallState::Offered { agents, .. },
+            ..
+        }) = self.calls.get_mut(&call)
+            && agents.len() > 1
+        {
+            agents.retain(|a| a != agent);
+            return true;
+        }
+        false
     }
 
     /// Puts an offered call back to waiting, in its old place.
@@ -971,11 +1100,16 @@ impl Acd {
         self.cancel_ring(call);
         if let Some(c) = self.calls.get_mut(&call) {
             c.state = CallState::Waiting;
+            if let Some(q) = self.queues.get_mut(&c.queue) {
+                mark(q, &mut self.dirty);
+            }
         }
     }
 
     fn offer_failed(&mut self, now: Instant, call: CallId, agent: &AgentId) {
-        self.requeue(call);
+        if !self.release_one(call, agent) {
+            self.requeue(call);
+        }
         if let Some(c) = self.calls.get_mut(&call)
             && !c.refused_by.contains(agent)
         {
@@ -1013,17 +1147,19 @@ impl Acd {
             self.timers.remove(&first);
             match first.2 {
                 Timer::Ring { call, offer } => {
-                    let agent = match self.calls.get(&call).map(|c| &c.state) {
+                    let agents = match self.calls.get(&call).map(|c| &c.state) {
                         Some(CallState::Offered {
-                            agent, offer: o, ..
-                        }) if *o == offer => agent.clone(),
+                            agents, offer: o, ..
+                        }) if *o == offer => agents.clone(),
                         _ => continue,
                     };
-                    self.actions.push_back(Action::CancelOffer {
-                        call,
-                        agent: agent.clone(),
-                    });
-                    self.offer_failed(now, call, &agent);
+                    for agent in &agents {
+                        self.actions.push_back(Action::CancelOffer {
+                            call,
+                            agent: agent.clone(),
+                        });
+                        self.offer_failed(now, call, agent);
+                    }
                 }
                 Timer::WrapUp { agent, generation } => {
                     if self
@@ -1034,7 +1170,7 @@ impl Acd {
                         self.set_agent(now, &agent, AgentStatus::Available);
                     }
                 }
-                Timer::Relax => {}
+                Timer::Relax => self.all_dirty = true,
                 Timer::Announce { call, joined } => {
                     let Some(c) = self.calls.get(&call) else {
                         continue;
@@ -1115,13 +1251,28 @@ impl Acd {
 
     /// Offers waiting calls to available agents while any pair matches: the best waiting
     /// caller across queues (priority, then longest wait) first.
+    ///
+    /// Only queues marked dirty are looked at: after each dispatch no waiting head matches a
+    /// free agent, and only a change to a queue's callers or free members (or a relaxed skill
+    /// tier, which marks them all) can make one.
     fn dispatch(&mut self, now: Instant) {
+        let candidates: Vec<QueueId> = if self.all_dirty {
+            self.queues.keys().cloned().collect()
+        } else {
+            self.dirty.clone()
+        };
+        self.clear_dirty();
+        self.all_dirty = false;
         loop {
-            if self.available.is_empty() {
+            if self.available == 0 {
+                self.clear_dirty();
                 return;
             }
             let mut heads: Vec<(WaitKey, QueueId)> = Vec::new();
-            for (id, q) in &self.queues {
+            for id in &candidates {
+                let Some(q) = self.queues.get(id) else {
+                    continue;
+                };
                 // The first caller in this queue not already being offered.
                 if let Some((key, _)) = q.waiting.iter().find(|(_, call)| {
                     self.calls
@@ -1152,56 +1303,86 @@ impl Acd {
                     .calls
                     .get(&call)
                     .map_or(Duration::ZERO, |c| now.saturating_duration_since(c.arrived));
-                let skill = self
+                let needed = self
                     .queues
                     .get(&queue)
                     .and_then(|q| q.config.skill.as_ref())
-                    .map(|s| (s.skill.clone(), s.needed(waited)));
-                if let Some(agent) = self.pick_agent(&queue, &refused, skill.as_ref()) {
-                    self.offer(now, call, &queue, agent);
+                    .map(|s| s.needed(waited));
+                let agents = self.pick_agents(&queue, &refused, needed);
+                if !agents.is_empty() {
+                    self.offer(now, call, &queue, agents);
                     offered = true;
                     break;
                 }
             }
             if !offered {
+                // Marks made while offering (the agents who now ring) bring no new match.
+                self.clear_dirty();
                 return;
             }
         }
     }
 
-    /// An available agent of `queue` by its strategy, avoiding `refused` unless no one else is
-    /// available.
-    fn pick_agent(
+    fn clear_dirty(&mut self) {
+        for id in std::mem::take(&mut self.dirty) {
+            if let Some(q) = self.queues.get_mut(&id) {
+                q.dirty = false;
+            }
+        }
+    }
+
+    /// Whether no waiting caller at the head of a queue could be offered to a free agent:
+    /// what every input leaves behind. For tests of the incremental dispatch.
+    #[doc(hidden)]
+    pub fn is_settled(&self, now: Instant) -> bool {
+        self.queues.values().all(|q| {
+            let head = q.waiting.values().find_map(|call| {
+                self.calls
+                    .get(call)
+                    .filter(|c| c.state == CallState::Waiting)
+            });
+            let Some(head) = head else {
+                return true;
+            };
+            let waited = now.saturating_duration_since(head.arrived);
+            let needed = q.config.skill.as_ref().map(|s| s.needed(waited));
+            !q.members.iter().any(|m| {
+                self.agents.get(m).is_some_and(|a| {
+                    a.status == AgentStatus::Available
+                        && needed.is_none_or(|level| {
+                            proficiency(a, &q.config).is_some_and(|p| p >= level)
+                        })
+                })
+            })
+        })
+    }
+
+    /// The available agents of `queue` to ring by its strategy (one, or all of them for
+    /// [`Strategy::RingAll`]), avoiding `refused` unless no one else is available.
+    fn pick_agents(
         &mut self,
         queue: &QueueId,
         refused: &[AgentId],
-        skill: Option<&(String, u8)>,
-    ) -> Option<AgentId> {
-        let q = self.queues.get(queue)?;
-        let skilled = |m: &AgentId| {
-            skill.is_none_or(|(name, level)| {
-                self.agents
-                    .get(m)
-                    .is_some_and(|a| a.skills.get(name).is_some_and(|p| p >= level))
+        needed: Option<u8>,
+    ) -> Vec<AgentId> {
+        let Some(q) = self.queues.get(queue) else {
+            return Vec::new();
+        };
+        // The free members with the skill level needed, in member order.
+        let mut free: Vec<(usize, &AgentId)> = q
+            .free
+            .iter()
+            .filter(|&&i| {
+                needed.is_none_or(|level| {
+                    q.proficiency
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .is_some_and(|p| p >= level)
+                })
             })
-        };
-        // The free members in member order, found from whichever side is smaller.
-        let mut free: Vec<(usize, &AgentId)> = if self.available.len() < q.members.len() {
-            let mut v: Vec<(usize, &AgentId)> = self
-                .available
-                .iter()
-                .filter_map(|a| q.member_index.get(a).map(|&i| (i, a)))
-                .filter(|(_, m)| skilled(m))
-                .collect();
-            v.sort_unstable_by_key(|(i, _)| *i);
-            v
-        } else {
-            q.members
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| self.available.contains(*m) && skilled(m))
-                .collect()
-        };
+            .filter_map(|&i| q.members.get(i).map(|m| (i, m)))
+            .collect();
         let mut available: Vec<(usize, &AgentId)> = free
             .iter()
             .filter(|(_, m)| !refused.contains(m))
@@ -1211,9 +1392,20 @@ impl Acd {
             available = std::mem::take(&mut free);
         }
         if available.is_empty() {
-            return None;
+            return Vec::new();
         }
         let chosen = match q.config.strategy {
+            Strategy::RingAll => {
+                return available.iter().map(|(_, m)| (*m).clone()).collect();
+            }
+            Strategy::LeastRecent => available.iter().min_by_key(|(i, m)| {
+                (
+                    self.agents
+                        .get(*m)
+                        .map(|a| (a.last_call_end.is_some(), a.last_call_end)),
+                    *i,
+                )
+            }),
             Strategy::LongestIdle => available
                 .iter()
                 .min_by_key(|(i, m)| (self.agents.get(*m).map(|a| a.idle_since), *i)),
@@ -1239,14 +1431,16 @@ impl Acd {
                 available.get(usize::try_from(self.rng % n).unwrap_or(0))
             }
         };
-        let (index, agent) = chosen.map(|(i, m)| (*i, (*m).clone()))?;
+        let Some((index, agent)) = chosen.map(|(i, m)| (*i, (*m).clone())) else {
+            return Vec::new();
+        };
         if let Some(q) = self.queues.get_mut(queue) {
             q.cursor = index + 1;
         }
-        Some(agent)
+        vec![agent]
     }
 
-    fn offer(&mut self, now: Instant, call: CallId, queue: &QueueId, agent: AgentId) {
+    fn offer(&mut self, now: Instant, call: CallId, queue: &QueueId, agents: Vec<AgentId>) {
         let offer = self.next_id();
         let ring = self
             .queues
@@ -1256,7 +1450,7 @@ impl Acd {
         let deadline = now + ring;
         if let Some(c) = self.calls.get_mut(&call) {
             c.state = CallState::Offered {
-                agent: agent.clone(),
+                agents: agents.clone(),
                 offer,
                 deadline,
                 timer,
@@ -1264,18 +1458,35 @@ impl Acd {
         }
         self.timers
             .insert((deadline, timer, Timer::Ring { call, offer }));
-        self.actions.push_back(Action::Offer {
-            call,
-            agent: agent.clone(),
-        });
-        self.emit(
-            now,
-            EventKind::Offered {
+        for agent in agents {
+            self.actions.push_back(Action::Offer {
                 call,
-                queue: queue.clone(),
                 agent: agent.clone(),
-            },
-        );
-        self.set_agent(now, &agent, AgentStatus::Ringing(call));
+            });
+            self.emit(
+                now,
+                EventKind::Offered {
+                    call,
+                    queue: queue.clone(),
+                    agent: agent.clone(),
+                },
+            );
+            self.set_agent(now, &agent, AgentStatus::Ringing(call));
+        }
+    }
+}
+
+/// An agent's proficiency in the skill a queue needs; `None` when they lack it or the queue
+/// needs none.
+fn proficiency(agent: &Agent, queue: &QueueConfig) -> Option<u8> {
+    let skill = queue.skill.as_ref()?;
+    agent.skills.get(&skill.skill).copied()
+}
+
+/// Lists a queue for the next dispatch, once.
+fn mark(q: &mut Queue, dirty: &mut Vec<QueueId>) {
+    if !q.dirty {
+        q.dirty = true;
+        dirty.push(q.config.id.clone());
     }
 }

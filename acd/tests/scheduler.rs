@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use proptest::prelude::*;
-use sambung_acd::{Acd, AcdConfig, Action, AgentStatus, Input, QueueConfig, Strategy};
+use sambung_acd::{
+    Acd, AcdConfig, Action, AgentStatus, Input, QueueConfig, SkillRequirement, Strategy,
+};
 use sambung_core::clock::{Clock, SimulatedClock};
 use sambung_core::event::{EventKind, QueueExit};
 use sambung_core::ids::{AgentId, CallId, QueueId, ReasonCode};
@@ -125,6 +127,166 @@ fn strategies_pick_the_agent_they_promise() {
         ids.iter().all(|id| picked.contains(&a(id))),
         "every agent gets some calls"
     );
+}
+
+/// Ends a call of `agent` at `now` and makes them available again.
+fn take_call(acd: &mut Acd, call: u64, now: Instant, ends: Instant) -> AgentId {
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(call),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    let Some(Action::Offer { call, agent }) = acd.poll_action() else {
+        panic!("no offer")
+    };
+    acd.handle(
+        now,
+        Input::OfferAnswered {
+            call,
+            agent: agent.clone(),
+        },
+    )
+    .unwrap();
+    acd.handle(ends, Input::CallEnded { call }).unwrap();
+    acd.handle(
+        ends,
+        Input::WrapUpDone {
+            agent: agent.clone(),
+        },
+    )
+    .unwrap();
+    agent
+}
+
+#[test]
+fn least_recent_goes_by_the_last_call_not_the_last_ready() {
+    // 1001's call ends first, then 1002's; then 1001 takes a break and comes back. Longest
+    // idle counts from the return (1002 next); least recent counts from the call (1001 next).
+    let pick = |strategy| {
+        let now = t0();
+        let mut acd = setup(strategy, &["1001", "1002"], now);
+        assert_eq!(take_call(&mut acd, 1, now, now + secs(60)), a("1001"));
+        assert_eq!(take_call(&mut acd, 2, now, now + secs(90)), a("1002"));
+        let back = now + secs(120);
+        acd.handle(
+            back,
+            Input::AgentNotReady {
+                agent: a("1001"),
+                reason: ReasonCode::new("break").unwrap(),
+            },
+        )
+        .unwrap();
+        acd.handle(back + secs(30), Input::AgentReady { agent: a("1001") })
+            .unwrap();
+        actions(&mut acd);
+        take_call(&mut acd, 3, back + secs(40), back + secs(50))
+    };
+    assert_eq!(pick(Strategy::LongestIdle), a("1002"));
+    assert_eq!(pick(Strategy::LeastRecent), a("1001"));
+    // Agents who have taken no call come before everyone who has.
+    let now = t0();
+    let mut acd = setup(Strategy::LeastRecent, &["1001", "1002", "1003"], now);
+    let got: Vec<AgentId> = (1..=4)
+        .map(|i| take_call(&mut acd, i, now + secs(i), now + secs(i) + secs(1)))
+        .collect();
+    assert_eq!(got, [a("1001"), a("1002"), a("1003"), a("1001")]);
+}
+
+#[test]
+fn ring_all_rings_every_free_agent_and_the_first_answer_wins() {
+    let mut now = t0();
+    let mut acd = setup(Strategy::RingAll, &["1001", "1002", "1003"], now);
+    let arrive = |acd: &mut Acd, call: u64, now: Instant| {
+        acd.handle(
+            now,
+            Input::CallArrived {
+                call: CallId::new(call),
+                queue: q("pengaduan"),
+                priority: 0,
+            },
+        )
+        .unwrap();
+    };
+    let offer = |call: u64, agent: &str| Action::Offer {
+        call: CallId::new(call),
+        agent: a(agent),
+    };
+    let cancel = |call: u64, agent: &str| Action::CancelOffer {
+        call: CallId::new(call),
+        agent: a(agent),
+    };
+    arrive(&mut acd, 1, now);
+    assert_eq!(
+        actions(&mut acd),
+        [offer(1, "1001"), offer(1, "1002"), offer(1, "1003")]
+    );
+    // 1003 declines: the others keep ringing and the caller stays put.
+    acd.handle(
+        now,
+        Input::OfferFailed {
+            call: CallId::new(1),
+            agent: a("1003"),
+        },
+    )
+    .unwrap();
+    assert_eq!(acd.agent_status(&a("1003")), Some(&AgentStatus::Available));
+    assert_eq!(
+        acd.agent_status(&a("1001")),
+        Some(&AgentStatus::Ringing(CallId::new(1)))
+    );
+    assert_eq!(actions(&mut acd), []);
+    // 1002 answers: 1001 stops ringing and is free for the next caller, with 1003.
+    acd.handle(
+        now,
+        Input::OfferAnswered {
+            call: CallId::new(1),
+            agent: a("1002"),
+        },
+    )
+    .unwrap();
+    assert_eq!(actions(&mut acd), [cancel(1, "1001")]);
+    assert_eq!(acd.agent_status(&a("1001")), Some(&AgentStatus::Available));
+    assert_eq!(acd.waiting(&q("pengaduan")), 0);
+    // Nobody answers the next caller: every phone stops at the ring timeout and each counts
+    // one unanswered offer; then all ring again.
+    arrive(&mut acd, 2, now);
+    assert_eq!(actions(&mut acd), [offer(2, "1001"), offer(2, "1003")]);
+    now += secs(15);
+    acd.handle_timeout(now);
+    assert_eq!(
+        actions(&mut acd),
+        [
+            cancel(2, "1001"),
+            cancel(2, "1003"),
+            offer(2, "1001"),
+            offer(2, "1003")
+        ]
+    );
+    // The caller hangs up while both ring: both are free again.
+    acd.handle(
+        now,
+        Input::CallAbandoned {
+            call: CallId::new(2),
+        },
+    )
+    .unwrap();
+    assert_eq!(actions(&mut acd), [cancel(2, "1001"), cancel(2, "1003")]);
+    assert_eq!(acd.agent_status(&a("1001")), Some(&AgentStatus::Available));
+    assert_eq!(acd.agent_status(&a("1003")), Some(&AgentStatus::Available));
+    let left: Vec<EventKind> = events(&mut acd)
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e,
+                EventKind::QueueLeft { .. } | EventKind::QueueAnswered { .. }
+            )
+        })
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}");
 }
 
 #[test]
@@ -440,6 +602,8 @@ enum Step {
     Ready(u8),
     NotReady(u8),
     Advance(u8),
+    Skills(u8, u8),
+    Logout(u8),
 }
 
 fn step() -> impl Strategy2<Value = Step> {
@@ -452,10 +616,24 @@ fn step() -> impl Strategy2<Value = Step> {
         any::<u8>().prop_map(Step::Ready),
         any::<u8>().prop_map(Step::NotReady),
         any::<u8>().prop_map(Step::Advance),
+        (any::<u8>(), 0u8..12).prop_map(|(a, p)| Step::Skills(a, p)),
+        any::<u8>().prop_map(Step::Logout),
     ]
 }
 
 use proptest::strategy::Strategy as Strategy2;
+
+fn strategy() -> impl Strategy2<Value = Strategy> {
+    prop_oneof![
+        Just(Strategy::LongestIdle),
+        Just(Strategy::RoundRobin),
+        Just(Strategy::FewestCalls),
+        Just(Strategy::Linear),
+        Just(Strategy::Random),
+        Just(Strategy::LeastRecent),
+        Just(Strategy::RingAll),
+    ]
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
@@ -464,24 +642,30 @@ proptest! {
     /// turned away, or is still waiting or ringing; no agent ever holds two calls; the same
     /// inputs give the same outputs.
     #[test]
-    fn conservation_and_determinism(steps in prop::collection::vec(step(), 1..200)) {
+    fn conservation_and_determinism(steps in prop::collection::vec(step(), 1..200), strategy in strategy()) {
         let run = |steps: &[Step]| {
             let mut now = t0();
             let mut acd = Acd::new(AcdConfig::default());
-            let mut main = QueueConfig::new(q("pengaduan"), Strategy::LongestIdle);
+            let mut main = QueueConfig::new(q("pengaduan"), strategy);
             main.max_wait = Some(secs(30));
             main.max_length = Some(20);
             acd.add_queue(main);
+            // A second queue whose callers need a skill, relaxing as they wait.
+            let mut skilled = QueueConfig::new(q("informasi"), strategy);
+            skilled.skill = Some(SkillRequirement { skill: "bahasa-jawa".into(), tiers: vec![(secs(0), 8), (secs(20), 3)] });
+            acd.add_queue(skilled);
+            let queues = [q("pengaduan"), q("informasi")];
             let agents: Vec<AgentId> = (1..=4).map(|i| a(&format!("100{i}"))).collect();
+            let login = |acd: &mut Acd, now, agent: &AgentId| acd.handle(now, Input::AgentLogin { agent: agent.clone(), queues: queues.to_vec() });
             for agent in &agents {
-                acd.handle(now, Input::AgentLogin { agent: agent.clone(), queues: vec![q("pengaduan")] }).unwrap();
+                login(&mut acd, now, agent).unwrap();
             }
             let mut offers: Vec<(CallId, AgentId)> = Vec::new();
             let mut connected: Vec<CallId> = Vec::new();
             let mut log = Vec::new();
             for s in steps {
                 let _ = match s.clone() {
-                    Step::Arrive(c, p) => acd.handle(now, Input::CallArrived { call: CallId::new(u64::from(c)), queue: q("pengaduan"), priority: i32::from(p) }),
+                    Step::Arrive(c, p) => acd.handle(now, Input::CallArrived { call: CallId::new(u64::from(c)), queue: queues[usize::from(c % 2)].clone(), priority: i32::from(p) }),
                     Step::Abandon(c) => acd.handle(now, Input::CallAbandoned { call: CallId::new(u64::from(c)) }),
                     Step::Answer => match offers.pop() {
                         Some((call, agent)) => {
@@ -502,24 +686,39 @@ proptest! {
                     Step::Ready(i) => acd.handle(now, Input::AgentReady { agent: agents[usize::from(i) % 4].clone() }),
                     Step::NotReady(i) => acd.handle(now, Input::AgentNotReady { agent: agents[usize::from(i) % 4].clone(), reason: ReasonCode::new("break").unwrap() }),
                     Step::Advance(s) => { now += Duration::from_secs(u64::from(s % 40)); acd.handle_timeout(now); Ok(()) }
+                    Step::Skills(i, p) => acd.handle(now, Input::SetSkills { agent: agents[usize::from(i) % 4].clone(), skills: [("bahasa-jawa".to_string(), p)].into() }),
+                    // Logging out is refused during a call; a logged-out agent logs straight back in.
+                    Step::Logout(i) => {
+                        let agent = &agents[usize::from(i) % 4];
+                        match acd.agent_status(agent) {
+                            None => login(&mut acd, now, agent),
+                            Some(_) => acd.handle(now, Input::AgentLogout { agent: agent.clone() }),
+                        }
+                    }
                 };
+                // Nothing left that could be offered: the incremental dispatch missed no match.
+                prop_assert!(acd.is_settled(now), "unsettled after {:?}", s);
                 while let Some(action) = acd.poll_action() {
                     match &action {
                         Action::Offer { call, agent } => offers.push((*call, agent.clone())),
-                        Action::CancelOffer { call, .. } => offers.retain(|(c, _)| c != call),
+                        Action::CancelOffer { call, agent } => offers.retain(|(c, x)| !(c == call && x == agent)),
                         _ => {}
                     }
                     log.push(format!("{action:?}"));
                 }
                 // No agent holds two calls.
-                let ringing = agents.iter().filter_map(|x| match acd.agent_status(x) { Some(AgentStatus::Ringing(c)) => Some(*c), _ => None }).count();
-                prop_assert!(ringing <= 4);
+                // Every ringing phone rings with an offer the driver was given, and the reverse.
+                let mut ringing: Vec<(CallId, AgentId)> = agents.iter().filter_map(|x| match acd.agent_status(x) { Some(AgentStatus::Ringing(c)) => Some((*c, x.clone())), _ => None }).collect();
+                let mut open = offers.clone();
+                ringing.sort();
+                open.sort();
+                prop_assert_eq!(ringing, open);
             }
             let events: Vec<EventKind> = std::iter::from_fn(|| acd.poll_event()).map(|(_, e)| e).collect();
             let joined = events.iter().filter(|e| matches!(e, EventKind::QueueJoined { .. })).count();
             let answered = events.iter().filter(|e| matches!(e, EventKind::QueueAnswered { .. })).count();
             let left = events.iter().filter(|e| matches!(e, EventKind::QueueLeft { .. })).count();
-            let in_queue = acd.waiting(&q("pengaduan"));
+            let in_queue = acd.waiting(&q("pengaduan")) + acd.waiting(&q("informasi"));
             // Ringing calls are still in the waiting list (they keep their place until answered).
             prop_assert_eq!(joined, answered + left + in_queue, "{:?}", events);
             Ok(log)
@@ -636,7 +835,7 @@ fn skills_with_proficiency_relax_as_the_caller_waits() {
     let mut now = t0();
     let mut acd = Acd::new(AcdConfig::default());
     let mut config = QueueConfig::new(q("pengaduan"), Strategy::LongestIdle);
-    config.skill = Some(sambung_acd::SkillRequirement {
+    config.skill = Some(SkillRequirement {
         skill: "terorisme".into(),
         tiers: vec![(Duration::ZERO, 8), (secs(30), 5), (secs(60), 1)],
     });
@@ -714,5 +913,75 @@ fn skills_with_proficiency_relax_as_the_caller_waits() {
             call: CallId::new(2),
             agent: a("1001")
         }]
+    );
+}
+
+#[test]
+fn a_wrap_up_timer_from_before_a_logout_does_not_touch_the_next_login() {
+    let mut now = t0();
+    let mut acd = setup(Strategy::Linear, &["1001"], now);
+    let call = CallId::new(1);
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call,
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    acd.handle(
+        now,
+        Input::OfferAnswered {
+            call,
+            agent: a("1001"),
+        },
+    )
+    .unwrap();
+    acd.handle(now, Input::CallEnded { call }).unwrap();
+    // Wrap-up runs for 10 s; the agent logs out during it and back in.
+    acd.handle(now, Input::AgentLogout { agent: a("1001") })
+        .unwrap();
+    acd.handle(
+        now,
+        Input::AgentLogin {
+            agent: a("1001"),
+            queues: vec![q("pengaduan")],
+        },
+    )
+    .unwrap();
+    acd.handle(
+        now,
+        Input::CallArrived {
+            call: CallId::new(2),
+            queue: q("pengaduan"),
+            priority: 0,
+        },
+    )
+    .unwrap();
+    // As many status changes as the first login had before its wrap-up (a generation counter
+    // that restarted at login would match the old timer's).
+    for _ in 0..2 {
+        acd.handle(
+            now,
+            Input::AgentNotReady {
+                agent: a("1001"),
+                reason: ReasonCode::new("break").unwrap(),
+            },
+        )
+        .unwrap();
+    }
+    acd.handle(now, Input::AgentReady { agent: a("1001") })
+        .unwrap();
+    assert_eq!(
+        acd.agent_status(&a("1001")),
+        Some(&AgentStatus::Ringing(CallId::new(2)))
+    );
+    now += secs(10);
+    acd.handle_timeout(now);
+    assert_eq!(
+        acd.agent_status(&a("1001")),
+        Some(&AgentStatus::Ringing(CallId::new(2))),
+        "the old wrap-up timer must not make a ringing agent available"
     );
 }

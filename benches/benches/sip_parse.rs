@@ -45,15 +45,8 @@ fn main() {
     reason = "the ratio table is the benchmark's output"
 )]
 fn print_ratios(accepted: &[(&Sample, &str, bool)]) {
-    let mean_ns = |group: &str, name: &str| -> Option<f64> {
-        let path = output_dir()
-            .join(group)
-            .join(name)
-            .join("new/estimates.json");
-        let text = std::fs::read_to_string(path).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        v["mean"]["point_estimate"].as_f64()
-    };
+    let mean_ns =
+        |group: &str, name: &str| sambung_benches::estimate_ns(&output_dir(), group, name);
     println!();
     println!(
         "{:<10} {:>6} {:<10} {:>12} {:>10} {:>16}",

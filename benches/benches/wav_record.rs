@@ -120,15 +120,8 @@ fn main() {
     reason = "the ratio table is the benchmark's output"
 )]
 fn report() {
-    let estimate = |group: &str, name: &str| -> Option<f64> {
-        let path = output_dir()
-            .join(group)
-            .join(name)
-            .join("new/estimates.json");
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-        v["mean"]["point_estimate"].as_f64()
-    };
+    let estimate =
+        |group: &str, name: &str| sambung_benches::estimate_ns(&output_dir(), group, name);
     let mean_ns = |name: &str| estimate("wav_record_minute", name);
     println!();
     println!(

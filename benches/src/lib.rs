@@ -136,6 +136,16 @@ pub mod peers {
     ];
 }
 
+/// The mean of a finished criterion benchmark in ns, read from the `estimates.json` criterion
+/// wrote under `dir` (the benchmark's output directory) for `group`/`name`; `None` when it
+/// has not run.
+#[cfg(feature = "peers")]
+pub fn estimate_ns(dir: &std::path::Path, group: &str, name: &str) -> Option<f64> {
+    let path = dir.join(group).join(name).join("new/estimates.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,7 +58,7 @@ export declare namespace acd {
   }
   /** Queue settings; each has a default. */
   export interface QueueOptions {
-    /** `longest_idle` (default), `round_robin`, `fewest_calls`, `linear`, `random`. */
+    /** `longest_idle` (default), `round_robin`, `fewest_calls`, `linear`, `random`, `least_recent`, `ring_all`. */
     strategy?: string
     /** After-call work, seconds (10). */
     wrapUpS?: number

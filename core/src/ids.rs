@@ -3,7 +3,8 @@
 //! Numeric ids ([`CallId`], [`LegId`], [`RecordingId`], [`TicketId`]) are allocated by the
 //! system and display with a prefix (`call-42`). Named ids ([`AgentId`], [`QueueId`],
 //! [`ReasonCode`]) come from configuration or a keypad and are validated on construction, so a
-//! value of these types is always well-formed.
+//! value of these types is always well-formed. They share their text, so a clone is a
+//! reference count, not an allocation: events and the ACD's tables copy them freely.
 
 use std::fmt;
 use std::str::FromStr;
@@ -216,7 +217,7 @@ macro_rules! named_id {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(Box<str>);
+        pub struct $name(std::sync::Arc<str>);
 
         impl $name {
             /// Validates and wraps `s`.
@@ -248,13 +249,13 @@ macro_rules! named_id {
             type Error = IdError;
             fn try_from(s: String) -> Result<Self, IdError> {
                 validate_name(&s, &$rule)?;
-                Ok(Self(s.into_boxed_str()))
+                Ok(Self(s.into()))
             }
         }
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0.into_string()
+                id.0.as_ref().to_owned()
             }
         }
 

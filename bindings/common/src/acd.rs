@@ -24,7 +24,7 @@ fn agent_id(name: &str) -> Result<AgentId, Error> {
 fn strategy(name: &str) -> Result<Strategy, Error> {
     serde_json::from_value(Value::String(name.to_owned())).map_err(|_| {
         Error::invalid(format!(
-            "unknown strategy {name:?} (expected longest_idle, round_robin, fewest_calls, linear or random)"
+            "unknown strategy {name:?} (expected longest_idle, round_robin, fewest_calls, linear, random, least_recent or ring_all)"
         ))
     })
 }
@@ -32,7 +32,7 @@ fn strategy(name: &str) -> Result<Strategy, Error> {
 /// A queue's settings, with the scheduler's defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueSettings {
-    /// `longest_idle`, `round_robin`, `fewest_calls`, `linear` or `random`.
+    /// `longest_idle`, `round_robin`, `fewest_calls`, `linear`, `random`, `least_recent` or `ring_all`.
     pub strategy: String,
     /// After-call work, seconds.
     pub wrap_up_s: f64,

@@ -24,7 +24,7 @@ pub struct SchedulerOptions {
 /// Queue settings; each has a default.
 #[napi(object, namespace = "acd")]
 pub struct QueueOptions {
-    /// `longest_idle` (default), `round_robin`, `fewest_calls`, `linear`, `random`.
+    /// `longest_idle` (default), `round_robin`, `fewest_calls`, `linear`, `random`, `least_recent`, `ring_all`.
     pub strategy: Option<String>,
     /// After-call work, seconds (10).
     pub wrap_up_s: Option<f64>,

@@ -9,7 +9,7 @@ use crate::{SambungError, json, lock};
 /// A queue's settings.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct QueueSettings {
-    /// `longest_idle`, `round_robin`, `fewest_calls`, `linear` or `random`.
+    /// `longest_idle`, `round_robin`, `fewest_calls`, `linear`, `random`, `least_recent` or `ring_all`.
     #[uniffi(default = "longest_idle")]
     pub strategy: String,
     /// After-call work, seconds.

@@ -216,14 +216,18 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
         while let Some(action) = acd.poll_action() {
             if let Action::Offer { call, agent } = action {
                 let id = call.get();
-                let _ = acd.handle(
+                // Under ring all every free agent is offered the call; the first answer takes
+                // it and the later ones are refused.
+                let answered = acd.handle(
                     at(now),
                     Input::OfferAnswered {
                         call,
                         agent: agent.clone(),
                     },
                 );
-                if let Some(c) = calls.get_mut(&id) {
+                if answered.is_ok()
+                    && let Some(c) = calls.get_mut(&id)
+                {
                     c.answered = Some(now);
                     c.agent = Some(agent);
                     busy += c.handle;
