@@ -387,8 +387,11 @@ enum Timer {
         call: CallId,
         joined: u64,
     },
-    /// A skill requirement relaxes: try dispatching again.
-    Relax,
+    /// A waiting caller's skill requirement relaxes: look at their queue again.
+    Relax {
+        call: CallId,
+        joined: u64,
+    },
 }
 
 /// The scheduler. See the crate documentation.
@@ -405,7 +408,7 @@ pub struct Acd {
     /// Queues whose waiting callers or free members changed since the last dispatch: only
     /// these can hold a new match (everything else was matched as far as it could be).
     dirty: Vec<QueueId>,
-    /// Every queue must be looked at (a skill requirement relaxed, settings changed).
+    /// Every queue must be looked at (queue settings changed).
     all_dirty: bool,
     timers: BTreeSet<(Instant, u64, Timer)>,
     actions: VecDeque<Action>,
@@ -973,7 +976,8 @@ impl Acd {
         // Re-dispatch when the skill requirement relaxes.
         for after in relax {
             let id = self.next_id();
-            self.timers.insert((now + after, id, Timer::Relax));
+            self.timers
+                .insert((now + after, id, Timer::Relax { call, joined }));
         }
         if let Some(wait) = max_wait {
             let id = self.next_id();
@@ -1170,7 +1174,15 @@ impl Acd {
                         self.set_agent(now, &agent, AgentStatus::Available);
                     }
                 }
-                Timer::Relax => self.all_dirty = true,
+                Timer::Relax { call, joined } => {
+                    if let Some(c) = self.calls.get(&call)
+                        && c.joined == joined
+                        && c.state == CallState::Waiting
+                        && let Some(q) = self.queues.get_mut(&c.queue)
+                    {
+                        mark(q, &mut self.dirty);
+                    }
+                }
                 Timer::Announce { call, joined } => {
                     let Some(c) = self.calls.get(&call) else {
                         continue;

@@ -6,6 +6,8 @@
 //! | benchmark | what | peers |
 //! |---|---|---|
 //! | `sip_parse` | parsing SIP messages with the core headers typed | rsipstack 0.7.14, rsip 0.4.0 |
+//! | `wav_record` | recording a call-minute to WAV; MP3 against the `lame` command | hound 3.5.1, lame |
+//! | `acd` | ACD routing (1,000 agents, 100 queues, skills), CMS ingest, `acd-sim` throughput | none in-process: figures against issue 6's goals |
 //!
 //! ```text
 //! cargo bench -p sambung-benches --features peers --bench sip_parse
