@@ -7,14 +7,16 @@
 //! recorded (all, none, sampled, scheduled, on demand; per agent, queue and default).
 //!
 //! [`index`] keeps one row per recording in SQLite (or PostgreSQL) and searches it; [`store`]
-//! keeps the files behind the `RecordingStore` trait (a local folder today) with ranged reads;
+//! keeps the files behind the `RecordingStore` trait (a local folder, or with the feature `s3`
+//! S3-compatible object storage through [`object_store`](https://docs.rs/object_store)) with
+//! ranged reads;
 //! [`retention`] deletes what is past its keeping time, except under legal hold.
+//!
+//! [`live`] hands the frames being recorded to people listening to the call live.
 //!
 //! [`backup`] writes a tar archive with a SHA-256 manifest, verifies and restores it.
 //!
 //! With the default feature `mp3`, [`mp3`] makes MP3 copies through LAME after the call.
-//!
-//! Still to come: S3-compatible storage.
 //!
 //! ```
 //! use sambung_recording::wav_recorder::{RecorderConfig, WavRecorder};
@@ -37,8 +39,11 @@ pub mod audit;
 pub mod backup;
 mod digest;
 pub mod index;
+pub mod live;
 #[cfg(feature = "mp3")]
 pub mod mp3;
+#[cfg(feature = "s3")]
+pub mod object;
 pub mod policy;
 pub mod retention;
 pub mod store;

@@ -1,6 +1,6 @@
 //! Where recording files live: behind [`RecordingStore`], so a site can move from the local
-//! folder (the default, [`LocalStore`]) to S3-compatible object storage without touching the
-//! code that records, plays or deletes.
+//! folder (the default, [`LocalStore`]) to S3-compatible object storage (feature `s3`:
+//! `object::ObjectRecordingStore`) without touching the code that records, plays or deletes.
 //!
 //! Keys are relative paths such as `2026/12/rec-0042.wav`. A key comes from the index, which a
 //! person with database access could edit, so every key is checked: no absolute paths, no
@@ -36,6 +36,9 @@ pub enum StoreError {
     /// The file system refused.
     #[error("recording store: {0}")]
     Io(#[from] std::io::Error),
+    /// The object storage server refused or could not be reached.
+    #[error("object storage: {0}")]
+    Remote(String),
 }
 
 /// Largest range one read returns; players ask again for the rest.
@@ -55,7 +58,7 @@ pub trait RecordingStore {
 }
 
 /// Checks a key and turns it into a relative path.
-fn safe_key(key: &str) -> Result<PathBuf, StoreError> {
+pub(crate) fn safe_key(key: &str) -> Result<PathBuf, StoreError> {
     let bad = || StoreError::BadKey(key.to_owned());
     if key.is_empty() || key.len() > 512 || key.contains('\\') || key.contains('\0') {
         return Err(bad());

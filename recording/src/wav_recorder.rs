@@ -15,6 +15,8 @@ use std::time::Duration;
 use sambung_media::g711;
 use sambung_media::wav::{self, WavEncoding, WavError, WavFormat};
 
+use crate::live::LiveTap;
+
 /// How the two legs of a call are laid out in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -92,18 +94,31 @@ pub struct RecordingSummary {
     pub data_bytes: u64,
     /// Audio length.
     pub duration: Duration,
+    /// Audio the disk refused for longer than [`MAX_BACKLOG_SECONDS`], given up on so memory
+    /// stays bounded (zero for a recording written whole).
+    pub dropped: Duration,
 }
+
+/// Seconds of audio a recorder keeps in memory while the disk refuses writes (full, gone):
+/// past that, the backlog is dropped and counted in [`RecordingSummary::dropped`].
+pub const MAX_BACKLOG_SECONDS: usize = 30;
 
 impl RecordingSummary {
     fn new(format: WavFormat, data_bytes: u64) -> Self {
-        let per_second = bytes_per_second(format).max(1);
-        let nanos = u128::from(data_bytes) * 1_000_000_000 / u128::from(per_second);
         Self {
             format,
             data_bytes,
-            duration: Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX)),
+            duration: audio_duration(format, data_bytes),
+            dropped: Duration::ZERO,
         }
     }
+}
+
+/// How long `bytes` of audio in `format` last.
+fn audio_duration(format: WavFormat, bytes: u64) -> Duration {
+    let per_second = bytes_per_second(format).max(1);
+    let nanos = u128::from(bytes) * 1_000_000_000 / u128::from(per_second);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
 fn block_align(format: WavFormat) -> u64 {
@@ -162,7 +177,12 @@ pub struct WavRecorder {
     /// Audio not yet on disk.
     pending: Vec<u8>,
     flush_at: usize,
+    /// Most bytes kept in `pending` while writes fail.
+    max_pending: usize,
+    /// Audio given up on because the disk refused it.
+    dropped: u64,
     paused: bool,
+    tap: Option<LiveTap>,
 }
 
 impl WavRecorder {
@@ -208,7 +228,13 @@ impl WavRecorder {
             written: 0,
             pending: Vec::with_capacity(flush_at + 1024),
             flush_at,
+            max_pending: usize::try_from(bytes_per_second(format))
+                .unwrap_or(usize::MAX)
+                .saturating_mul(MAX_BACKLOG_SECONDS)
+                .max(flush_at),
+            dropped: 0,
             paused: false,
+            tap: None,
         })
     }
 
@@ -238,6 +264,12 @@ impl WavRecorder {
         self.paused
     }
 
+    /// Hands every frame recorded from now on to `tap`, for people listening live; they hear
+    /// what the file holds (silence while paused).
+    pub fn set_tap(&mut self, tap: LiveTap) {
+        self.tap = Some(tap);
+    }
+
     /// Adds one frame of each leg (16-bit linear samples at the configured rate). A shorter leg
     /// is padded with silence, so a leg that lost a packet does not shift the other.
     pub fn write(&mut self, caller: &[i16], agent: &[i16]) -> Result<(), RecordError> {
@@ -245,18 +277,36 @@ impl WavRecorder {
         if self.paused {
             let silence = vec![0i16; n];
             self.encode(&silence, &silence);
+            if let Some(tap) = &self.tap {
+                tap.publish(&silence, &silence);
+            }
         } else if caller.len() == agent.len() {
             self.encode(caller, agent);
+            if let Some(tap) = &self.tap {
+                tap.publish(caller, agent);
+            }
         } else {
             let pad = |leg: &[i16]| {
                 let mut v = leg.to_vec();
                 v.resize(n, 0);
                 v
             };
-            self.encode(&pad(caller), &pad(agent));
+            let (caller, agent) = (pad(caller), pad(agent));
+            self.encode(&caller, &agent);
+            if let Some(tap) = &self.tap {
+                tap.publish(&caller, &agent);
+            }
         }
-        if self.pending.len() >= self.flush_at {
-            self.flush()?;
+        if self.pending.len() >= self.flush_at
+            && let Err(e) = self.flush()
+        {
+            // The disk refuses (full, unplugged): keep trying with the next frames, but never
+            // hold more than MAX_BACKLOG_SECONDS of audio.
+            if self.pending.len() > self.max_pending {
+                self.dropped += self.pending.len() as u64;
+                self.pending.clear();
+            }
+            return Err(e);
         }
         Ok(())
     }
@@ -328,7 +378,9 @@ impl WavRecorder {
             self.file.write_all(&[0]).map_err(io)?;
         }
         self.file.sync_all().map_err(io)?;
-        Ok(RecordingSummary::new(self.format, self.written))
+        let mut summary = RecordingSummary::new(self.format, self.written);
+        summary.dropped = audio_duration(self.format, self.dropped);
+        Ok(summary)
     }
 }
 

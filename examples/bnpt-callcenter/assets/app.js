@@ -99,7 +99,17 @@ const Sambung = (() => {
     );
   }
 
+  // Recordings that could not be started or written (full disk, missing folder): the calls go
+  // on unrecorded, and this says so until the fault is 15 minutes old.
+  function renderRecordingAlert(data) {
+    const banner = $("#recording-alert");
+    const r = data.recording || {};
+    banner.hidden = !r.alert;
+    banner.textContent = r.alert ? `Recording fault: ${r.last_fault} (${r.faults} so far). Calls are not being recorded.` : "";
+  }
+
   function renderDashboard(data) {
+    renderRecordingAlert(data);
     $("#calls-active").textContent = data.calls_active;
     $("#queues tbody").innerHTML = queueRows(data).join("");
     const agents = agentRows(data);
@@ -109,6 +119,7 @@ const Sambung = (() => {
   function renderWallboard(data) {
     const tile = (label, value, key, alert) =>
       `<div class="tile${alert ? " alert" : ""}" data-key="${key}"><div class="value">${esc(value)}</div><div class="label">${esc(label)}</div></div>`;
+    renderRecordingAlert(data);
     let queues = tile("Calls in progress", data.calls_active, "calls_active", false);
     for (const [id, q] of queuesOf(data)) {
       const alerts = new Set(q.alerts || []);

@@ -56,6 +56,7 @@ use tracing::{info, warn};
 use crate::acd_driver::{AcdDriver, AcdOrder, FeatureRefusal};
 use crate::ivr::{self, Ivr};
 use crate::media_leg::{LegMedia, MediaLeg, Prompt};
+use crate::recording_faults::RecordingFaults;
 use crate::sip_listener::SipService;
 use crate::store::{NewCdr, Store};
 use crate::supervise::{Monitor, Monitors};
@@ -147,6 +148,8 @@ pub(crate) struct CallCenter {
     udp: std::sync::OnceLock<(Arc<UdpSocket>, SocketAddr)>,
     /// Bridges a supervisor can join, by agent.
     monitors: Monitors,
+    /// Recordings that could not be started, written or indexed: the dashboard's alert.
+    recording_faults: RecordingFaults,
     tasks: Mutex<JoinSet<()>>,
 }
 
@@ -264,6 +267,7 @@ impl CallCenter {
             trunk_started: std::sync::atomic::AtomicBool::new(false),
             udp: std::sync::OnceLock::new(),
             monitors: Mutex::new(HashMap::new()),
+            recording_faults: RecordingFaults::default(),
             tasks: Mutex::new(JoinSet::new()),
         }
     }
@@ -281,6 +285,11 @@ impl CallCenter {
     /// Calls in progress (feature-code calls and agent legs included).
     pub(crate) fn active(&self) -> usize {
         lock(&self.active).len()
+    }
+
+    /// Recording faults so far, and whether they are recent enough to alert.
+    pub(crate) fn recording_faults(&self) -> &RecordingFaults {
+        &self.recording_faults
     }
 
     fn purpose_of(&self, msg: &Message<'_>) -> Option<Purpose> {
@@ -750,6 +759,8 @@ impl CallCenter {
         flush(&mut call, path).await;
 
         let recording_id = format!("{arrived_ms}-{tag}");
+        // A recording that cannot start (full disk, missing folder) leaves the call unrecorded,
+        // never unanswered; the fault raises the dashboard's alert.
         let mut recording = self
             .start_recording(
                 &recording_id,
@@ -758,11 +769,14 @@ impl CallCenter {
                 (None, Some(service)),
                 service,
             )
-            .await
-            .map_err(|e| CallFailure::Record(e.to_string()))?;
-        let file = recording.file.clone();
+            .await;
+        let file = recording.as_ref().map(|r| r.file.clone());
         store
-            .cdr_answered(cdr, now_ms(), Some(&recording_id))
+            .cdr_answered(
+                cdr,
+                now_ms(),
+                recording.as_ref().map(|_| recording_id.as_str()),
+            )
             .await
             .map_err(|e| CallFailure::Store(e.to_string()))?;
 
@@ -867,8 +881,8 @@ impl CallCenter {
                     if !caller_held {
                         leg.send_frame(&rtp, &sent).await;
                     }
-                    if let Err(e) = recording.recorder.write(&heard, &sent) {
-                        warn!(error = %e, "recording write failed");
+                    if let Some(r) = recording.as_mut() {
+                        self.record_frame(r, &heard, &sent);
                     }
                     if Instant::now() >= deadline {
                         call.hangup(Instant::now());
@@ -1251,7 +1265,10 @@ impl CallCenter {
         }
         drop(monitor);
         let ended_ms = now_ms();
-        let duration_ms = self.finish_recording(recording, ended_ms).await?;
+        let duration_ms = match recording {
+            Some(r) => self.finish_recording(r, ended_ms).await,
+            None => 0,
+        };
         let reason_text = if stopping {
             "shutdown"
         } else {
@@ -1270,7 +1287,14 @@ impl CallCenter {
             .cdr_end(cdr, ended_ms, disposition, reason_text)
             .await
             .map_err(|e| CallFailure::Store(e.to_string()))?;
-        info!(call_id = call.dialog().id.call_id, reason = reason_text, duration_ms, recording = %file.display(), "call ended");
+        let recording = file.as_ref().map(|f| f.display().to_string());
+        info!(
+            call_id = call.dialog().id.call_id,
+            reason = reason_text,
+            duration_ms,
+            recording = recording.as_deref().unwrap_or("none"),
+            "call ended"
+        );
         Ok(())
     }
 
@@ -1283,9 +1307,16 @@ impl CallCenter {
         (caller, called): (&str, &str),
         (agent, queue): (Option<&str>, Option<&str>),
         service: &str,
-    ) -> Result<Recording, sambung_recording::wav_recorder::RecordError> {
+    ) -> Option<Recording> {
         let file = self.recordings.join(format!("{id}.wav"));
-        let recorder = WavRecorder::create(&file, RecorderConfig::default())?;
+        let recorder = match WavRecorder::create(&file, RecorderConfig::default()) {
+            Ok(r) => r,
+            Err(e) => {
+                self.recording_faults
+                    .note(now_ms(), "recording not started", &e);
+                return None;
+            }
+        };
         let now = now_ms();
         let row = RecordingRow {
             id: id.to_owned(),
@@ -1305,22 +1336,44 @@ impl CallCenter {
             complete: false,
         };
         if let Err(e) = self.setup.index.begin(&row).await {
-            warn!(error = %e, "recording not indexed");
+            self.recording_faults
+                .note(now_ms(), "recording not indexed", &e);
         }
-        Ok(Recording {
+        Some(Recording {
             recorder,
             id: id.to_owned(),
             file,
+            failing: false,
         })
+    }
+
+    /// Writes one frame of both legs; the first failure of a recording is a fault, and the
+    /// call goes on (the recorder keeps at most a bounded backlog while the disk refuses).
+    fn record_frame(&self, r: &mut Recording, from_caller: &[i16], to_caller: &[i16]) {
+        match r.recorder.write(from_caller, to_caller) {
+            Ok(()) => r.failing = false,
+            Err(e) if !r.failing => {
+                r.failing = true;
+                self.recording_faults
+                    .note(now_ms(), "recording write failed", &e);
+            }
+            Err(_) => {}
+        }
     }
 
     /// Closes a recording and completes its index row (size, duration, SHA-256); returns its
     /// duration in milliseconds.
-    async fn finish_recording(&self, r: Recording, ended_ms: i64) -> Result<i64, CallFailure> {
-        let summary = r
-            .recorder
-            .finish()
-            .map_err(|e| CallFailure::Record(e.to_string()))?;
+    async fn finish_recording(&self, r: Recording, ended_ms: i64) -> i64 {
+        let summary = match r.recorder.finish() {
+            Ok(summary) => summary,
+            Err(e) => {
+                // The file keeps what reached the disk (its header says so, or the next start's
+                // recovery makes it); the index row stays incomplete, which searches show.
+                self.recording_faults
+                    .note(now_ms(), "recording not finished", &e);
+                return 0;
+            }
+        };
         let size = std::fs::metadata(&r.file).map_or(0, |m| m.len());
         let duration_ms = i64::try_from(summary.duration.as_millis()).unwrap_or(i64::MAX);
         if let Err(e) = self
@@ -1335,9 +1388,10 @@ impl CallCenter {
             )
             .await
         {
-            warn!(error = %e, "recording completion not indexed");
+            self.recording_faults
+                .note(now_ms(), "recording completion not indexed", &e);
         }
-        Ok(duration_ms)
+        duration_ms
     }
 
     /// A transfer completes: the transferor (`agent`, if still there) hears it worked and
@@ -1605,6 +1659,7 @@ impl CallCenter {
         let mut hold_music = Prompt::new(Arc::clone(&self.hold_music));
         let mut caller_held = false;
         let mut recorder: Option<Recording> = None;
+        let mut answered = false;
         let mut ticker = tokio::time::interval(Duration::from_millis(20));
         let mut stop = self.setup.stop.clone();
         let (mut buf, mut far_buf) = (vec![0u8; 2048], vec![0u8; 2048]);
@@ -1637,10 +1692,8 @@ impl CallCenter {
                         if !caller_held {
                             leg.send_frame(&rtp, &to_phone).await;
                         }
-                        if let Some(r) = recorder.as_mut()
-                            && let Err(e) = r.recorder.write(&from_phone, &to_phone)
-                        {
-                            warn!(error = %e, "recording write failed");
+                        if let Some(r) = recorder.as_mut() {
+                            self.record_frame(r, &from_phone, &to_phone);
                         }
                     }
                 }
@@ -1704,7 +1757,8 @@ impl CallCenter {
                             );
                         }
                         let recording_id = format!("{}-{tag}", now_ms());
-                        match self
+                        answered = true;
+                        recorder = self
                             .start_recording(
                                 &recording_id,
                                 cdr,
@@ -1712,11 +1766,7 @@ impl CallCenter {
                                 (Some(from), None),
                                 service,
                             )
-                            .await
-                        {
-                            Ok(r) => recorder = Some(r),
-                            Err(e) => warn!(error = %e, "call not recorded"),
-                        }
+                            .await;
                         store
                             .cdr_answered(cdr, now_ms(), recorder.as_ref().map(|r| r.id.as_str()))
                             .await
@@ -1783,9 +1833,8 @@ impl CallCenter {
             }
         };
         let ended_ms = now_ms();
-        let answered = recorder.is_some();
         if let Some(r) = recorder {
-            self.finish_recording(r, ended_ms).await?;
+            self.finish_recording(r, ended_ms).await;
         }
         let reason_text = if stopping {
             "shutdown"
@@ -1826,6 +1875,8 @@ struct Recording {
     recorder: WavRecorder,
     id: String,
     file: PathBuf,
+    /// Its last write failed (noted once until a write succeeds again).
+    failing: bool,
 }
 
 /// Where a transfer goes.
@@ -1914,8 +1965,6 @@ pub(crate) enum CallFailure {
     Sip(String),
     #[error("database: {0}")]
     Store(String),
-    #[error("recording: {0}")]
-    Record(String),
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -24,6 +24,7 @@ mod listen;
 mod locations;
 mod media_leg;
 mod prompts;
+mod recording_faults;
 mod recordings_cli;
 mod recordings_search;
 mod report;

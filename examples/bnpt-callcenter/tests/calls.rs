@@ -227,6 +227,48 @@ fn a_call_cut_off_by_kill_9_is_closed_and_its_recording_recovered() {
 }
 
 #[test]
+fn a_recordings_folder_that_cannot_be_written_leaves_the_call_answered_and_raises_an_alert() {
+    if !sipp_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let service = Service::start(&data);
+    // The recordings folder disappears under the running service and a file takes its name,
+    // so no recording can be created there (even by root).
+    std::fs::remove_dir_all(data.join("recordings")).unwrap();
+    std::fs::write(data.join("recordings"), b"not a folder").unwrap();
+    let mut caller = sipp(&service, dir.path(), 1, 2000);
+    let status = wait_sipp(&mut caller, Duration::from_secs(60));
+    assert!(status.success(), "the caller was served: {status}");
+    service.wait_health(|h| h["calls_active"] == 0);
+    let token = api_token(&data);
+    let (_, body) = service.get("/api/v1/realtime", Some(&token));
+    let realtime: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let recording = &realtime["recording"];
+    assert_eq!(recording["alert"], true, "{realtime}");
+    assert_eq!(recording["faults"], 1, "{realtime}");
+    assert!(
+        recording["last_fault"]
+            .as_str()
+            .unwrap()
+            .starts_with("recording not started"),
+        "{recording}"
+    );
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    assert!(log.contains("recording fault"), "{log}");
+    let cdrs = query(
+        &data.join("bnpt.sqlite"),
+        "SELECT disposition, answered_ms, recording_id FROM cdrs",
+    );
+    assert_eq!(cdrs.len(), 1);
+    assert_eq!(cdrs[0].get::<String, _>("disposition"), "completed");
+    assert!(cdrs[0].get::<Option<i64>, _>("answered_ms").is_some());
+    assert!(cdrs[0].get::<Option<String>, _>("recording_id").is_none());
+}
+
+#[test]
 fn outside_office_hours_the_caller_hears_why_and_leaves_a_message() {
     if !sipp_available() {
         return;

@@ -63,6 +63,7 @@ pub(crate) fn snapshot(state: &AppState) -> Value {
         "generated_at": raw["generated_at"],
         "refresh_seconds": limits.refresh_seconds,
         "calls_active": state.calls.active(),
+        "recording": state.calls.recording_faults().snapshot(now_ms()),
         "thresholds": {
             "service_level_alert": limits.service_level_alert,
             "abandon_rate_alert": limits.abandon_rate_alert,
