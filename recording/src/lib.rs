@@ -12,6 +12,9 @@
 //! ranged reads;
 //! [`retention`] deletes what is past its keeping time, except under legal hold.
 //!
+//! [`access`] puts searches, plays and downloads behind the application's authoriser and
+//! writes each attempt to the audit log.
+//!
 //! [`live`] hands the frames being recorded to people listening to the call live.
 //!
 //! [`backup`] writes a tar archive with a SHA-256 manifest, verifies and restores it.
@@ -35,6 +38,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod audit;
 pub mod backup;
 mod digest;

@@ -9,6 +9,8 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 use tracing_subscriber::EnvFilter;
 
+use sambung_recording::access::GuardedRecordings;
+use sambung_recording::audit::AuditLog;
 use sambung_recording::index::RecordingIndex;
 
 use crate::accounts::{AccountError, Accounts};
@@ -20,7 +22,11 @@ use crate::prompts;
 use crate::secrets::{self, SecretsError};
 use crate::sip_listener::{self, SipCounters, SipService};
 use crate::store::{PreviousRun, Store, StoreError};
-use crate::web::{AppState, WebConfig, router};
+use crate::web::{AppState, RecordingsAuthoriser, WebConfig, router};
+
+/// The hash-chained log of every search, play and download of a recording, in the data
+/// folder (REC-3); `bnpt-callcenter recordings audit` verifies it.
+pub(crate) const RECORDINGS_AUDIT_FILE: &str = "recordings-audit.jsonl";
 
 /// Why the service stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -232,6 +238,19 @@ async fn serve(config: Config) -> Result<(), RunError> {
         print_first_admin(&password, config.http_listen);
     }
     let index = calls.index().clone();
+    let recordings_audit = store.root().join(RECORDINGS_AUDIT_FILE);
+    let recordings = match AuditLog::open(&recordings_audit) {
+        Ok(audit) => Some(Arc::new(GuardedRecordings::new(
+            index.clone(),
+            RecordingsAuthoriser,
+            audit,
+        ))),
+        Err(e) => {
+            // Calls go on; recordings stay unreachable until someone looks at the log.
+            tracing::error!(error = %e, "recordings audit log refused: searching and playing recordings is disabled");
+            None
+        }
+    };
     let state = AppState {
         store: store.clone(),
         started,
@@ -243,6 +262,7 @@ async fn serve(config: Config) -> Result<(), RunError> {
         api_token: Arc::from(api_token.as_str()),
         accounts,
         index,
+        recordings,
         dispatcher: Arc::new(dispatcher),
         web: Arc::new(WebConfig {
             cookie_secure: config.raw.http.cookie_secure,

@@ -171,6 +171,13 @@ pub(crate) enum RecordingsAction {
     Verify(ManifestArgs),
     /// Verify a backup, then put its recordings back into the data folder.
     Restore(ManifestArgs),
+    /// Verify the hash-chained log of who searched, played and downloaded recordings: exit 0
+    /// with its length and head, or 1 naming the first line that was altered or removed.
+    Audit {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Configuration subcommands.

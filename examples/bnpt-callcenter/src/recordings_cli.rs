@@ -1,5 +1,6 @@
 //! `bnpt-callcenter recordings backup|verify|restore`: the weekly backup of the recordings
-//! folder, with a progress bar on a terminal and `--json` for scripts.
+//! folder, with a progress bar on a terminal and `--json` for scripts; `recordings audit`
+//! verifies the access log's hash chain.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,8 @@ pub(crate) enum RecordingsError {
     ManifestName(PathBuf),
     #[error(transparent)]
     Search(#[from] crate::recordings_search::SearchError),
+    #[error(transparent)]
+    Audit(#[from] sambung_recording::audit::AuditError),
 }
 
 /// Every file under `root`, as store keys (`/`-separated, sorted), skipping hidden files and
@@ -115,6 +118,26 @@ pub(crate) fn run(data_dir: &Path, action: &RecordingsAction) -> Result<String, 
     let store = LocalStore::new(&root)?;
     match action {
         RecordingsAction::Search { .. } | RecordingsAction::Export { .. } => Ok(String::new()),
+        RecordingsAction::Audit { json } => {
+            let path = data_dir.join(crate::app::RECORDINGS_AUDIT_FILE);
+            let verified = sambung_recording::audit::verify(&path)?;
+            Ok(if *json {
+                json!({
+                    "ok": true,
+                    "file": path.display().to_string(),
+                    "entries": verified.entries,
+                    "head": verified.head,
+                })
+                .to_string()
+            } else {
+                format!(
+                    "{}: {} entries, intact (head {})",
+                    path.display(),
+                    verified.entries,
+                    verified.head
+                )
+            })
+        }
         RecordingsAction::Backup(BackupArgs { out, name, json }) => {
             let now = jiff::Timestamp::now();
             let name = name

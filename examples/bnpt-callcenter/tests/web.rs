@@ -731,6 +731,54 @@ fn a_sipp_call_becomes_a_ticket_with_its_recording_and_history() {
             .any(|e| e["action"] == "recording.play" && e["actor"] == "sari"),
         "{audit}"
     );
+    // And to the hash-chained access log: the search and the play (once, not per range),
+    // which `recordings audit` proves intact — until a line is removed.
+    let chain = std::fs::read_to_string(data.join("recordings-audit.jsonl")).unwrap();
+    let entries: Vec<Value> = chain
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let actions: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("sari", "recording.search"),
+            ("sari", "recording.play"),
+            ("sari", "recording.play"),
+        ],
+        "{chain}"
+    );
+    assert_eq!(entries[1]["target"], recording["id"]);
+    let (exit, log) = service.terminate();
+    assert!(exit.success(), "{log}");
+    let verify = |data: &std::path::Path| {
+        std::process::Command::new(common::BIN)
+            .args(["recordings", "audit", "--json", "--data"])
+            .arg(data)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["entries"], 3);
+    let mut lines: Vec<&str> = chain.lines().collect();
+    lines.remove(1);
+    std::fs::write(data.join("recordings-audit.jsonl"), lines.join("\n") + "\n").unwrap();
+    let out = verify(&data);
+    assert!(!out.status.success(), "a removed entry shows");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

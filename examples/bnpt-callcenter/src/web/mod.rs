@@ -15,6 +15,7 @@ mod custom_reports;
 mod live;
 mod pages;
 mod recordings;
+pub(crate) use recordings::RecordingsAuthoriser;
 mod tickets;
 mod users;
 
@@ -71,6 +72,9 @@ pub(crate) struct AppState {
     pub(crate) api_token: Arc<str>,
     pub(crate) accounts: Arc<Accounts>,
     pub(crate) index: RecordingIndex,
+    /// Searches, plays and downloads of recordings, authorised and audited; `None` when the
+    /// audit log could not be opened (a broken chain is never extended).
+    pub(crate) recordings: Option<Arc<recordings::Guarded>>,
     pub(crate) web: Arc<WebConfig>,
     /// Tickets to the back office (CRM-6).
     pub(crate) dispatcher: Arc<crate::dispatch::Dispatcher>,

@@ -10,15 +10,61 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sambung_recording::access::{Access, AccessError, Authoriser, GuardedRecordings};
 use sambung_recording::index::{IndexError, NumberMatch, RecordingRow, Search};
 use serde::Deserialize;
 use serde_json::json;
 use tower::ServiceExt as _;
 
-use super::auth::{Auth, refuse};
+use super::auth::{Auth, Principal, refuse};
 use super::pages::{Nav, html};
 use super::{AppState, error, now_ms};
 use crate::accounts::Capability;
+
+/// The reference call center's rule for recordings (REC-3): whoever holds the recordings
+/// capability — supervisors, managers, administrators and the API token; never agents.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecordingsAuthoriser;
+
+impl Authoriser for RecordingsAuthoriser {
+    type Principal = Principal;
+
+    fn actor(&self, who: &Principal) -> String {
+        who.actor().to_owned()
+    }
+
+    fn allows(&self, who: &Principal, _: &Access<'_>) -> bool {
+        who.can(Capability::Recordings)
+    }
+}
+
+/// Recordings behind [`RecordingsAuthoriser`], every search, play and download in the
+/// hash-chained audit log of the data folder.
+pub(crate) type Guarded = GuardedRecordings<RecordingsAuthoriser>;
+
+/// The answer while the guard is missing because its audit log could not be opened:
+/// nothing is shown unaudited.
+fn unguarded() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "recordings are unavailable: their audit log could not be opened (see the service log)",
+    )
+}
+
+/// Now, as the audit log writes it.
+fn audit_now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+/// A refused or failed access as a response.
+fn access_failure(e: &AccessError, api: bool) -> Response {
+    match e {
+        AccessError::Denied { .. } => error(StatusCode::FORBIDDEN, e.to_string()),
+        AccessError::NotFound(_) => error(StatusCode::NOT_FOUND, "no such recording"),
+        AccessError::Index(e) => index_failure(e, api),
+        other => super::unavailable("recordings audit log", other),
+    }
+}
 
 /// The search filters, from a query string.
 #[derive(Debug, Default, Deserialize)]
@@ -94,13 +140,16 @@ pub(crate) async fn search_api(
         Ok(s) => s,
         Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
-    match state.index.search(&search).await {
+    let Some(guard) = state.recordings.as_deref() else {
+        return unguarded();
+    };
+    match guard.search(&p, &audit_now(), &search).await {
         Ok(page) => Json(json!({
             "total": page.total,
             "recordings": page.rows.iter().map(row_json).collect::<Vec<_>>(),
         }))
         .into_response(),
-        Err(e) => index_failure(&e, true),
+        Err(e) => access_failure(&e, true),
     }
 }
 
@@ -168,10 +217,27 @@ pub(crate) async fn audio(
         return r;
     }
     let download = query.is_ok_and(|Query(q)| q.download.is_some_and(|d| d != "0"));
-    let row = match state.index.get(&id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return error(StatusCode::NOT_FOUND, "no such recording"),
-        Err(e) => return super::unavailable("recordings index", &e),
+    // A player asks many ranges while seeking; the first request of a play is authorised and
+    // audited, the ranges after it only checked.
+    let first = request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|r| r.starts_with("bytes=0-"));
+    let row = if first || download {
+        let Some(guard) = state.recordings.as_deref() else {
+            return unguarded();
+        };
+        match guard.open(&p, &audit_now(), &id, download).await {
+            Ok(row) => row,
+            Err(e) => return access_failure(&e, api),
+        }
+    } else {
+        match state.index.get(&id).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return error(StatusCode::NOT_FOUND, "no such recording"),
+            Err(e) => return super::unavailable("recordings index", &e),
+        }
     };
     let Some(path) = inside(&state.store.root().join("recordings"), &row.path) else {
         return error(
@@ -179,12 +245,7 @@ pub(crate) async fn audio(
             "recording path is not inside the recordings folder",
         );
     };
-    // A player asks many ranges while seeking; the first request of a play is logged.
-    let first = request
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|r| r.starts_with("bytes=0-"));
+    // The administrators' audit page shows plays and downloads too.
     if first || download {
         let action = if download {
             "recording.download"
@@ -285,7 +346,10 @@ pub(crate) async fn page(
             return html(StatusCode::BAD_REQUEST, &page);
         }
     };
-    match state.index.search(&search).await {
+    let Some(guard) = state.recordings.as_deref() else {
+        return unguarded();
+    };
+    match guard.search(&p, &audit_now(), &search).await {
         Ok(found) => {
             page.total = found.total;
             page.rows = found
@@ -303,11 +367,11 @@ pub(crate) async fn page(
                 .collect();
             html(StatusCode::OK, &page)
         }
-        Err(e @ (IndexError::BadNumber(_) | IndexError::BadPage(_))) => {
+        Err(AccessError::Index(e @ (IndexError::BadNumber(_) | IndexError::BadPage(_)))) => {
             page.problem = e.to_string();
             html(StatusCode::BAD_REQUEST, &page)
         }
-        Err(e) => index_failure(&e, false),
+        Err(e) => access_failure(&e, false),
     }
 }
 
