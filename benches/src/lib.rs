@@ -138,6 +138,9 @@ pub mod peers {
     ];
 }
 
+#[cfg(feature = "peers")]
+pub mod acd_load;
+
 /// The mean of a finished criterion benchmark in ns, read from the `estimates.json` criterion
 /// wrote under `dir` (the benchmark's output directory) for `group`/`name`; `None` when it
 /// has not run.
