@@ -46,6 +46,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+mod bits;
 pub mod center;
 pub mod cms;
 pub mod export;

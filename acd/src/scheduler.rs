@@ -4,6 +4,8 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rustc_hash::FxHashMap;
+
+use crate::bits::Bits;
 use std::time::{Duration, Instant};
 
 use sambung_core::event::{AgentState, EventKind, QueueExit};
@@ -308,6 +310,8 @@ pub enum AcdError {
 struct Agent {
     status: AgentStatus,
     queues: Vec<QueueId>,
+    /// The agent's place among each queue's members, alongside `queues`.
+    places: Vec<usize>,
     idle_since: Instant,
     calls_taken: u64,
     /// When the agent's last ACD call ended.
@@ -359,12 +363,12 @@ struct Queue {
     member_index: FxHashMap<AgentId, usize>,
     /// The places in `members` of the members who are available, in member order: routing
     /// walks these, never the whole floor.
-    free: BTreeSet<usize>,
+    free: Bits,
     /// Each member's proficiency in the queue's skill (`None`: lacks it), by place.
     proficiency: Vec<Option<u8>>,
     cursor: usize,
-    /// Listed in `Acd::dirty` since the last dispatch.
-    dirty: bool,
+    /// Listed in `Acd::dirty` when this equals `Acd::epoch`.
+    dirty_epoch: u64,
     /// Recent mean handle time in seconds.
     handle_ewma: Option<f64>,
 }
@@ -410,6 +414,8 @@ pub struct Acd {
     dirty: Vec<QueueId>,
     /// Every queue must be looked at (queue settings changed).
     all_dirty: bool,
+    /// Dispatches so far: a queue marked in an earlier one is clean without being touched.
+    epoch: u64,
     timers: BTreeSet<(Instant, u64, Timer)>,
     actions: VecDeque<Action>,
     events: VecDeque<(Instant, EventKind)>,
@@ -430,6 +436,7 @@ impl Acd {
             available: 0,
             dirty: Vec::new(),
             all_dirty: false,
+            epoch: 1,
             timers: BTreeSet::new(),
             actions: VecDeque::new(),
             events: VecDeque::new(),
@@ -458,10 +465,10 @@ impl Acd {
                         waiting: BTreeMap::new(),
                         members: Vec::new(),
                         member_index: FxHashMap::default(),
-                        free: BTreeSet::new(),
+                        free: Bits::default(),
                         proficiency: Vec::new(),
                         cursor: 0,
-                        dirty: false,
+                        dirty_epoch: 0,
                         handle_ewma: None,
                     },
                 );
@@ -544,15 +551,13 @@ impl Acd {
                 } else {
                     self.available = self.available.saturating_sub(1);
                 }
-                for id in &a.queues {
-                    if let Some(q) = self.queues.get_mut(id)
-                        && let Some(&place) = q.member_index.get(agent)
-                    {
+                for (id, &place) in a.queues.iter().zip(&a.places) {
+                    if let Some(q) = self.queues.get_mut(id) {
                         if free {
                             q.free.insert(place);
-                            mark(q, &mut self.dirty);
+                            mark(q, &mut self.dirty, self.epoch);
                         } else {
-                            q.free.remove(&place);
+                            q.free.remove(place);
                         }
                     }
                 }
@@ -595,7 +600,7 @@ impl Acd {
                 {
                     q.waiting.remove(&(Reverse(c.priority), c.order));
                     q.waiting.insert((Reverse(priority), c.order), call);
-                    mark(q, &mut self.dirty);
+                    mark(q, &mut self.dirty, self.epoch);
                 }
                 c.priority = priority;
                 self.emit(
@@ -688,7 +693,7 @@ impl Acd {
                 let key = (Reverse(c.priority), c.order);
                 if let Some(q) = self.queues.get_mut(&queue) {
                     q.waiting.remove(&key);
-                    mark(q, &mut self.dirty);
+                    mark(q, &mut self.dirty, self.epoch);
                 }
                 if let Some(a) = self.agents.get_mut(&agent) {
                     a.calls_taken += 1;
@@ -779,14 +784,18 @@ impl Acd {
                         what: "a login of an agent logged in",
                     });
                 }
+                let mut places = Vec::with_capacity(queues.len());
                 for q in &queues {
                     if let Some(queue) = self.queues.get_mut(q) {
+                        places.push(queue.members.len());
                         queue
                             .member_index
                             .insert(agent.clone(), queue.members.len());
                         queue.members.push(agent.clone());
                         // No skills yet; `SetSkills` fills them in.
                         queue.proficiency.push(None);
+                    } else {
+                        places.push(usize::MAX);
                     }
                 }
                 let login_reason = self.config.login_reason.clone();
@@ -795,6 +804,7 @@ impl Acd {
                     Agent {
                         status: AgentStatus::NotReady(login_reason.clone()),
                         queues,
+                        places,
                         idle_since: now,
                         calls_taken: 0,
                         last_call_end: None,
@@ -876,7 +886,7 @@ impl Acd {
                         && let Some(slot) = q.proficiency.get_mut(place)
                     {
                         *slot = proficiency(&a, &q.config);
-                        mark(q, &mut self.dirty);
+                        mark(q, &mut self.dirty, self.epoch);
                     }
                 }
                 Ok(())
@@ -959,7 +969,7 @@ impl Acd {
         let joined = self.next_id();
         if let Some(q) = self.queues.get_mut(&queue) {
             q.waiting.insert((Reverse(priority), order), call);
-            mark(q, &mut self.dirty);
+            mark(q, &mut self.dirty, self.epoch);
         }
         self.calls.insert(
             call,
@@ -1019,7 +1029,7 @@ impl Acd {
         if let Some(q) = self.queues.get_mut(&c.queue) {
             q.waiting.remove(&(Reverse(c.priority), c.order));
             // The next caller becomes the head, and may need less.
-            mark(q, &mut self.dirty);
+            mark(q, &mut self.dirty, self.epoch);
         }
     }
 
@@ -1037,14 +1047,22 @@ impl Acd {
         q.free.clear();
         q.proficiency.clear();
         for (i, m) in q.members.iter().enumerate() {
-            let agent = self.agents.get(m);
-            if agent.is_some_and(|a| a.status == AgentStatus::Available) {
+            let agent = self.agents.get_mut(m);
+            if let Some(a) = &agent
+                && a.status == AgentStatus::Available
+            {
                 q.free.insert(i);
             }
             q.proficiency
-                .push(agent.and_then(|a| proficiency(a, &q.config)));
+                .push(agent.as_deref().and_then(|a| proficiency(a, &q.config)));
+            if let Some(a) = agent
+                && let Some(k) = a.queues.iter().position(|x| x == id)
+                && let Some(place) = a.places.get_mut(k)
+            {
+                *place = i;
+            }
         }
-        mark(q, &mut self.dirty);
+        mark(q, &mut self.dirty, self.epoch);
     }
 
     /// Drops the ring timer of a call that is no longer ringing.
@@ -1105,7 +1123,7 @@ impl Acd {
         if let Some(c) = self.calls.get_mut(&call) {
             c.state = CallState::Waiting;
             if let Some(q) = self.queues.get_mut(&c.queue) {
-                mark(q, &mut self.dirty);
+                mark(q, &mut self.dirty, self.epoch);
             }
         }
     }
@@ -1180,7 +1198,7 @@ impl Acd {
                         && c.state == CallState::Waiting
                         && let Some(q) = self.queues.get_mut(&c.queue)
                     {
-                        mark(q, &mut self.dirty);
+                        mark(q, &mut self.dirty, self.epoch);
                     }
                 }
                 Timer::Announce { call, joined } => {
@@ -1336,11 +1354,8 @@ impl Acd {
     }
 
     fn clear_dirty(&mut self) {
-        for id in std::mem::take(&mut self.dirty) {
-            if let Some(q) = self.queues.get_mut(&id) {
-                q.dirty = false;
-            }
-        }
+        self.dirty.clear();
+        self.epoch += 1;
     }
 
     /// Whether no waiting caller at the head of a queue could be offered to a free agent:
@@ -1384,7 +1399,7 @@ impl Acd {
         let mut free: Vec<(usize, &AgentId)> = q
             .free
             .iter()
-            .filter(|&&i| {
+            .filter(|&i| {
                 needed.is_none_or(|level| {
                     q.proficiency
                         .get(i)
@@ -1393,7 +1408,7 @@ impl Acd {
                         .is_some_and(|p| p >= level)
                 })
             })
-            .filter_map(|&i| q.members.get(i).map(|m| (i, m)))
+            .filter_map(|i| q.members.get(i).map(|m| (i, m)))
             .collect();
         let mut available: Vec<(usize, &AgentId)> = free
             .iter()
@@ -1496,9 +1511,9 @@ fn proficiency(agent: &Agent, queue: &QueueConfig) -> Option<u8> {
 }
 
 /// Lists a queue for the next dispatch, once.
-fn mark(q: &mut Queue, dirty: &mut Vec<QueueId>) {
-    if !q.dirty {
-        q.dirty = true;
+fn mark(q: &mut Queue, dirty: &mut Vec<QueueId>, epoch: u64) {
+    if q.dirty_epoch != epoch {
+        q.dirty_epoch = epoch;
         dirty.push(q.config.id.clone());
     }
 }

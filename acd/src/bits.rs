@@ -1,0 +1,86 @@
+//! A set of small indices as a bit vector: the free members of a queue, by their place.
+//! Insert and remove are a few instructions; walking it visits places in increasing order,
+//! which the member-order strategies (linear, round robin) rely on.
+
+/// The set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bits {
+    /// Adds `i`.
+    pub(crate) fn insert(&mut self, i: usize) {
+        let (w, b) = (i / 64, i % 64);
+        if w >= self.words.len() {
+            self.words.resize(w + 1, 0);
+        }
+        if let Some(word) = self.words.get_mut(w)
+            && *word & (1 << b) == 0
+        {
+            *word |= 1 << b;
+            self.len += 1;
+        }
+    }
+
+    /// Removes `i`.
+    pub(crate) fn remove(&mut self, i: usize) {
+        if let Some(word) = self.words.get_mut(i / 64)
+            && *word & (1 << (i % 64)) != 0
+        {
+            *word &= !(1 << (i % 64));
+            self.len -= 1;
+        }
+    }
+
+    /// Empties it.
+    pub(crate) fn clear(&mut self) {
+        self.words.iter_mut().for_each(|w| *w = 0);
+        self.len = 0;
+    }
+
+    /// How many indices it holds.
+    #[cfg_attr(not(test), expect(dead_code, reason = "for tests and debugging"))]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The indices, in increasing order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let b = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                Some(w * 64 + b)
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bits;
+
+    #[test]
+    fn holds_what_was_put_in_order() {
+        let mut bits = Bits::default();
+        for i in [130, 3, 64, 3, 0, 63] {
+            bits.insert(i);
+        }
+        assert_eq!(bits.len(), 5);
+        assert_eq!(bits.iter().collect::<Vec<_>>(), [0, 3, 63, 64, 130]);
+        bits.remove(64);
+        bits.remove(64);
+        bits.remove(1000);
+        assert_eq!(bits.iter().collect::<Vec<_>>(), [0, 3, 63, 130]);
+        assert_eq!(bits.len(), 4);
+        bits.clear();
+        assert_eq!(bits.iter().count(), 0);
+        assert_eq!(bits.len(), 0);
+    }
+}
