@@ -49,6 +49,8 @@ mod scan;
 pub mod sdp;
 pub mod serialize;
 pub mod transaction;
+#[cfg(feature = "tokio")]
+pub mod transport;
 pub mod uac;
 pub mod uas;
 pub mod uas_checks;

@@ -158,6 +158,9 @@ pub struct IncomingCall {
     ending: Option<EndReason>,
     /// The CSeq of the last re-INVITE and our answer, for its retransmissions.
     reinvite: Option<(u32, Vec<u8>)>,
+    /// The CSeq of the peer's BYE and our 200, for its retransmissions after the call ended
+    /// (RFC 3261 §17.2.2: the server transaction absorbs them).
+    bye_answer: Option<(u32, Vec<u8>)>,
     out: VecDeque<CallOutput>,
 }
 
@@ -192,6 +195,7 @@ impl IncomingCall {
             bye: None,
             ending: None,
             reinvite: None,
+            bye_answer: None,
             out: VecDeque::new(),
         };
         call.out.push_back(CallOutput::Send(trying));
@@ -412,6 +416,14 @@ impl IncomingCall {
     }
 
     fn in_dialog(&mut self, msg: &Message<'_>) {
+        if msg.method() == Method::Bye
+            && let Some((seq, answer)) = &self.bye_answer
+            && *seq == msg.cseq().seq()
+        {
+            // A retransmitted BYE: our 200 was lost.
+            self.out.push_back(CallOutput::Send(answer.clone()));
+            return;
+        }
         if matches!(self.state, CallState::Ringing | CallState::Ended) {
             self.send_response(msg, 481, "Call/Transaction Does Not Exist");
             return;
@@ -432,6 +444,9 @@ impl IncomingCall {
         match msg.method() {
             Method::Bye => {
                 self.send_response(msg, 200, "OK");
+                if let Some(CallOutput::Send(bytes)) = self.out.back() {
+                    self.bye_answer = Some((msg.cseq().seq(), bytes.clone()));
+                }
                 self.bye = None;
                 self.end(EndReason::RemoteHangup);
             }
@@ -567,6 +582,12 @@ mod tests {
         assert_eq!(status(&sent[0]), Some(200));
         assert_eq!(events, [CallEvent::Ended(EndReason::RemoteHangup)]);
         assert_eq!(call.state(), CallState::Ended);
+        // Our 200 to the BYE was lost: the retransmitted BYE gets it again, byte for byte; a
+        // BYE with another CSeq finds no call.
+        call.on_message(&in_dialog("BYE", 2), t + Duration::from_secs(10));
+        assert_eq!(drain(&mut call).0, [sent[0].clone()]);
+        call.on_message(&in_dialog("BYE", 3), t + Duration::from_secs(10));
+        assert_eq!(status(&drain(&mut call).0[0]), Some(481));
     }
 
     #[test]
