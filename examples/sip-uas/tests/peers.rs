@@ -343,3 +343,123 @@ Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
     );
     assert!(got.contains(";transport=tcp"), "Contact names TCP: {got}");
 }
+
+/// An OPTIONS to `port` over `transport` (`TCP`, `TLS`, `WS`) as its text.
+fn options_over(transport: &str, port: u16) -> String {
+    format!(
+        "OPTIONS sip:alice@127.0.0.1:{port} SIP/2.0\r\n\
+Via: SIP/2.0/{transport} 127.0.0.1:9;branch=z9hG4bK{transport}\r\nFrom: <sip:probe@127.0.0.1>;tag=p\r\n\
+To: <sip:alice@127.0.0.1>\r\nCall-ID: over-{transport}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\
+Content-Length: 0\r\n\r\n"
+    )
+}
+
+#[test]
+fn tls_answers_through_openssl_and_websocket_needs_the_sip_subprotocol() {
+    let tls_port = free_port();
+    let ws_port = free_port();
+    let uas = Uas::start(&[
+        "--listen",
+        &format!("tls:127.0.0.1:{tls_port}"),
+        "--listen",
+        &format!("ws:127.0.0.1:{ws_port}"),
+    ]);
+    // TLS with the self-signed certificate, through openssl's own client (which we did not
+    // write); the answer comes back on the same connection.
+    let mut client = Command::new("openssl")
+        .args([
+            "s_client",
+            "-quiet",
+            "-connect",
+            &format!("127.0.0.1:{tls_port}"),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    client
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(options_over("TLS", tls_port).as_bytes())
+        .unwrap();
+    let mut out = client.stdout.take().unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let reader = std::thread::spawn(move || {
+        while !String::from_utf8_lossy(&got).contains("\r\n\r\n") {
+            let Ok(n) = out.read(&mut buf) else { break };
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !reader.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = client.kill();
+    let _ = client.wait();
+    let got = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    assert!(
+        got.starts_with("SIP/2.0 200 OK"),
+        "over TLS: {got:?}; {}",
+        uas.log()
+    );
+
+    // WebSocket: a handshake without the sip subprotocol is refused (RFC 7118 §4); with it,
+    // one SIP message per WebSocket message.
+    let handshake = |protocol: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", ws_port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        write!(
+            s,
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1:{ws_port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{protocol}\r\n"
+        )
+        .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if s.read(&mut byte).unwrap() == 0 {
+                break;
+            }
+            head.push(byte[0]);
+        }
+        (s, String::from_utf8_lossy(&head).into_owned())
+    };
+    let (_, refused) = handshake("");
+    assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
+    let (mut s, accepted) = handshake("Sec-WebSocket-Protocol: sip\r\n");
+    assert!(accepted.starts_with("HTTP/1.1 101"), "{accepted}");
+    assert!(
+        accepted
+            .to_ascii_lowercase()
+            .contains("sec-websocket-protocol: sip")
+    );
+    // A masked text frame, as a client must send (RFC 6455 §5.3).
+    let payload = options_over("WS", ws_port).into_bytes();
+    let mask = [1u8, 2, 3, 4];
+    let mut frame = vec![0x81, 0x80 | 126];
+    frame.extend_from_slice(&u16::try_from(payload.len()).unwrap().to_be_bytes());
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    s.write_all(&frame).unwrap();
+    let mut head = [0u8; 4];
+    s.read_exact(&mut head[..2]).unwrap();
+    assert_eq!(head[0], 0x81, "a text frame back");
+    let len = match head[1] & 0x7f {
+        126 => {
+            s.read_exact(&mut head[2..4]).unwrap();
+            usize::from(u16::from_be_bytes([head[2], head[3]]))
+        }
+        n => usize::from(n),
+    };
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    let answer = String::from_utf8_lossy(&body);
+    assert!(answer.starts_with("SIP/2.0 200 OK"), "over WS: {answer}");
+}
