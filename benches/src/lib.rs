@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `sip_parse` | parsing SIP messages with the core headers typed | rsipstack 0.7.14, rsip 0.4.0 |
 //! | `wav_record` | recording a call-minute to WAV; MP3 against the `lame` command | hound 3.5.1, lame |
+//! | `sip_transactions` | non-INVITE server transactions created, matched and completed | PJSIP's published figure (340,000/s here) |
 //! | `acd` | ACD routing (1,000 agents, 100 queues, skills), CMS ingest, `acd-sim` throughput | none in-process: figures against issue 6's goals |
 //!
 //! ```text

@@ -295,7 +295,14 @@ impl ServerTransaction {
     /// Starts a transaction for a request just received (passed up at once). An INVITE over an
     /// unreliable transport should get a `100 Trying` from the TU within 200 ms.
     pub fn new(request: &[u8], reliable: bool, timers: Timers) -> Result<Self, crate::ParseError> {
-        let invite = Message::parse(request)?.method() == Method::Invite;
+        let msg = Message::parse(request)?;
+        Ok(Self::for_request(&msg, request, reliable, timers))
+    }
+
+    /// [`new`](Self::new) for a request already parsed (as the transport layer parses each
+    /// message once to find its transaction): `request` is `msg`'s bytes.
+    pub fn for_request(msg: &Message<'_>, request: &[u8], reliable: bool, timers: Timers) -> Self {
+        let invite = msg.method() == Method::Invite;
         let mut tx = Self {
             invite,
             reliable,
@@ -312,7 +319,7 @@ impl ServerTransaction {
             out: VecDeque::new(),
         };
         tx.out.push_back(Output::PassUp(request.to_vec()));
-        Ok(tx)
+        tx
     }
 
     /// The state.
@@ -335,7 +342,13 @@ impl ServerTransaction {
 
     /// A retransmission of the request (or, for INVITE, the ACK) matched to this transaction.
     pub fn on_request(&mut self, request: &[u8], now: Instant) {
-        let is_ack = Message::parse(request).is_ok_and(|m| m.method() == Method::Ack);
+        // The request matched this transaction by its key, so it parsed: its method is the
+        // first token of its first line (after any CRLFs, RFC 3261 §7.5).
+        let start = request
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .unwrap_or(request.len());
+        let is_ack = request.get(start..).is_some_and(|r| r.starts_with(b"ACK "));
         match self.state {
             ServerState::Completed if self.invite && is_ack => {
                 self.state = ServerState::Confirmed;
@@ -363,6 +376,11 @@ impl ServerTransaction {
         let Some(status) = Message::parse(&response).ok().and_then(|m| m.status()) else {
             return;
         };
+        self.respond_with(status, response, now);
+    }
+
+    /// [`respond`](Self::respond) for a response the TU built itself, whose `status` it knows.
+    pub fn respond_with(&mut self, status: u16, response: Vec<u8>, now: Instant) {
         if matches!(
             self.state,
             ServerState::Completed | ServerState::Confirmed | ServerState::Terminated
