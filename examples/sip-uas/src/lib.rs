@@ -38,7 +38,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -132,6 +133,8 @@ struct Call<P> {
     peer: P,
     /// When it ended (kept a while for retransmissions).
     ended: Option<Instant>,
+    /// The deadline last put in `Uas::deadlines` for it.
+    scheduled: Option<Instant>,
 }
 
 /// The core; `P` is the driver's handle for a peer (a socket address with its route back).
@@ -141,6 +144,11 @@ pub struct Uas<P> {
     limiter: FailureLimiter,
     registrar: Registrar<MemoryLocationStore>,
     calls: HashMap<String, Call<P>>,
+    /// Calls not yet ended.
+    live: usize,
+    /// Each call's next deadline as it was last seen (a stale entry is skipped when it comes
+    /// up): the next timer without walking every call.
+    deadlines: BinaryHeap<Reverse<(Instant, String)>>,
     kept: HashMap<(String, String, String), (Vec<u8>, Instant)>,
     kept_order: VecDeque<((String, String, String), Instant)>,
     out: VecDeque<(P, Vec<u8>)>,
@@ -171,6 +179,8 @@ impl<P: Clone> Uas<P> {
             limiter: FailureLimiter::new(MAX_AUTH_FAILURES, LIMIT_WINDOW_S),
             registrar: Registrar::new(RegistrarConfig::default(), MemoryLocationStore::default()),
             calls: HashMap::new(),
+            live: 0,
+            deadlines: BinaryHeap::new(),
             kept: HashMap::new(),
             kept_order: VecDeque::new(),
             out: VecDeque::new(),
@@ -186,7 +196,7 @@ impl<P: Clone> Uas<P> {
 
     /// Calls not yet ended.
     pub fn active_calls(&self) -> usize {
-        self.calls.values().filter(|c| c.ended.is_none()).count()
+        self.live
     }
 
     /// The next message to send, and to whom.
@@ -196,31 +206,42 @@ impl<P: Clone> Uas<P> {
 
     /// When [`on_timeout`](Self::on_timeout) should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let calls = self.calls.values().filter_map(|c| match c.ended {
+        let calls = self.deadlines.peek().map(|Reverse((at, _))| *at);
+        let kept = self.kept_order.front().map(|(_, at)| *at + RESPONSE_KEPT);
+        calls.into_iter().chain(kept).min()
+    }
+
+    /// A call's next deadline, as it stands now.
+    fn deadline_of(c: &Call<P>) -> Option<Instant> {
+        match c.ended {
             Some(at) => Some(at + ENDED_KEPT),
             None => c.call.poll_timeout(),
-        });
-        let kept = self.kept_order.front().map(|(_, at)| *at + RESPONSE_KEPT);
-        calls.chain(kept).min()
+        }
     }
 
     /// Runs the timers due at `now`: retransmissions, calls given up, forgotten state.
     pub fn on_timeout(&mut self, now: Instant) {
-        let ids: Vec<String> = self.calls.keys().cloned().collect();
-        for id in ids {
-            let Some(c) = self.calls.get_mut(&id) else {
-                continue;
+        while let Some(Reverse((at, _))) = self.deadlines.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(Reverse((_, id))) = self.deadlines.pop() else {
+                break;
             };
-            if let Some(at) = c.ended {
-                if now >= at + ENDED_KEPT {
+            let Some(c) = self.calls.get_mut(&id) else {
+                continue; // forgotten already
+            };
+            c.scheduled = None;
+            if let Some(ended) = c.ended {
+                if now >= ended + ENDED_KEPT {
                     self.calls.remove(&id);
+                    continue;
                 }
-                continue;
-            }
-            if c.call.poll_timeout().is_some_and(|t| t <= now) {
+            } else if c.call.poll_timeout().is_some_and(|t| t <= now) {
                 c.call.on_timeout(now);
-                self.drain_call(&id, now);
             }
+            // Sends what the timer produced and puts the call's next deadline in.
+            self.drain_call(&id, now);
         }
         while let Some((key, at)) = self.kept_order.front() {
             if now < *at + RESPONSE_KEPT {
@@ -484,8 +505,10 @@ impl<P: Clone> Uas<P> {
                 call,
                 peer: peer.clone(),
                 ended: None,
+                scheduled: None,
             },
         );
+        self.live += 1;
         self.drain_call(&call_id, now);
         None
     }
@@ -503,6 +526,14 @@ impl<P: Clone> Uas<P> {
         if c.ended.is_none() && c.call.state() == CallState::Ended {
             c.ended = Some(now);
             self.stats.calls_ended += 1;
+            self.live = self.live.saturating_sub(1);
+        }
+        // One entry per change of deadline; a later one makes the earlier entry stale.
+        if let Some(at) = Self::deadline_of(c)
+            && c.scheduled != Some(at)
+        {
+            c.scheduled = Some(at);
+            self.deadlines.push(Reverse((at, call_id.to_owned())));
         }
     }
 }
