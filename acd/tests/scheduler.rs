@@ -64,42 +64,13 @@ fn setup(strategy: Strategy, agents: &[&str], now: Instant) -> Acd {
 }
 
 /// Answers and ends calls one after another; returns which agent got each.
-fn serve(acd: &mut Acd, calls: u64, mut now: Instant) -> Vec<AgentId> {
-    let mut got = Vec::new();
-    for i in 0..calls {
-        acd.handle(
-            now,
-            Input::CallArrived {
-                call: CallId::new(i),
-                queue: q("pengaduan"),
-                priority: 0,
-            },
-        )
-        .unwrap();
-        let Some(Action::Offer { call, agent }) = acd.poll_action() else {
-            panic!("no offer")
-        };
-        acd.handle(
-            now,
-            Input::OfferAnswered {
-                call,
-                agent: agent.clone(),
-            },
-        )
-        .unwrap();
-        now += secs(1);
-        acd.handle(now, Input::CallEnded { call }).unwrap();
-        acd.handle(
-            now,
-            Input::WrapUpDone {
-                agent: agent.clone(),
-            },
-        )
-        .unwrap();
-        got.push(agent);
-        now += secs(1);
-    }
-    got
+fn serve(acd: &mut Acd, calls: u64, now: Instant) -> Vec<AgentId> {
+    (0..calls)
+        .map(|i| {
+            let at = now + secs(2 * i);
+            take_call(acd, i, at, at + secs(1))
+        })
+        .collect()
 }
 
 #[test]
@@ -129,7 +100,8 @@ fn strategies_pick_the_agent_they_promise() {
     );
 }
 
-/// Ends a call of `agent` at `now` and makes them available again.
+/// A call arrives at `now` and is answered at once; it ends at `ends`, and its agent is
+/// available again. Returns the agent.
 fn take_call(acd: &mut Acd, call: u64, now: Instant, ends: Instant) -> AgentId {
     acd.handle(
         now,

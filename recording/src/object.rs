@@ -36,7 +36,7 @@ use std::sync::Arc;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
-use crate::store::{MAX_RANGE, RecordingStore, StoreError, safe_key};
+use crate::store::{RecordingStore, StoreError, clamp_range, safe_key};
 
 /// Where an S3-compatible bucket is and how to sign in to it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -226,25 +226,13 @@ impl RecordingStore for ObjectRecordingStore {
     }
 
     fn read_range(&self, key: &str, range: Range<u64>) -> Result<Vec<u8>, StoreError> {
-        let len = self.len(key)?;
-        if range.end < range.start || range.start > len {
-            return Err(StoreError::BadRange {
-                key: key.to_owned(),
-                start: range.start,
-                end: range.end,
-                len,
-            });
-        }
-        let end = range
-            .end
-            .min(len)
-            .min(range.start.saturating_add(MAX_RANGE));
-        if end == range.start {
+        let range = clamp_range(key, range, self.len(key)?)?;
+        if range.is_empty() {
             return Ok(Vec::new());
         }
         let location = self.location(key)?;
         let bytes = self
-            .wait(self.store.get_range(&location, range.start..end))?
+            .wait(self.store.get_range(&location, range))?
             .map_err(not_found_or_remote(key))?;
         Ok(bytes.to_vec())
     }

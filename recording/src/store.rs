@@ -57,6 +57,28 @@ pub trait RecordingStore {
     fn delete(&self, key: &str) -> Result<(), StoreError>;
 }
 
+/// What a read of `range` from a `len`-byte file returns: clamped to the file's end and to
+/// [`MAX_RANGE`]; an error when it ends before it starts or starts past the end.
+pub(crate) fn clamp_range(
+    key: &str,
+    range: Range<u64>,
+    len: u64,
+) -> Result<Range<u64>, StoreError> {
+    if range.end < range.start || range.start > len {
+        return Err(StoreError::BadRange {
+            key: key.to_owned(),
+            start: range.start,
+            end: range.end,
+            len,
+        });
+    }
+    let end = range
+        .end
+        .min(len)
+        .min(range.start.saturating_add(MAX_RANGE));
+    Ok(range.start..end)
+}
+
 /// Checks a key and turns it into a relative path.
 pub(crate) fn safe_key(key: &str) -> Result<PathBuf, StoreError> {
     let bad = || StoreError::BadKey(key.to_owned());
@@ -130,22 +152,10 @@ impl RecordingStore for LocalStore {
 
     fn read_range(&self, key: &str, range: Range<u64>) -> Result<Vec<u8>, StoreError> {
         let mut file = self.open(key)?;
-        let len = file.metadata()?.len();
-        if range.end < range.start || range.start > len {
-            return Err(StoreError::BadRange {
-                key: key.to_owned(),
-                start: range.start,
-                end: range.end,
-                len,
-            });
-        }
-        let end = range
-            .end
-            .min(len)
-            .min(range.start.saturating_add(MAX_RANGE));
+        let range = clamp_range(key, range, file.metadata()?.len())?;
         file.seek(SeekFrom::Start(range.start))?;
-        let mut out = Vec::with_capacity(usize::try_from(end - range.start).unwrap_or(0));
-        file.take(end - range.start).read_to_end(&mut out)?;
+        let mut out = Vec::with_capacity(usize::try_from(range.end - range.start).unwrap_or(0));
+        file.take(range.end - range.start).read_to_end(&mut out)?;
         Ok(out)
     }
 

@@ -8,7 +8,7 @@
 //! logic stays sans-IO; this module only moves bytes.
 //!
 //! Hostile peers are bounded ([`Limits`]): a datagram is read into 64 KiB; a stream is framed
-//! by [`Framer`](crate::framing::Framer) with at most `max_message` buffered bytes; handshakes
+//! by [`Framer`] with at most `max_message` buffered bytes; handshakes
 //! and idle connections time out; at most `max_connections` streams are open at once and at
 //! most `per_source` from one address; each connection queues at most `queue` outgoing
 //! messages (a peer that stops reading loses messages, it never stalls the sender). Double-CRLF
@@ -16,7 +16,7 @@
 //!
 //! ```no_run
 //! use sambung_sip::transport::{Limits, ListenAddr, bind};
-//! # async fn run() -> std::io::Result<()> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let addr: ListenAddr = "udp:127.0.0.1:5060".parse().expect("a listen address");
 //! let transport = bind(&addr, None, Limits::default()).await?;
 //! let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
@@ -485,7 +485,7 @@ impl Connection {
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
         let (mut reader, writer) = tokio::io::split(stream);
-        tokio::spawn(write_all(writer, rx));
+        tokio::spawn(write_queued(writer, rx));
         let max = self.limits.max_message.max(1024);
         let mut buf = vec![0u8; max];
         let mut filled = 0;
@@ -575,7 +575,10 @@ impl Connection {
 }
 
 /// Writes what is queued for a connection until every sender is gone or a write fails.
-async fn write_all(mut writer: impl AsyncWrite + Unpin, mut queued: mpsc::Receiver<Vec<u8>>) {
+pub async fn write_queued(
+    mut writer: impl AsyncWrite + Unpin,
+    mut queued: mpsc::Receiver<Vec<u8>>,
+) {
     while let Some(bytes) = queued.recv().await {
         if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
             return;
@@ -583,12 +586,17 @@ async fn write_all(mut writer: impl AsyncWrite + Unpin, mut queued: mpsc::Receiv
     }
 }
 
-/// RFC 7118 §4: the client asks for the `sip` subprotocol, and the answer names it.
+/// RFC 7118 §4: the client asks for the `sip` subprotocol, and the answer names it; a
+/// handshake without it is refused with 400. The callback for tungstenite's
+/// `accept_hdr_async`.
 #[expect(
     clippy::result_large_err,
     reason = "the handshake callback's signature is tungstenite's"
 )]
-fn ws_subprotocol(request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
+pub fn ws_subprotocol(
+    request: &Request,
+    mut response: Response,
+) -> Result<Response, ErrorResponse> {
     let asks_sip = request
         .headers()
         .get_all("sec-websocket-protocol")

@@ -26,9 +26,10 @@ use futures_util::{SinkExt, StreamExt};
 use sambung_sip::auth::{Algorithm, AuthError, DigestServer, FailureLimiter, ha1};
 use sambung_sip::framing::{Frame, Framer};
 use sambung_sip::registrar::{RegisterError, Registrar, RegistrarConfig};
+use sambung_sip::transport::{write_queued, ws_subprotocol};
 use sambung_sip::uas_checks::{self, UasPolicy};
 use sambung_sip::{HeaderName, Message, MessageBuilder, Method};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
@@ -702,14 +703,14 @@ async fn run_connection(
     match kind {
         StreamKind::Tcp => {
             let (reader, writer) = stream.into_split();
-            tokio::spawn(write_stream(writer, queued));
+            tokio::spawn(write_queued(writer, queued));
             read_stream(reader, conn).await;
         }
         StreamKind::Tls(acceptor) => {
             match tokio::time::timeout(HANDSHAKE_TIME, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => {
                     let (reader, writer) = tokio::io::split(tls);
-                    tokio::spawn(write_stream(writer, queued));
+                    tokio::spawn(write_queued(writer, queued));
                     read_stream(reader, conn).await;
                 }
                 Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
@@ -734,51 +735,6 @@ async fn run_connection(
                 Ok(Err(e)) => debug!(%peer, error = %e, "WebSocket handshake failed"),
                 Err(_) => debug!(%peer, "WebSocket handshake too slow"),
             }
-        }
-    }
-}
-
-/// RFC 7118 §4: the client asks for the `sip` subprotocol, and the answer names it.
-#[expect(
-    clippy::result_large_err,
-    reason = "the handshake callback's signature is tungstenite's"
-)]
-fn ws_subprotocol(
-    request: &tokio_tungstenite::tungstenite::handshake::server::Request,
-    mut response: tokio_tungstenite::tungstenite::handshake::server::Response,
-) -> Result<
-    tokio_tungstenite::tungstenite::handshake::server::Response,
-    tokio_tungstenite::tungstenite::handshake::server::ErrorResponse,
-> {
-    let asks_sip = request
-        .headers()
-        .get_all("sec-websocket-protocol")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|p| p.trim().eq_ignore_ascii_case("sip"));
-    if !asks_sip {
-        let mut refusal = tokio_tungstenite::tungstenite::handshake::server::ErrorResponse::new(
-            Some("the sip subprotocol is required (RFC 7118)".to_owned()),
-        );
-        *refusal.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-        return Err(refusal);
-    }
-    response.headers_mut().insert(
-        "sec-websocket-protocol",
-        axum::http::HeaderValue::from_static("sip"),
-    );
-    Ok(response)
-}
-
-/// Writes what is queued for a connection until every sender is gone or a write fails.
-async fn write_stream(
-    mut writer: impl tokio::io::AsyncWrite + Unpin,
-    mut queued: mpsc::Receiver<Vec<u8>>,
-) {
-    while let Some(bytes) = queued.recv().await {
-        if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
-            return;
         }
     }
 }

@@ -16,25 +16,7 @@ use std::time::Duration;
 
 use common::Service;
 
-/// File → the status a registrar and UAS like ours answers with (`None`: no answer).
-const EXPECTED: [(&str, Option<u16>); 16] = [
-    ("badbranch.dat", Some(200)), // processed with the RFC 2543 fallback
-    ("bcast.dat", None),          // a response: nothing to answer
-    ("bext01.dat", Some(420)),
-    ("cparam01.dat", Some(401)), // REGISTER without credentials: challenged
-    ("cparam02.dat", Some(401)),
-    ("insuf.dat", Some(400)),
-    ("invut.dat", Some(415)),
-    ("mcl01.dat", Some(400)),
-    ("multi01.dat", Some(400)),
-    ("novelsc.dat", Some(416)),
-    ("regaut01.dat", Some(401)), // an authentication scheme we do not know: our challenge
-    ("regescrt.dat", Some(401)),
-    ("sdp01.dat", Some(406)),
-    ("unkscm.dat", Some(416)),
-    ("unksm2.dat", Some(400)), // the AOR is not a SIP URI
-    ("zeromf.dat", Some(200)), // Max-Forwards 0 is for proxies; an endpoint answers
-];
+include!("../../../sip/tests/torture/uas_answers.rs");
 
 fn status(reply: &[u8]) -> u16 {
     String::from_utf8_lossy(&reply[8..12])
@@ -54,7 +36,7 @@ fn semantic_torture_messages_get_their_answers() {
         .set_read_timeout(Some(Duration::from_millis(700)))
         .unwrap();
     let mut buf = [0u8; 4096];
-    for (file, expected) in EXPECTED {
+    for (file, expected) in SEMANTIC_ANSWERS {
         let message = std::fs::read(folder.join(file)).unwrap();
         socket.send_to(&message, service.sip("udp")).unwrap();
         let got = socket

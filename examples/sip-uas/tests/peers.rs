@@ -245,31 +245,13 @@ fn with_ten_percent_of_messages_lost_retransmissions_recover_every_call() {
     );
 }
 
-/// RFC 4475 §3.3: file → the status a registrar and UAS answers with (`None`: no answer).
-const SEMANTIC: [(&str, Option<u16>); 16] = [
-    ("badbranch.dat", Some(200)), // processed with the RFC 2543 fallback
-    ("bcast.dat", None),          // a response: nothing to answer
-    ("bext01.dat", Some(420)),
-    ("cparam01.dat", Some(401)), // REGISTER without credentials: challenged
-    ("cparam02.dat", Some(401)),
-    ("insuf.dat", Some(400)),
-    ("invut.dat", Some(415)),
-    ("mcl01.dat", Some(400)),
-    ("multi01.dat", Some(400)),
-    ("novelsc.dat", Some(416)),
-    ("regaut01.dat", Some(401)), // an authentication scheme we do not know: our challenge
-    ("regescrt.dat", Some(401)),
-    ("sdp01.dat", Some(406)),
-    ("unkscm.dat", Some(416)),
-    ("unksm2.dat", Some(400)), // the AOR is not a SIP URI
-    ("zeromf.dat", Some(200)), // Max-Forwards 0 is for proxies; an endpoint answers
-];
+include!("../../../sip/tests/torture/uas_answers.rs");
 
 #[test]
 fn rfc4475_messages_get_the_answers_their_index_gives() {
     let uas = Uas::start(&[]);
     let torture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sip/tests/torture/rfc4475");
-    for (file, expected) in SEMANTIC {
+    for (file, expected) in SEMANTIC_ANSWERS {
         let message = std::fs::read(torture.join("semantic").join(file)).unwrap();
         assert_eq!(uas.udp(&message), expected, "semantic/{file}");
     }
