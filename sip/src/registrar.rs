@@ -244,29 +244,41 @@ impl<S: LocationStore> Registrar<S> {
         now_s: u64,
         to_tag: &str,
     ) -> Option<Vec<u8>> {
-        match result {
-            Ok((_, bindings)) => {
-                let mut b = MessageBuilder::response_to(req, 200, "OK", Some(to_tag));
-                for binding in bindings {
-                    let left = binding.expires_at.saturating_sub(now_s);
-                    b = b.header(
-                        HeaderName::Contact,
-                        format!("<{}>;expires={left}", binding.contact),
-                    );
-                }
-                for h in req.headers_named(HeaderName::Path) {
-                    b = b.header(HeaderName::Path, h.value().as_bytes());
-                }
-                b.build().ok()
+        response(req, result, now_s, to_tag).build().ok()
+    }
+}
+
+/// [`Registrar::respond`] as a builder, for a server that adds its own headers (`Server`,
+/// `Allow`): `200` with every binding and the seconds it has left and the request's `Path`
+/// (RFC 3327), or the refusal's status (`423` with `Min-Expires`).
+pub fn response(
+    req: &Message<'_>,
+    result: &Result<(String, Vec<Binding>), RegisterError>,
+    now_s: u64,
+    to_tag: &str,
+) -> MessageBuilder {
+    match result {
+        Ok((_, bindings)) => {
+            let mut b = MessageBuilder::response_to(req, 200, "OK", Some(to_tag));
+            for binding in bindings {
+                let left = binding.expires_at.saturating_sub(now_s);
+                b = b.header(
+                    HeaderName::Contact,
+                    format!("<{}>;expires={left}", binding.contact),
+                );
             }
-            Err(e) => {
-                let (code, reason) = e.status();
-                let mut b = MessageBuilder::response_to(req, code, reason, Some(to_tag));
-                if let RegisterError::IntervalTooBrief { min_expires } = e {
-                    b = b.header(HeaderName::MinExpires, min_expires.to_string());
-                }
-                b.build().ok()
+            for h in req.headers_named(HeaderName::Path) {
+                b = b.header(HeaderName::Path, h.value().as_bytes());
             }
+            b
+        }
+        Err(e) => {
+            let (code, reason) = e.status();
+            let mut b = MessageBuilder::response_to(req, code, reason, Some(to_tag));
+            if let RegisterError::IntervalTooBrief { min_expires } = e {
+                b = b.header(HeaderName::MinExpires, min_expires.to_string());
+            }
+            b
         }
     }
 }

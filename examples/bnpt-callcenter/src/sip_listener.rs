@@ -25,7 +25,7 @@ use std::sync::Mutex;
 use futures_util::{SinkExt, StreamExt};
 use sambung_sip::auth::{Algorithm, AuthError, DigestServer, FailureLimiter, ha1};
 use sambung_sip::framing::{Frame, Framer};
-use sambung_sip::registrar::{RegisterError, Registrar, RegistrarConfig};
+use sambung_sip::registrar::{Registrar, RegistrarConfig};
 use sambung_sip::transport::{write_queued, ws_subprotocol};
 use sambung_sip::uas_checks::{self, UasPolicy};
 use sambung_sip::{HeaderName, Message, MessageBuilder, Method};
@@ -366,7 +366,7 @@ impl SipService {
                 if let Ok((aor, bindings)) = &result {
                     info!(%peer, aor = %aor, bindings = bindings.len(), "registered");
                 }
-                respond_builder(msg, &result, now, tag)
+                sambung_sip::registrar::response(msg, &result, now, tag)
             }
             Err(AuthError::Stale) => challenge(true),
             _ => {
@@ -374,36 +374,6 @@ impl SipService {
                 warn!(%peer, user = user.as_deref().unwrap_or(""), "REGISTER authentication failed");
                 MessageBuilder::response_to(msg, 403, "Forbidden", Some(tag))
             }
-        }
-    }
-}
-
-/// The registrar's answer as a builder (so the common headers can be added).
-fn respond_builder(
-    msg: &Message<'_>,
-    result: &Result<(String, Vec<sambung_sip::registrar::Binding>), RegisterError>,
-    now: u64,
-    tag: &str,
-) -> MessageBuilder {
-    match result {
-        Ok((_, bindings)) => {
-            let mut b = MessageBuilder::response_to(msg, 200, "OK", Some(tag));
-            for binding in bindings {
-                let left = binding.expires_at.saturating_sub(now);
-                b = b.header(
-                    HeaderName::Contact,
-                    format!("<{}>;expires={left}", binding.contact),
-                );
-            }
-            b
-        }
-        Err(e) => {
-            let (code, reason) = e.status();
-            let mut b = MessageBuilder::response_to(msg, code, reason, Some(tag));
-            if let RegisterError::IntervalTooBrief { min_expires } = e {
-                b = b.header(HeaderName::MinExpires, min_expires.to_string());
-            }
-            b
         }
     }
 }

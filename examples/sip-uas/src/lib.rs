@@ -44,7 +44,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sambung_sip::auth::{Algorithm, AuthError, DigestServer, FailureLimiter, ha1};
-use sambung_sip::registrar::{MemoryLocationStore, RegisterError, Registrar, RegistrarConfig};
+use sambung_sip::registrar::{MemoryLocationStore, Registrar, RegistrarConfig};
 use sambung_sip::sdp::Sdp;
 use sambung_sip::sdp::negotiate::{self, Codec, LocalMedia};
 use sambung_sip::transaction::Timers;
@@ -389,28 +389,11 @@ impl<P: Clone> Uas<P> {
         match verified {
             Ok(name) if Some(&name) == user.as_ref() => {
                 self.limiter.succeeded(&name);
-                match self.registrar.register(msg, now, Some(source)) {
-                    Ok((_, bindings)) => {
-                        self.stats.registrations += 1;
-                        let mut b = MessageBuilder::response_to(msg, 200, "OK", Some(tag));
-                        for binding in &bindings {
-                            let left = binding.expires_at.saturating_sub(now);
-                            b = b.header(
-                                HeaderName::Contact,
-                                format!("<{}>;expires={left}", binding.contact),
-                            );
-                        }
-                        b
-                    }
-                    Err(e) => {
-                        let (code, reason) = e.status();
-                        let mut b = MessageBuilder::response_to(msg, code, reason, Some(tag));
-                        if let RegisterError::IntervalTooBrief { min_expires } = e {
-                            b = b.header(HeaderName::MinExpires, min_expires.to_string());
-                        }
-                        b
-                    }
+                let result = self.registrar.register(msg, now, Some(source));
+                if result.is_ok() {
+                    self.stats.registrations += 1;
                 }
+                sambung_sip::registrar::response(msg, &result, now, tag)
             }
             Err(AuthError::Stale) => {
                 let challenge = self.digest.challenge(now, Algorithm::Md5, true);
