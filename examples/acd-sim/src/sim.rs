@@ -138,7 +138,9 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
             push(&mut heap, first, Event::Arrival(i));
         }
     }
-    let mut calls: BTreeMap<u64, CallRecord> = BTreeMap::new();
+    // Call ids run 1, 2, 3…: call `id` is at `id - 1`.
+    let mut calls: Vec<CallRecord> = Vec::new();
+    let slot = |id: u64| usize::try_from(id.saturating_sub(1)).unwrap_or(usize::MAX);
     let mut next_call = 0u64;
     let mut busy = 0.0;
     let mut now;
@@ -158,15 +160,12 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
                 next_call += 1;
                 let id = next_call;
                 let handle = sample(&q.handle_time, &mut rng);
-                calls.insert(
-                    id,
-                    CallRecord {
-                        queue: i,
-                        arrived: now,
-                        handle,
-                        ..CallRecord::default()
-                    },
-                );
+                calls.push(CallRecord {
+                    queue: i,
+                    arrived: now,
+                    handle,
+                    ..CallRecord::default()
+                });
                 if let Some(p) = &q.patience {
                     let patience = sample(p, &mut rng);
                     push(&mut heap, now + patience, Event::GiveUp(id));
@@ -182,7 +181,7 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
             }
             Event::GiveUp(id) => {
                 if calls
-                    .get(&id)
+                    .get(slot(id))
                     .is_some_and(|c| c.answered.is_none() && c.left.is_none())
                 {
                     let _ = acd.handle(
@@ -191,7 +190,7 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
                             call: CallId::new(id),
                         },
                     );
-                    if let Some(c) = calls.get_mut(&id) {
+                    if let Some(c) = calls.get_mut(slot(id)) {
                         c.left = Some(now);
                     }
                 }
@@ -226,7 +225,7 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
                     },
                 );
                 if answered.is_ok()
-                    && let Some(c) = calls.get_mut(&id)
+                    && let Some(c) = calls.get_mut(slot(id))
                 {
                     c.answered = Some(now);
                     c.agent = Some(agent);
@@ -248,7 +247,7 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
     let end = last_activity.max(s.duration_s);
     let mut reports: BTreeMap<String, QueueReport> = BTreeMap::new();
     let mut sums: Vec<(f64, f64, f64, u64)> = vec![(0.0, 0.0, 0.0, 0); s.queues.len()]; // wait answered, handle, all waits, within T
-    for c in calls.values() {
+    for c in &calls {
         let wait = match (c.answered, c.left) {
             (Some(a), _) => a - c.arrived,
             (None, Some(l)) => l - c.arrived,
