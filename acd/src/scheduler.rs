@@ -359,8 +359,6 @@ struct Queue {
     config: QueueConfig,
     waiting: BTreeMap<WaitKey, CallId>,
     members: Vec<AgentId>,
-    /// Each member's place in `members`.
-    member_index: FxHashMap<AgentId, usize>,
     /// The places in `members` of the members who are available, in member order: routing
     /// walks these, never the whole floor.
     free: Bits,
@@ -464,7 +462,6 @@ impl Acd {
                         config,
                         waiting: BTreeMap::new(),
                         members: Vec::new(),
-                        member_index: FxHashMap::default(),
                         free: Bits::default(),
                         proficiency: Vec::new(),
                         cursor: 0,
@@ -788,9 +785,6 @@ impl Acd {
                 for q in &queues {
                     if let Some(queue) = self.queues.get_mut(q) {
                         places.push(queue.members.len());
-                        queue
-                            .member_index
-                            .insert(agent.clone(), queue.members.len());
                         queue.members.push(agent.clone());
                         // No skills yet; `SetSkills` fills them in.
                         queue.proficiency.push(None);
@@ -879,13 +873,12 @@ impl Acd {
                     .get_mut(&agent)
                     .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
                 a.skills = skills.into_iter().map(|(k, v)| (k, v.min(10))).collect();
-                let a = a.clone();
-                for id in &a.queues {
+                let a = &*a;
+                for (id, &place) in a.queues.iter().zip(&a.places) {
                     if let Some(q) = self.queues.get_mut(id)
-                        && let Some(&place) = q.member_index.get(&agent)
                         && let Some(slot) = q.proficiency.get_mut(place)
                     {
-                        *slot = proficiency(&a, &q.config);
+                        *slot = proficiency(a, &q.config);
                         mark(q, &mut self.dirty, self.epoch);
                     }
                 }
@@ -1033,17 +1026,12 @@ impl Acd {
         }
     }
 
-    /// Rebuilds a queue's member places, free set and proficiencies from its members.
+    /// Rebuilds a queue's free set and proficiencies, and its members' places, from its
+    /// members.
     fn reindex_queue(&mut self, id: &QueueId) {
         let Some(q) = self.queues.get_mut(id) else {
             return;
         };
-        q.member_index = q
-            .members
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.clone(), i))
-            .collect();
         q.free.clear();
         q.proficiency.clear();
         for (i, m) in q.members.iter().enumerate() {

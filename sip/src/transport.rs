@@ -198,23 +198,6 @@ impl Peer {
             Route::Stream(tx) => tx.try_send(bytes).is_ok(),
         }
     }
-
-    /// Sends `bytes` to another address over the same UDP socket (a response routed by
-    /// `received`/`rport`, RFC 3261 §18.2.2); on a stream it is the same as [`Peer::send`].
-    pub fn send_to(&self, bytes: Vec<u8>, addr: SocketAddr) -> bool {
-        match &self.route {
-            Route::Datagram(socket) => socket.try_send_to(&bytes, addr).is_ok(),
-            Route::Stream(tx) => tx.try_send(bytes).is_ok(),
-        }
-    }
-
-    /// Whether the connection (for streams) is still open.
-    pub fn is_open(&self) -> bool {
-        match &self.route {
-            Route::Datagram(_) => true,
-            Route::Stream(tx) => !tx.is_closed(),
-        }
-    }
 }
 
 /// One whole message that arrived.
