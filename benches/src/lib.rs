@@ -8,6 +8,7 @@
 //! | `sip_parse` | parsing SIP messages with the core headers typed | rsipstack 0.7.14, rsip 0.4.0 |
 //! | `wav_record` | recording a call-minute to WAV; MP3 against the `lame` command | hound 3.5.1, lame |
 //! | `sip_transactions` | non-INVITE server transactions created, matched and completed | PJSIP's published figure (340,000/s here) |
+//! | `media` | G.711, jitter buffer (timing, and concealment on seeded networks), Opus wrapper overhead, the whole RTP → RTP path | spandsp 0.0.6, speexdsp 1.2.1, libopus 1.3.1 called directly |
 //! | `acd` | ACD routing (1,000 agents, 100 queues, skills), CMS ingest, `acd-sim` throughput | none in-process: figures against issue 6's goals |
 //!
 //! ```text
@@ -15,7 +16,12 @@
 //! ```
 //!
 //! This library holds what the benchmarks share: the messages they run on.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
+
+#[cfg(feature = "peers")]
+pub mod cpeers;
+#[cfg(feature = "peers")]
+pub mod jitter_traces;
 
 /// A message the benchmarks parse: a name and its bytes.
 #[derive(Debug, Clone, Copy)]

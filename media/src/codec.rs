@@ -92,9 +92,18 @@ impl G711 {
 
     fn remember(&mut self, pcm: &[i16]) {
         let keep = pcm.len().min(HISTORY);
-        let drop = (self.history.len() + keep).saturating_sub(HISTORY);
-        self.history.drain(..drop);
-        self.history.extend_from_slice(&pcm[pcm.len() - keep..]);
+        let tail = &pcm[pcm.len() - keep..];
+        if keep == HISTORY || self.history.len() + keep <= HISTORY {
+            // The common case, a whole frame: replace (or append) without shifting.
+            if keep == HISTORY {
+                self.history.clear();
+            }
+            self.history.extend_from_slice(tail);
+        } else {
+            let drop = self.history.len() + keep - HISTORY;
+            self.history.drain(..drop);
+            self.history.extend_from_slice(tail);
+        }
         self.concealed = 0;
     }
 }

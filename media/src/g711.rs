@@ -136,22 +136,38 @@ pub fn ulaw_encode_fast(sample: i16) -> u8 {
 
 /// Encodes a block of samples to A-law, appending to `out`.
 pub fn alaw_encode_into(pcm: &[i16], out: &mut Vec<u8>) {
-    out.extend(pcm.iter().map(|&s| alaw_encode_fast(s)));
+    for (o, &s) in grow(out, pcm.len()).iter_mut().zip(pcm) {
+        *o = alaw_encode_fast(s);
+    }
 }
 
 /// Decodes a block of A-law codes, appending to `out`.
 pub fn alaw_decode_into(codes: &[u8], out: &mut Vec<i16>) {
-    out.extend(codes.iter().map(|&c| ALAW_TABLE[usize::from(c)]));
+    for (o, &c) in grow(out, codes.len()).iter_mut().zip(codes) {
+        *o = ALAW_TABLE[usize::from(c)];
+    }
 }
 
 /// Encodes a block of samples to µ-law, appending to `out`.
 pub fn ulaw_encode_into(pcm: &[i16], out: &mut Vec<u8>) {
-    out.extend(pcm.iter().map(|&s| ulaw_encode_fast(s)));
+    for (o, &s) in grow(out, pcm.len()).iter_mut().zip(pcm) {
+        *o = ulaw_encode_fast(s);
+    }
 }
 
 /// Decodes a block of µ-law codes, appending to `out`.
 pub fn ulaw_decode_into(codes: &[u8], out: &mut Vec<i16>) {
-    out.extend(codes.iter().map(|&c| ULAW_TABLE[usize::from(c)]));
+    for (o, &c) in grow(out, codes.len()).iter_mut().zip(codes) {
+        *o = ULAW_TABLE[usize::from(c)];
+    }
+}
+
+/// Extends `out` by `n` zeroed elements and returns them: one capacity check for the block
+/// instead of one per sample, which lets the loops above run without branches.
+fn grow<T: Copy + Default>(out: &mut Vec<T>, n: usize) -> &mut [T] {
+    let start = out.len();
+    out.resize(start + n, T::default());
+    &mut out[start..]
 }
 
 #[expect(clippy::cast_possible_truncation, reason = "c < 256")]

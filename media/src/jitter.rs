@@ -1,13 +1,18 @@
 //! An adaptive jitter buffer, sans-IO: [`JitterBuffer::push`] packets as they arrive and
-//! [`JitterBuffer::pop`] one frame per frame period; both take the current `Instant`.
+//! [`JitterBuffer::pop`] (or [`JitterBuffer::pop_into`], which reuses the caller's buffer) one
+//! frame per frame period; both take the current `Instant`.
 //!
-//! It reorders, drops duplicates and packets too late to play, and moves its delay between a
-//! floor and a ceiling from the jitter it measures: when more audio is buffered than the target
-//! it drops a frame (*accelerate*); when less, it plays a concealment frame before the next one
-//! (*pre-emptive expand*). A frame missing while nothing newer has arrived is treated as late,
-//! not lost: the period is concealed and the playout point held (*expand*); a frame missing
-//! with newer frames waiting is lost, and playout moves past it. Clock drift between sender and receiver shows up as a slowly rising or
-//! falling buffer level and is absorbed the same way. Statistics use NetEQ's terms.
+//! It reorders, drops duplicates and packets too late to play, and sets its delay from the
+//! jitter it measures: a histogram, with forgetting, of each packet's delay above the fastest
+//! recent one gives the target, the delay that covers 95% of packets. At each period the
+//! buffer compares the frame's *budget* (how much later than the fastest packet it could have
+//! arrived and still play now) with the target: over it by a frame, it drops a frame
+//! (*accelerate*); under it, it plays a concealment frame first (*pre-emptive expand*). A frame
+//! missing while nothing newer has arrived is treated as late, not lost: the period is
+//! concealed and the playout point held (*expand*); if newer frames then arrive without it,
+//! the periods already concealed stand in for the missing frames (*merge*). Clock drift
+//! between sender and receiver shows up as a slowly moving budget and is absorbed the same
+//! way. Statistics use NetEQ's terms.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -29,7 +34,7 @@
 //! assert_eq!(played, 5);
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// Settings.
@@ -39,7 +44,9 @@ pub struct JitterConfig {
     pub clock_rate: u32,
     /// Samples in one frame (160 for 20 ms at 8 kHz).
     pub frame_samples: u32,
-    /// The least buffering delay.
+    /// The least target delay: how much later than the fastest recent packet a packet may
+    /// arrive and still play. Zero lets a steady network play each packet at the first
+    /// frame period after it arrives.
     pub min_delay: Duration,
     /// The most buffering delay the buffer aims for, however bad the jitter.
     pub max_delay: Duration,
@@ -52,7 +59,7 @@ impl Default for JitterConfig {
         Self {
             clock_rate: 8000,
             frame_samples: 160,
-            min_delay: Duration::from_millis(20),
+            min_delay: Duration::ZERO,
             max_delay: Duration::from_millis(500),
             max_packets: 256,
         }
@@ -140,22 +147,28 @@ fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
-/// Delay histogram buckets of 10 ms: 0 to 1 s.
-const BUCKETS: usize = 100;
+/// Delay histogram buckets of 5 ms: 0 to 1 s.
+const BUCKETS: usize = 200;
+/// Width of one histogram bucket, ms.
+const BUCKET_MS: i64 = 5;
 /// Packets over which the minimum transit is taken (about 4 s of 20 ms packets).
-const WINDOW: usize = 200;
-/// Histogram forgetting factor per packet (NetEQ uses about 0.983).
-const FORGET: f64 = 0.983;
+const WINDOW: u64 = 200;
+/// Histogram forgetting factor per packet: a memory of about 200 packets (4 s).
+const FORGET: f64 = 0.995;
 /// The target covers this share of recent delays.
 const COVER: f64 = 0.95;
 /// Accelerate at most once per this many frames.
 const ACCELERATE_SPACING: u32 = 10;
+/// Histogram weights are brought back to 1 when the increment passes this.
+const RESCALE_AT: f64 = 1e100;
 
 /// How many played timestamps are remembered for duplicate detection.
 const RECENT: usize = 64;
 
 #[derive(Debug, Clone)]
 struct Slot {
+    /// Unwrapped timestamp.
+    ts: i64,
     sequence: u16,
     arrival: Instant,
     payload: Vec<u8>,
@@ -184,30 +197,138 @@ impl Unwrapper {
     }
 }
 
+/// What [`JitterBuffer::pop_into`] gives for one frame period; the payload goes into the
+/// caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Popped {
+    /// Nothing to play yet.
+    Waiting,
+    /// A frame, its payload now in the caller's buffer.
+    Frame {
+        /// Its sequence number.
+        sequence: u16,
+        /// Its RTP timestamp.
+        timestamp: u32,
+        /// How long it waited in the buffer.
+        delay: Duration,
+    },
+    /// No frame for this period: the decoder should conceal.
+    Conceal {
+        /// The RTP timestamp the missing frame would have had.
+        timestamp: u32,
+    },
+}
+
+/// The running minimum of the last [`WINDOW`] transits (a monotonic queue: amortised O(1)).
+#[derive(Debug, Clone, Default)]
+struct WindowMin {
+    /// (packet number, transit), transits strictly increasing from front to back.
+    queue: VecDeque<(u64, i64)>,
+    count: u64,
+}
+
+impl WindowMin {
+    fn push(&mut self, transit: i64) -> i64 {
+        while self.queue.back().is_some_and(|&(_, t)| t >= transit) {
+            self.queue.pop_back();
+        }
+        self.queue.push_back((self.count, transit));
+        self.count += 1;
+        while self
+            .queue
+            .front()
+            .is_some_and(|&(n, _)| n + WINDOW < self.count)
+        {
+            self.queue.pop_front();
+        }
+        self.queue.front().map_or(transit, |&(_, t)| t)
+    }
+}
+
+/// A histogram with exponential forgetting. Instead of scaling every bucket down per sample,
+/// each new sample weighs 1/FORGET more than the one before, which gives the same shares.
+#[derive(Debug, Clone)]
+struct ForgettingHistogram {
+    buckets: [f64; BUCKETS],
+    total: f64,
+    increment: f64,
+}
+
+impl ForgettingHistogram {
+    fn new() -> Self {
+        Self {
+            buckets: [0.0; BUCKETS],
+            total: 0.0,
+            increment: 1.0,
+        }
+    }
+
+    fn add(&mut self, bucket: usize) {
+        self.increment *= 1.0 / FORGET;
+        self.buckets[bucket.min(BUCKETS - 1)] += self.increment;
+        self.total += self.increment;
+        if self.increment > RESCALE_AT {
+            let scale = 1.0 / self.increment;
+            for b in &mut self.buckets {
+                *b *= scale;
+            }
+            self.total *= scale;
+            self.increment = 1.0;
+        }
+    }
+
+    /// The value in ms below which `share` of the weight lies, interpolated within its bucket.
+    fn quantile_ms(&self, share: f64) -> f64 {
+        let goal = share * self.total;
+        let mut acc = 0.0;
+        for (i, p) in self.buckets.iter().enumerate() {
+            if acc + p >= goal && *p > 0.0 {
+                #[expect(clippy::cast_precision_loss, reason = "bucket index below 200")]
+                let start = (i as i64 * BUCKET_MS) as f64;
+                #[expect(clippy::cast_precision_loss, reason = "5")]
+                let width = BUCKET_MS as f64;
+                return start + width * ((goal - acc) / p).clamp(0.0, 1.0);
+            }
+            acc += p;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "1000")]
+        let top = (BUCKETS as i64 * BUCKET_MS) as f64;
+        top
+    }
+}
+
 /// The jitter buffer.
 #[derive(Debug, Clone)]
 pub struct JitterBuffer {
     config: JitterConfig,
-    /// Buffered frames by unwrapped timestamp.
-    slots: BTreeMap<i64, Slot>,
+    /// Buffered frames in timestamp order (packets mostly arrive in order: pushed at the back).
+    slots: VecDeque<Slot>,
+    /// Payload buffers of played frames, reused for the next packets.
+    pool: Vec<Vec<u8>>,
     unwrap: Unwrapper,
     /// The unwrapped timestamp the next pop plays; `None` until playout starts.
     playout: Option<i64>,
+    /// Periods concealed at the current playout point while nothing newer had arrived.
+    held: i64,
     /// First arrival, to start playout once the target delay has passed.
     first_arrival: Option<Instant>,
     /// Relative transit of the last packet (arrival in clock units minus timestamp), for jitter.
     last_transit: Option<i64>,
     /// RFC 3550 interarrival jitter, in clock units ×16 (reported; not used for the target).
     jitter16: i64,
-    /// Recent relative transits (ring buffer), for the running minimum.
-    transits: std::collections::VecDeque<i64>,
-    /// Histogram of delay above the recent minimum transit, in 10 ms buckets, with forgetting.
-    histogram: [f64; BUCKETS],
+    /// The fastest recent transits.
+    fastest: WindowMin,
+    /// The fastest transit in the window, in clock units.
+    fastest_transit: i64,
+    /// The target delay in clock units.
+    target_units: i64,
+    /// Delay above the fastest recent transit, in 5 ms buckets, with forgetting.
+    histogram: ForgettingHistogram,
     /// Pops since the last accelerate.
     since_accelerate: u32,
     base: Option<Instant>,
     /// Timestamps played recently, to tell a duplicate of a played packet from a late one.
-    recent: std::collections::VecDeque<i64>,
+    recent: VecDeque<i64>,
     delay_sum: Duration,
     stats: JitterStats,
 }
@@ -219,27 +340,39 @@ impl JitterBuffer {
             target_delay: config.min_delay,
             ..JitterStats::default()
         };
-        Self {
+        let mut buffer = Self {
             config,
-            slots: BTreeMap::new(),
+            slots: VecDeque::with_capacity(config.max_packets.min(1024) + 1),
+            pool: Vec::new(),
             unwrap: Unwrapper::default(),
             playout: None,
+            held: 0,
             first_arrival: None,
             last_transit: None,
             jitter16: 0,
-            transits: std::collections::VecDeque::with_capacity(WINDOW),
-            histogram: [0.0; BUCKETS],
+            fastest: WindowMin::default(),
+            fastest_transit: 0,
+            target_units: 0,
+            histogram: ForgettingHistogram::new(),
             since_accelerate: 0,
             base: None,
-            recent: std::collections::VecDeque::with_capacity(RECENT),
+            recent: VecDeque::with_capacity(RECENT),
             delay_sum: Duration::ZERO,
             stats,
-        }
+        };
+        buffer.target_units = buffer.clock_units(config.min_delay);
+        buffer
     }
 
     /// The statistics so far.
     pub fn stats(&self) -> JitterStats {
-        self.stats
+        let played = u32::try_from(self.stats.frames_played)
+            .unwrap_or(u32::MAX)
+            .max(1);
+        JitterStats {
+            mean_delay: self.delay_sum / played,
+            ..self.stats
+        }
     }
 
     /// Packets held.
@@ -252,13 +385,39 @@ impl JitterBuffer {
         self.slots.is_empty()
     }
 
+    /// RFC 3550 interarrival jitter of the packets pushed so far.
+    pub fn interarrival_jitter(&self) -> Duration {
+        let units = u64::try_from(self.jitter16 / 16).unwrap_or(0);
+        Duration::from_micros(units * 1_000_000 / u64::from(self.config.clock_rate.max(1)))
+    }
+
+    /// A duration in clock units, in 64-bit arithmetic (this runs twice a frame).
     fn clock_units(&self, d: Duration) -> i64 {
-        i64::try_from(d.as_micros() * u128::from(self.config.clock_rate) / 1_000_000)
-            .unwrap_or(i64::MAX)
+        let rate = u64::from(self.config.clock_rate);
+        let units = d
+            .as_secs()
+            .saturating_mul(rate)
+            .saturating_add(u64::from(d.subsec_nanos()) * rate / 1_000_000_000);
+        i64::try_from(units).unwrap_or(i64::MAX)
     }
 
     fn frame(&self) -> i64 {
         i64::from(self.config.frame_samples.max(1))
+    }
+
+    /// Where `ts` is, or would go, in the slots.
+    fn find(&self, ts: i64) -> Result<usize, usize> {
+        match self.slots.back() {
+            None => Err(0),
+            Some(last) if last.ts < ts => Err(self.slots.len()),
+            Some(_) => self.slots.binary_search_by_key(&ts, |s| s.ts),
+        }
+    }
+
+    fn recycle(&mut self, payload: Vec<u8>) {
+        if self.pool.len() < self.config.max_packets.min(1024) {
+            self.pool.push(payload);
+        }
     }
 
     /// Takes a packet that arrived at `now`.
@@ -271,30 +430,41 @@ impl JitterBuffer {
     ) -> PushOutcome {
         self.stats.packets_received += 1;
         let ts = self.unwrap.unwrap(timestamp);
-        // A copy of a packet held or just played says nothing about the network's delay.
-        if self.slots.contains_key(&ts) || self.recent.contains(&ts) {
+        let Err(at) = self.find(ts) else {
+            // A copy of a packet held says nothing about the network's delay.
             self.stats.duplicates += 1;
             return PushOutcome::Duplicate;
-        }
-        // Late packets do: they are what the target delay should have covered.
-        self.update_jitter(ts, now);
+        };
         if let Some(playout) = self.playout
             && ts < playout
         {
+            if self.recent.contains(&ts) {
+                self.stats.duplicates += 1;
+                return PushOutcome::Duplicate;
+            }
+            // Late packets do tell: they are what the target delay should have covered.
+            self.update_jitter(ts, now);
             self.stats.late_losses += 1;
             return PushOutcome::Late;
         }
+        self.update_jitter(ts, now);
         self.first_arrival.get_or_insert(now);
+        let mut buffer = self.pool.pop().unwrap_or_default();
+        buffer.clear();
+        buffer.extend_from_slice(payload);
         self.slots.insert(
-            ts,
+            at,
             Slot {
+                ts,
                 sequence,
                 arrival: now,
-                payload: payload.to_vec(),
+                payload: buffer,
             },
         );
-        while self.slots.len() > self.config.max_packets {
-            self.slots.pop_first();
+        while self.slots.len() > self.config.max_packets.max(1) {
+            if let Some(old) = self.slots.pop_front() {
+                self.recycle(old.payload);
+            }
             self.stats.overflow_drops += 1;
         }
         PushOutcome::Accepted
@@ -311,135 +481,149 @@ impl JitterBuffer {
         }
         self.last_transit = Some(transit);
         // Delay of this packet above the fastest recent one: what buffering must absorb.
-        if self.transits.len() == WINDOW {
-            self.transits.pop_front();
-        }
-        self.transits.push_back(transit);
-        let fastest = self.transits.iter().copied().min().unwrap_or(transit);
+        let fastest = self.fastest.push(transit);
+        self.fastest_transit = fastest;
         let extra_ms = (transit - fastest) * 1000 / i64::from(self.config.clock_rate.max(1));
-        let bucket = usize::try_from(extra_ms / 10).unwrap_or(0).min(BUCKETS - 1);
-        for p in &mut self.histogram {
-            *p *= FORGET;
-        }
-        self.histogram[bucket] += 1.0 - FORGET;
-        // The target: the delay that covers COVER of recent packets, plus one frame.
-        let total: f64 = self.histogram.iter().sum();
-        let mut acc = 0.0;
-        let mut cover_bucket = BUCKETS - 1;
-        for (i, p) in self.histogram.iter().enumerate() {
-            acc += p;
-            if acc >= COVER * total {
-                cover_bucket = i;
-                break;
-            }
-        }
-        let cover_ms = u64::try_from(cover_bucket + 1).unwrap_or(100) * 10;
-        let frame_ms =
-            u64::from(self.config.frame_samples) * 1000 / u64::from(self.config.clock_rate.max(1));
-        let target = Duration::from_millis(cover_ms + frame_ms);
-        self.stats.target_delay = target.clamp(self.config.min_delay, self.config.max_delay);
+        self.histogram
+            .add(usize::try_from(extra_ms / BUCKET_MS).unwrap_or(0));
+        // The target: the delay above the fastest packet that covers COVER of recent ones.
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "at most 1 s in µs"
+        )]
+        let cover_us = (self.histogram.quantile_ms(COVER).max(0.0) * 1000.0) as u64;
+        let target =
+            Duration::from_micros(cover_us).clamp(self.config.min_delay, self.config.max_delay);
+        self.stats.target_delay = target;
+        self.target_units = self.clock_units(target);
     }
 
-    /// Buffered audio from the playout point to the newest frame, in clock units.
-    fn buffered(&self) -> i64 {
-        match (self.playout, self.slots.last_key_value()) {
-            (Some(p), Some((&last, _))) => last + self.frame() - p,
-            (None, Some((&last, _))) => {
-                let first = self.slots.first_key_value().map_or(last, |(&f, _)| f);
-                last + self.frame() - first
-            }
-            _ => 0,
-        }
+    /// How much later than the fastest recent packet the frame at `playout` may have arrived
+    /// and still be played at `now`, in clock units.
+    fn budget(&self, playout: i64, now: Instant) -> i64 {
+        let Some(base) = self.base else { return 0 };
+        let now_units = self.clock_units(now.saturating_duration_since(base));
+        now_units - playout - self.fastest_transit
     }
 
-    /// Gives the frame for the period starting at `now`.
+    /// Gives the frame for the period starting at `now`. Each frame's payload is a new
+    /// `Vec`; [`JitterBuffer::pop_into`] reuses the caller's buffer instead.
     pub fn pop(&mut self, now: Instant) -> Pop {
+        let mut payload = Vec::new();
+        match self.pop_into(now, &mut payload) {
+            Popped::Waiting => Pop::Waiting,
+            Popped::Conceal { timestamp } => Pop::Conceal { timestamp },
+            Popped::Frame {
+                sequence,
+                timestamp,
+                delay,
+            } => Pop::Frame {
+                sequence,
+                timestamp,
+                payload,
+                delay,
+            },
+        }
+    }
+
+    /// Gives the frame for the period starting at `now`, its payload swapped into `payload`
+    /// (whose old buffer the jitter buffer keeps for a later packet: no allocation once warm).
+    pub fn pop_into(&mut self, now: Instant, payload: &mut Vec<u8>) -> Popped {
         let frame = self.frame();
-        let target_units = self.clock_units(self.stats.target_delay);
-        let Some(playout) = self.playout else {
+        let target_units = self.target_units;
+        let Some(mut playout) = self.playout else {
             // Start once the first packet has waited the target delay.
             let Some(first) = self.first_arrival else {
-                return Pop::Waiting;
+                return Popped::Waiting;
             };
             if now.saturating_duration_since(first) < self.stats.target_delay {
-                return Pop::Waiting;
+                return Popped::Waiting;
             }
-            let Some((&start, _)) = self.slots.first_key_value() else {
-                return Pop::Waiting;
+            let Some(start) = self.slots.front().map(|s| s.ts) else {
+                return Popped::Waiting;
             };
-            self.playout = Some(start);
-            return self.play(start, now);
+            return self.play(start, now, payload);
         };
         // Drop packets whose time has passed (they arrived, but after their slot was concealed).
-        while let Some((&ts, _)) = self.slots.first_key_value() {
-            if ts >= playout {
-                break;
+        while self.slots.front().is_some_and(|s| s.ts < playout) {
+            if let Some(old) = self.slots.pop_front() {
+                self.recycle(old.payload);
             }
-            self.slots.pop_first();
             self.stats.late_losses += 1;
         }
-        let buffered = self.buffered();
+        let Some(next) = self.slots.front().map(|s| s.ts) else {
+            // Nothing newer has arrived: the frame is late, not (yet) lost. Conceal without
+            // moving the playout point, so it still plays if it comes (expansion).
+            self.held += 1;
+            self.stats.frames_concealed += 1;
+            return Popped::Conceal {
+                timestamp: wire(playout),
+            };
+        };
+        if next > playout && self.held > 0 {
+            // Newer frames came but not this one: the periods already concealed stood in for
+            // the missing frames, so playout moves past as many of them (a merge, not a
+            // second round of concealment).
+            let skip = ((next - playout) / frame).min(self.held);
+            playout += skip * frame;
+            self.playout = Some(playout);
+        }
+        self.held = 0;
+        let present = next == playout;
+        // How late a packet may be, above the fastest recent one, and still play now: the
+        // control variable. It moves a frame at a time (one period concealed or dropped).
+        let budget = self.budget(playout, now);
         self.since_accelerate = self.since_accelerate.saturating_add(1);
-        if buffered > target_units + 2 * frame
+        if present
+            && budget - frame >= target_units
             && self.since_accelerate >= ACCELERATE_SPACING
-            && self.slots.contains_key(&playout)
             && self.slots.len() > 1
         {
             self.since_accelerate = 0;
-            // Too much audio waiting: accelerate by dropping this frame.
-            self.slots.remove(&playout);
+            // More waiting than the jitter needs: accelerate by dropping this frame.
+            if let Some(old) = self.slots.pop_front() {
+                self.recycle(old.payload);
+            }
             self.stats.accelerated += 1;
-            self.playout = Some(playout + frame);
-            return self.play(playout + frame, now);
+            return self.play(playout + frame, now, payload);
         }
-        if !self.slots.contains_key(&playout) && self.slots.range(playout..).next().is_none() {
-            // Nothing newer has arrived: the frame is late, not (yet) lost. Conceal without
-            // moving the playout point, so it still plays if it comes (expansion).
-            self.stats.frames_concealed += 1;
-            return Pop::Conceal {
-                timestamp: wire(playout),
-            };
-        }
-        if buffered + frame < target_units && self.slots.contains_key(&playout) {
+        if present && budget < target_units {
             // Too little: stretch by concealing before this frame.
             self.stats.preemptive_expanded += 1;
             self.stats.frames_concealed += 1;
-            return Pop::Conceal {
+            return Popped::Conceal {
                 timestamp: wire(playout),
             };
         }
-        self.play(playout, now)
+        self.play(playout, now, payload)
     }
 
-    fn play(&mut self, ts: i64, now: Instant) -> Pop {
+    fn play(&mut self, ts: i64, now: Instant, payload: &mut Vec<u8>) -> Popped {
         self.playout = Some(ts + self.frame());
-        match self.slots.remove(&ts) {
-            Some(slot) => {
-                if self.recent.len() == RECENT {
-                    self.recent.pop_front();
-                }
-                self.recent.push_back(ts);
-                let delay = now.saturating_duration_since(slot.arrival);
-                self.stats.frames_played += 1;
-                self.delay_sum += delay;
-                self.stats.current_delay = delay;
-                let played = u32::try_from(self.stats.frames_played)
-                    .unwrap_or(u32::MAX)
-                    .max(1);
-                self.stats.mean_delay = self.delay_sum / played;
-                Pop::Frame {
-                    sequence: slot.sequence,
-                    timestamp: wire(ts),
-                    payload: slot.payload,
-                    delay,
-                }
-            }
-            None => {
-                self.stats.frames_concealed += 1;
-                Pop::Conceal {
-                    timestamp: wire(ts),
-                }
-            }
+        if self.slots.front().is_none_or(|s| s.ts != ts) {
+            self.stats.frames_concealed += 1;
+            return Popped::Conceal {
+                timestamp: wire(ts),
+            };
+        }
+        let Some(mut slot) = self.slots.pop_front() else {
+            return Popped::Waiting;
+        };
+        std::mem::swap(payload, &mut slot.payload);
+        self.recycle(slot.payload);
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(ts);
+        let delay = now.saturating_duration_since(slot.arrival);
+        self.stats.frames_played += 1;
+        self.delay_sum += delay;
+        self.stats.current_delay = delay;
+        Popped::Frame {
+            sequence: slot.sequence,
+            timestamp: wire(ts),
+            delay,
         }
     }
 }
