@@ -15,8 +15,9 @@
 //! - `opus` (feature `opus`, on by default): Opus through libopus.
 //!
 //! - [`rtcp`]: RTCP compound packets and RFC 3550 reception statistics;
+//! - `srtp` (feature `srtp`): SRTP and SRTCP with SDES keys, through webrtc-srtp.
 //!
-//! Still to come: SRTP, prompt playback with resampling, and the relay.
+//! Still to come: prompt playback with resampling, and the relay.
 //!
 //! ```
 //! use sambung_media::codec::{Codec, G711};
@@ -43,6 +44,8 @@ pub mod mixer;
 pub mod opus;
 pub mod rtcp;
 pub mod rtp;
+#[cfg(feature = "srtp")]
+pub mod srtp;
 pub mod tones;
 pub mod wav;
 
