@@ -15,9 +15,11 @@
 //! - `opus` (feature `opus`, on by default): Opus through libopus.
 //!
 //! - [`rtcp`]: RTCP compound packets and RFC 3550 reception statistics;
-//! - `srtp` (feature `srtp`): SRTP and SRTCP with SDES keys, through webrtc-srtp.
+//! - `srtp` (feature `srtp`): SRTP and SRTCP with SDES keys, through webrtc-srtp;
+//! - [`relay`]: the B2BUA's media relay, sans-IO, with its tokio UDP driver under the feature
+//!   `relay`.
 //!
-//! Still to come: prompt playback with resampling, and the relay.
+//! Still to come: prompt playback with resampling.
 //!
 //! ```
 //! use sambung_media::codec::{Codec, G711};
@@ -42,6 +44,7 @@ pub mod jitter;
 pub mod mixer;
 #[cfg(feature = "opus")]
 pub mod opus;
+pub mod relay;
 pub mod rtcp;
 pub mod rtp;
 #[cfg(feature = "srtp")]
