@@ -17,9 +17,9 @@
 //! - [`rtcp`]: RTCP compound packets and RFC 3550 reception statistics;
 //! - `srtp` (feature `srtp`): SRTP and SRTCP with SDES keys, through webrtc-srtp;
 //! - [`relay`]: the B2BUA's media relay, sans-IO, with its tokio UDP driver under the feature
-//!   `relay`.
-//!
-//! Still to come: prompt playback with resampling.
+//!   `relay`;
+//! - `prompt` (feature `prompts`, on by default): WAV prompts resampled to the call's rate and
+//!   played frame by frame.
 //!
 //! ```
 //! use sambung_media::codec::{Codec, G711};
@@ -44,6 +44,8 @@ pub mod jitter;
 pub mod mixer;
 #[cfg(feature = "opus")]
 pub mod opus;
+#[cfg(feature = "prompts")]
+pub mod prompt;
 pub mod relay;
 pub mod rtcp;
 pub mod rtp;
