@@ -12,7 +12,8 @@
 //! concealed and the playout point held (*expand*); if newer frames then arrive without it,
 //! the periods already concealed stand in for the missing frames (*merge*). Clock drift
 //! between sender and receiver shows up as a slowly moving budget and is absorbed the same
-//! way. Statistics use NetEQ's terms.
+//! way. Delay peaks that recur (Wi-Fi scans, handovers) are remembered: once two have come,
+//! the target holds their height until they stop coming. Statistics use NetEQ's terms.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -297,6 +298,68 @@ impl ForgettingHistogram {
     }
 }
 
+/// A delay peak stands this far above the cover before it counts.
+const PEAK_MARGIN_MS: f64 = 40.0;
+/// Peaks remembered.
+const MAX_PEAKS: usize = 8;
+/// Peaks older than this are forgotten.
+const PEAK_MEMORY: Duration = Duration::from_secs(60);
+
+/// Recurring delay peaks (as NetEQ's delay peak detector): on networks whose delay jumps now
+/// and then (Wi-Fi scans, mobile handovers) the histogram forgets a peak before the next one
+/// comes. Once peaks recur, the target holds their height until they stop.
+#[derive(Debug, Clone, Default)]
+struct PeakDetector {
+    /// Recent peaks: when each began, and its height in ms above the fastest packet.
+    peaks: VecDeque<(Instant, f64)>,
+    /// The excursion in progress.
+    current: Option<(Instant, f64)>,
+}
+
+impl PeakDetector {
+    fn update(&mut self, now: Instant, extra_ms: f64, cover_ms: f64) {
+        if extra_ms > cover_ms + PEAK_MARGIN_MS {
+            match &mut self.current {
+                Some((_, height)) => *height = height.max(extra_ms),
+                None => self.current = Some((now, extra_ms)),
+            }
+        } else if extra_ms <= cover_ms
+            && let Some(peak) = self.current.take()
+        {
+            if self.peaks.len() == MAX_PEAKS {
+                self.peaks.pop_front();
+            }
+            self.peaks.push_back(peak);
+        }
+        while self
+            .peaks
+            .front()
+            .is_some_and(|&(at, _)| now.saturating_duration_since(at) > PEAK_MEMORY)
+        {
+            self.peaks.pop_front();
+        }
+    }
+
+    /// The height to hold while peaks recur: two or more remembered, and the last no longer
+    /// ago than twice the longest gap between them.
+    fn hold_ms(&self, now: Instant) -> Option<f64> {
+        if self.peaks.len() < 2 {
+            return None;
+        }
+        let mut longest = Duration::ZERO;
+        for (a, b) in self.peaks.iter().zip(self.peaks.iter().skip(1)) {
+            longest = longest.max(b.0.saturating_duration_since(a.0));
+        }
+        let last = self
+            .current
+            .map_or_else(|| self.peaks.back().map(|p| p.0), |c| Some(c.0))?;
+        if now.saturating_duration_since(last) > longest * 2 {
+            return None;
+        }
+        self.peaks.iter().map(|p| p.1).reduce(f64::max)
+    }
+}
+
 /// The jitter buffer.
 #[derive(Debug, Clone)]
 pub struct JitterBuffer {
@@ -324,6 +387,8 @@ pub struct JitterBuffer {
     target_units: i64,
     /// Delay above the fastest recent transit, in 5 ms buckets, with forgetting.
     histogram: ForgettingHistogram,
+    /// Recurring delay peaks.
+    peaks: PeakDetector,
     /// Pops since the last accelerate.
     since_accelerate: u32,
     base: Option<Instant>,
@@ -354,6 +419,7 @@ impl JitterBuffer {
             fastest_transit: 0,
             target_units: 0,
             histogram: ForgettingHistogram::new(),
+            peaks: PeakDetector::default(),
             since_accelerate: 0,
             base: None,
             recent: VecDeque::with_capacity(RECENT),
@@ -486,13 +552,21 @@ impl JitterBuffer {
         let extra_ms = (transit - fastest) * 1000 / i64::from(self.config.clock_rate.max(1));
         self.histogram
             .add(usize::try_from(extra_ms / BUCKET_MS).unwrap_or(0));
-        // The target: the delay above the fastest packet that covers COVER of recent ones.
+        // The target: the delay above the fastest packet that covers COVER of recent ones, or
+        // the height of recurring peaks while they recur.
+        let cover_ms = self.histogram.quantile_ms(COVER).max(0.0);
+        #[expect(clippy::cast_precision_loss, reason = "ms of delay, far below 2^52")]
+        self.peaks.update(now, extra_ms as f64, cover_ms);
+        let target_ms = self
+            .peaks
+            .hold_ms(now)
+            .map_or(cover_ms, |h| h.max(cover_ms));
         #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
             reason = "at most 1 s in µs"
         )]
-        let cover_us = (self.histogram.quantile_ms(COVER).max(0.0) * 1000.0) as u64;
+        let cover_us = (target_ms.min(1000.0) * 1000.0) as u64;
         let target =
             Duration::from_micros(cover_us).clamp(self.config.min_delay, self.config.max_delay);
         self.stats.target_delay = target;

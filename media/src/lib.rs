@@ -6,6 +6,7 @@
 //! - [`codec`]: the [`Codec`](codec::Codec) trait that every codec sits behind;
 //! - [`rtp`]: RTP packets (RFC 3550) read without copying and written, with wrap-aware
 //!   sequence and timestamp arithmetic;
+//! - [`payload`]: payload-type maps from RFC 3551 and SDP `rtpmap` lines;
 //! - [`dtmf`]: RFC 4733 telephone-events and a receiver that yields each press once; in-band
 //!   DTMF generation and Goertzel detection with ITU-T Q.24 limits; SIP INFO `dtmf-relay`;
 //! - [`jitter`]: an adaptive, sans-IO jitter buffer with NetEQ-style statistics;
@@ -44,6 +45,7 @@ pub mod jitter;
 pub mod mixer;
 #[cfg(feature = "opus")]
 pub mod opus;
+pub mod payload;
 #[cfg(feature = "prompts")]
 pub mod prompt;
 pub mod relay;

@@ -5,7 +5,7 @@
 //! through, and copies what it forwards to a tap (the recorder, a supervisor's live listen)
 //! through a bounded queue that never makes the relay wait.
 //!
-//! The tokio driver is [`udp`] (feature `relay`): a socket per leg, a task per bridge.
+//! The tokio driver is `relay::udp` (feature `relay`): a socket per leg, a task per bridge.
 //!
 //! ```
 //! use std::net::SocketAddr;
