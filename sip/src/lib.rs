@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod b2bua;
 pub mod dialog;
 pub mod error;
 pub mod framing;

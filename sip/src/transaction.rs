@@ -68,6 +68,10 @@ pub enum ClientState {
 #[derive(Debug, Clone)]
 pub struct ClientTransaction {
     invite: bool,
+    /// The request's top Via branch and CSeq method: what a response must carry to be ours
+    /// (RFC 3261 §17.1.3).
+    branch: String,
+    method: String,
     reliable: bool,
     timers: Timers,
     state: ClientState,
@@ -88,9 +92,15 @@ impl ClientTransaction {
         timers: Timers,
         now: Instant,
     ) -> Result<Self, crate::ParseError> {
-        let invite = Message::parse(&request)?.method() == Method::Invite;
+        let parsed = Message::parse(&request)?;
+        let invite = parsed.method() == Method::Invite;
+        let branch = parsed.via().branch().unwrap_or_default().to_owned();
+        let method = parsed.cseq().method().to_owned();
+        drop(parsed);
         let mut tx = Self {
             invite,
+            branch,
+            method,
             reliable,
             timers,
             state: if invite {
@@ -107,6 +117,12 @@ impl ClientTransaction {
         };
         tx.out.push_back(Output::Send(request));
         Ok(tx)
+    }
+
+    /// Whether `response` belongs to this transaction (RFC 3261 §17.1.3).
+    pub fn matches(&self, response: &Message<'_>) -> bool {
+        response.via().branch() == Some(self.branch.as_str())
+            && response.cseq().method() == self.method
     }
 
     /// The state.
@@ -127,12 +143,17 @@ impl ClientTransaction {
             .min()
     }
 
-    /// Takes a response matched to this transaction.
+    /// Takes a response. One that is not for this transaction — its top Via branch or its
+    /// CSeq method differ (RFC 3261 §17.1.3), say a late copy of the `401` answered by the
+    /// request this one replaced — is ignored.
     pub fn on_response(&mut self, response: &[u8], now: Instant) {
         let Ok(msg) = Message::parse(response) else {
             return;
         };
         let Some(status) = msg.status() else { return };
+        if !self.matches(&msg) {
+            return;
+        }
         match (self.state, status) {
             (ClientState::Calling | ClientState::Trying | ClientState::Proceeding, 100..=199) => {
                 self.state = ClientState::Proceeding;

@@ -104,8 +104,9 @@ pub struct OutgoingCall {
     sdp: String,
     /// Our Contact, for target refreshes and NOTIFY.
     contact: String,
-    /// The CSeq of the last re-INVITE and our answer, for its retransmissions.
-    reinvite: Option<(u32, Vec<u8>)>,
+    /// The CSeq and method of the peer's last in-dialog request and our answer, for its
+    /// retransmissions.
+    answered: Option<(u32, String, Vec<u8>)>,
     /// NOTIFYs of a transfer's progress in flight.
     notifies: Vec<ClientTransaction>,
     /// User name and password for a digest challenge (401 or 407), answered once.
@@ -144,7 +145,7 @@ impl OutgoingCall {
             ack: None,
             sdp,
             contact,
-            reinvite: None,
+            answered: None,
             notifies: Vec::new(),
             credentials: None,
             out: VecDeque::new(),
@@ -431,11 +432,12 @@ impl OutgoingCall {
             self.respond(msg, 481, "Call/Transaction Does Not Exist", None);
             return;
         };
-        if method == Method::Invite
-            && let Some((seq, answer)) = &self.reinvite
+        if let Some((seq, answered_method, answer)) = &self.answered
             && *seq == msg.cseq().seq()
+            && answered_method == msg.cseq().method()
         {
-            // A retransmitted re-INVITE: our 200 was lost.
+            // A retransmitted request (re-INVITE, REFER, BYE…): our answer was lost. The same
+            // answer again, not a second action, nor a 500 for a CSeq already seen.
             self.out.push_back(OutgoingOutput::Send(answer.clone()));
             return;
         }
@@ -510,9 +512,7 @@ impl OutgoingCall {
             b = b.body("application/sdp", sdp.as_bytes());
         }
         if let Ok(r) = b.build() {
-            if msg.method() == Method::Invite {
-                self.reinvite = Some((msg.cseq().seq(), r.clone()));
-            }
+            self.answered = Some((msg.cseq().seq(), msg.cseq().method().to_owned(), r.clone()));
             self.out.push_back(OutgoingOutput::Send(r));
         }
     }
@@ -702,7 +702,15 @@ mod tests {
         let (sent, _) = drain(&mut call);
         assert_eq!(method(&sent[0]), "BYE");
         assert_eq!(Message::parse(&sent[0]).unwrap().cseq().seq(), 2);
+        // The answer to the BYE carries the BYE's own branch (a copy of the INVITE's would
+        // not be for it, RFC 3261 §17.1.3).
+        let bye = Message::parse(&sent[0]).unwrap();
+        let ok = MessageBuilder::response_to(&bye, 200, "OK", None)
+            .build()
+            .unwrap();
         call.on_message(&response(200, "BYE", 2, ""), t + Duration::from_secs(5));
+        assert!(drain(&mut call).1.is_empty());
+        call.on_message(&ok, t + Duration::from_secs(5));
         assert_eq!(drain(&mut call).1, [OutgoingEvent::LocalHangup]);
         assert_eq!(call.state(), OutgoingState::Ended);
     }

@@ -161,6 +161,10 @@ pub struct IncomingCall {
     /// The CSeq of the peer's BYE and our 200, for its retransmissions after the call ended
     /// (RFC 3261 §17.2.2: the server transaction absorbs them).
     bye_answer: Option<(u32, Vec<u8>)>,
+    /// Timer H: after a final non-2xx over UDP, when to stop retransmitting it unACKed.
+    completed_until: Option<Instant>,
+    /// The latest instant seen, for a rejection asked for without one.
+    last_now: Option<Instant>,
     out: VecDeque<CallOutput>,
 }
 
@@ -196,6 +200,8 @@ impl IncomingCall {
             ending: None,
             reinvite: None,
             bye_answer: None,
+            completed_until: None,
+            last_now: None,
             out: VecDeque::new(),
         };
         call.out.push_back(CallOutput::Send(trying));
@@ -222,6 +228,7 @@ impl IncomingCall {
         [
             self.retransmit_at,
             self.give_up_at,
+            self.completed_until,
             self.bye.as_ref().and_then(ClientTransaction::poll_timeout),
         ]
         .into_iter()
@@ -254,6 +261,7 @@ impl IncomingCall {
 
     /// Answers with `200 OK` and the SDP answer; the 200 is retransmitted until the ACK.
     pub fn answer(&mut self, sdp: &str, now: Instant) -> Result<(), CallError> {
+        self.last_now = Some(now);
         if self.state != CallState::Ringing {
             return Err(CallError::NotRinging);
         }
@@ -273,7 +281,15 @@ impl IncomingCall {
         Ok(())
     }
 
-    /// Rejects with a final non-2xx status (486 Busy Here, 480, 603…).
+    /// Rejects with a final non-2xx status, as [`IncomingCall::reject`], at `now` (for a call
+    /// refused before any other message or timer has told it the time).
+    pub fn reject_at(&mut self, status: u16, reason: &str, now: Instant) -> Result<(), CallError> {
+        self.last_now = Some(now);
+        self.reject(status, reason)
+    }
+
+    /// Rejects with a final non-2xx status (486 Busy Here, 480, 603…); over UDP it is sent
+    /// again until the ACK, timed from the last message or timer this call saw.
     pub fn reject(&mut self, status: u16, reason: &str) -> Result<(), CallError> {
         if self.state != CallState::Ringing {
             return Err(CallError::NotRinging);
@@ -282,11 +298,27 @@ impl IncomingCall {
         self.last_response = response.clone();
         self.out.push_back(CallOutput::Send(response));
         self.end(EndReason::Rejected(status));
+        self.retransmit_final(self.last_now);
         Ok(())
+    }
+
+    /// RFC 3261 §17.2.1: over UDP a final non-2xx is sent again at Timer G (T1, doubling
+    /// up to T2) until the ACK comes or Timer H (64·T1) gives up — the caller stopped
+    /// retransmitting its INVITE once it heard a provisional, so a lost rejection would
+    /// otherwise leave it waiting for ever.
+    fn retransmit_final(&mut self, now: Option<Instant>) {
+        if self.reliable {
+            return;
+        }
+        let Some(now) = now else { return };
+        self.interval = self.timers.t1;
+        self.retransmit_at = Some(now + self.timers.t1);
+        self.completed_until = Some(now + self.timers.t1 * 64);
     }
 
     /// Hangs up: BYE once the call is answered, 480 before.
     pub fn hangup(&mut self, now: Instant) {
+        self.last_now = Some(now);
         match self.state {
             CallState::Ringing => {
                 let _ = self.reject(480, "Temporarily Unavailable");
@@ -374,6 +406,7 @@ impl IncomingCall {
 
     /// A message of this call from the peer (same Call-ID).
     pub fn on_message(&mut self, bytes: &[u8], now: Instant) {
+        self.last_now = Some(now);
         let Ok(msg) = Message::parse(bytes) else {
             return;
         };
@@ -393,6 +426,11 @@ impl IncomingCall {
                     .push_back(CallOutput::Send(self.last_response.clone()));
             }
             Method::Ack if seq == self.invite_seq => {
+                if self.completed_until.take().is_some() {
+                    // The ACK of our final non-2xx: stop sending it (Timer I is nothing to
+                    // keep here: a late ACK is simply absorbed).
+                    self.retransmit_at = None;
+                }
                 if self.state == CallState::Answered {
                     self.state = CallState::Confirmed;
                     self.retransmit_at = None;
@@ -409,6 +447,7 @@ impl IncomingCall {
                         self.out.push_back(CallOutput::Send(r));
                     }
                     self.end(EndReason::Cancelled);
+                    self.retransmit_final(Some(now));
                 }
             }
             _ => self.in_dialog(&msg),
@@ -500,6 +539,12 @@ impl IncomingCall {
 
     /// Fires the timers due at `now`.
     pub fn on_timeout(&mut self, now: Instant) {
+        self.last_now = Some(now);
+        if self.completed_until.is_some_and(|t| t <= now) {
+            // Timer H: the ACK never came; stop.
+            self.completed_until = None;
+            self.retransmit_at = None;
+        }
         if let Some(tx) = self.bye.as_mut() {
             tx.on_timeout(now);
             self.drain_bye();
