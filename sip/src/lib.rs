@@ -49,6 +49,7 @@ pub mod report;
 mod scan;
 pub mod sdp;
 pub mod serialize;
+pub mod session_timer;
 pub mod transaction;
 #[cfg(feature = "tokio")]
 pub mod transport;

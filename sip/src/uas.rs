@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 
 use crate::dialog::{Dialog, DialogError};
 use crate::serialize::{BuildError, MessageBuilder};
+use crate::session_timer::{self, Negotiated, Refresher, SessionTimer, SessionTimerConfig};
 use crate::transaction::{ClientTransaction, Output, Timers};
 use crate::{HeaderName, Message, Method, ParseError};
 
@@ -78,6 +79,9 @@ pub enum EndReason {
     Rejected(u16),
     /// The ACK never came: we sent BYE.
     NoAck,
+    /// The session timer ran out without a refresh (RFC 4028), or a refresh was refused: we
+    /// sent BYE.
+    SessionExpired,
 }
 
 /// What happened, for the driver.
@@ -163,6 +167,12 @@ pub struct IncomingCall {
     bye_answer: Option<(u32, Vec<u8>)>,
     /// Timer H: after a final non-2xx over UDP, when to stop retransmitting it unACKed.
     completed_until: Option<Instant>,
+    /// Session timers asked for by the driver (RFC 4028), negotiated when answering.
+    session_config: Option<SessionTimerConfig>,
+    /// The running session timer.
+    session: Option<SessionTimer>,
+    /// Our refresh (UPDATE) in flight.
+    refresh: Option<ClientTransaction>,
     /// The latest instant seen, for a rejection asked for without one.
     last_now: Option<Instant>,
     out: VecDeque<CallOutput>,
@@ -201,6 +211,9 @@ impl IncomingCall {
             reinvite: None,
             bye_answer: None,
             completed_until: None,
+            session_config: None,
+            session: None,
+            refresh: None,
             last_now: None,
             out: VecDeque::new(),
         };
@@ -230,6 +243,10 @@ impl IncomingCall {
             self.give_up_at,
             self.completed_until,
             self.bye.as_ref().and_then(ClientTransaction::poll_timeout),
+            self.refresh
+                .as_ref()
+                .and_then(ClientTransaction::poll_timeout),
+            self.session_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -265,11 +282,43 @@ impl IncomingCall {
         if self.state != CallState::Ringing {
             return Err(CallError::NotRinging);
         }
-        let ok = self
+        let mut ok = self
             .respond_to_invite(200, "OK")
-            .header(HeaderName::Contact, &self.me.contact)
-            .body("application/sdp", sdp.as_bytes())
-            .build()?;
+            .header(HeaderName::Contact, &self.me.contact);
+        if let Some(config) = self.session_config {
+            let invite = self.invite.clone();
+            let negotiated = Message::parse(&invite)
+                .map(|m| session_timer::negotiate_uas(&m, &config))
+                .unwrap_or(Negotiated::None);
+            match negotiated {
+                Negotiated::None => {}
+                Negotiated::TooSmall { min_se } => {
+                    let response = self
+                        .respond_to_invite(422, "Session Interval Too Small")
+                        .header(HeaderName::Other("Min-SE"), min_se.to_string())
+                        .build()?;
+                    self.last_response = response.clone();
+                    self.out.push_back(CallOutput::Send(response));
+                    self.end(EndReason::Rejected(422));
+                    self.retransmit_final(Some(now));
+                    return Ok(());
+                }
+                Negotiated::Timer {
+                    interval,
+                    refresher,
+                } => {
+                    for (name, value) in session_timer::response_headers(interval, refresher) {
+                        ok = ok.header(name, value);
+                    }
+                    self.session = Some(SessionTimer::start(
+                        interval,
+                        refresher == Refresher::Uas,
+                        now,
+                    ));
+                }
+            }
+        }
+        let ok = ok.body("application/sdp", sdp.as_bytes()).build()?;
         self.sdp = sdp.to_owned();
         self.dialog.state = crate::dialog::DialogState::Confirmed;
         self.last_response = ok.clone();
@@ -279,6 +328,21 @@ impl IncomingCall {
         self.retransmit_at = (!self.reliable).then_some(now + self.timers.t1);
         self.give_up_at = Some(now + self.timers.t1 * 64);
         Ok(())
+    }
+
+    /// Uses session timers (RFC 4028) on this call: negotiated from the INVITE when it is
+    /// answered (a `422` if the caller asks for less than `config.min_se`). When the caller
+    /// refreshes and stops, the call ends with BYE ([`EndReason::SessionExpired`]); when we
+    /// refresh, an UPDATE goes at half the interval.
+    #[must_use]
+    pub fn with_session_timer(mut self, config: SessionTimerConfig) -> Self {
+        self.session_config = Some(config);
+        self
+    }
+
+    /// The running session timer, once answered with one.
+    pub fn session_timer(&self) -> Option<&SessionTimer> {
+        self.session.as_ref()
     }
 
     /// Rejects with a final non-2xx status, as [`IncomingCall::reject`], at `now` (for a call
@@ -380,6 +444,89 @@ impl IncomingCall {
         }
     }
 
+    /// The next session-timer deadline while the call is up.
+    fn session_deadline(&self) -> Option<Instant> {
+        let timer = self.session?;
+        if !matches!(self.state, CallState::Answered | CallState::Confirmed) {
+            return None;
+        }
+        let refresh = if self.refresh.is_none() {
+            timer.refresh_at()
+        } else {
+            None
+        };
+        Some(refresh.map_or(timer.expires_at(), |r| r.min(timer.expires_at())))
+    }
+
+    /// Sends our refresh: an UPDATE without a body (RFC 4028 §10; no new offer).
+    fn send_refresh(&mut self, now: Instant) {
+        let Some(timer) = self.session else { return };
+        let seq = self.dialog.local_seq + 1;
+        let interval = timer.interval_s();
+        let update = self
+            .dialog
+            .request(Method::Update)
+            .header(
+                HeaderName::Via,
+                format!("{};branch=z9hG4bK{}u{seq}", self.me.via, self.me.tag),
+            )
+            .header(HeaderName::MaxForwards, "70")
+            .header(HeaderName::Contact, &self.me.contact)
+            .header(
+                HeaderName::SessionExpires,
+                format!("{interval};refresher=uas"),
+            )
+            .build();
+        if let Ok(Ok(tx)) =
+            update.map(|u| ClientTransaction::new(u, self.reliable, self.timers, now))
+        {
+            self.refresh = Some(tx);
+            self.drain_refresh(now);
+        }
+    }
+
+    fn drain_refresh(&mut self, now: Instant) {
+        let Some(tx) = self.refresh.as_mut() else {
+            return;
+        };
+        let mut outcome = None;
+        while let Some(o) = tx.poll_output() {
+            match o {
+                Output::Send(b) => self.out.push_back(CallOutput::Send(b)),
+                Output::PassUp(r) => {
+                    if let Some(status) = Message::parse(&r).ok().and_then(|m| m.status())
+                        && status >= 200
+                    {
+                        outcome = Some(status);
+                    }
+                }
+                Output::Timeout => outcome = Some(408),
+                Output::Terminated => {}
+            }
+        }
+        match outcome {
+            None => {}
+            Some(200..=299) => {
+                self.refresh = None;
+                if let Some(timer) = self.session.as_mut() {
+                    timer.refreshed(now);
+                }
+            }
+            // §10: a 408 or 481 means the session is gone; other failures leave it to run out.
+            Some(408 | 481) => {
+                self.refresh = None;
+                self.send_bye(EndReason::SessionExpired, now);
+            }
+            Some(_) => {
+                self.refresh = None;
+                if let Some(timer) = self.session.as_mut() {
+                    // Try again at the next half-interval, not at once.
+                    timer.refreshed(now);
+                }
+            }
+        }
+    }
+
     fn end(&mut self, reason: EndReason) {
         if self.state == CallState::Ended {
             return;
@@ -411,6 +558,13 @@ impl IncomingCall {
             return;
         };
         if msg.status().is_some() {
+            if msg.cseq().method() == "UPDATE" {
+                if let Some(tx) = self.refresh.as_mut() {
+                    tx.on_response(bytes, now);
+                    self.drain_refresh(now);
+                }
+                return;
+            }
             if let Some(tx) = self.bye.as_mut() {
                 tx.on_response(bytes, now);
                 self.drain_bye();
@@ -455,6 +609,13 @@ impl IncomingCall {
     }
 
     fn in_dialog(&mut self, msg: &Message<'_>) {
+        if matches!(msg.method(), Method::Invite | Method::Update)
+            && matches!(self.state, CallState::Answered | CallState::Confirmed)
+            && let (Some(timer), Some(now)) = (self.session.as_mut(), self.last_now)
+        {
+            // The peer's refresh (RFC 4028 §10): answered below, the session goes on.
+            timer.refreshed(now);
+        }
         if msg.method() == Method::Bye
             && let Some((seq, answer)) = &self.bye_answer
             && *seq == msg.cseq().seq()
@@ -540,6 +701,21 @@ impl IncomingCall {
     /// Fires the timers due at `now`.
     pub fn on_timeout(&mut self, now: Instant) {
         self.last_now = Some(now);
+        if let Some(tx) = self.refresh.as_mut() {
+            tx.on_timeout(now);
+            self.drain_refresh(now);
+        }
+        if let Some(timer) = self.session
+            && matches!(self.state, CallState::Answered | CallState::Confirmed)
+        {
+            if timer.expires_at() <= now {
+                self.send_bye(EndReason::SessionExpired, now);
+                return;
+            }
+            if self.refresh.is_none() && timer.refresh_at().is_some_and(|t| t <= now) {
+                self.send_refresh(now);
+            }
+        }
         if self.completed_until.is_some_and(|t| t <= now) {
             // Timer H: the ACK never came; stop.
             self.completed_until = None;

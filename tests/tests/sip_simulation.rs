@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use sambung_core::clock::{Clock, SimulatedClock};
 use sambung_sip::b2bua::{BridgeOutput, CallBridge, HeaderPolicy, OutgoingLeg, outgoing_invite};
+use sambung_sip::session_timer::SessionTimerConfig;
 use sambung_sip::transaction::{ClientTransaction, Output, ServerTransaction, Timers};
 use sambung_sip::uac::{OutgoingCall, OutgoingEvent, OutgoingOutput, OutgoingState};
 use sambung_sip::uas::{CallEvent, CallOutput, EndReason, IncomingCall, LocalParty};
@@ -45,8 +46,12 @@ fn uas_addr() -> SocketAddr {
 const OFFER: &str = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
 
 fn invite(call_id: &str, user: &str) -> Vec<u8> {
+    invite_with(call_id, user, "")
+}
+
+fn invite_with(call_id: &str, user: &str, extra: &str) -> Vec<u8> {
     format!(
-        "INVITE sip:{user}@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-{call_id}\r\nMax-Forwards: 70\r\nFrom: <sip:caller@10.0.0.1>;tag=c-{call_id}\r\nTo: <sip:{user}@10.0.0.2>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@10.0.0.1:5060>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{OFFER}",
+        "INVITE sip:{user}@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-{call_id}\r\nMax-Forwards: 70\r\nFrom: <sip:caller@10.0.0.1>;tag=c-{call_id}\r\nTo: <sip:{user}@10.0.0.2>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@10.0.0.1:5060>\r\n{extra}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{OFFER}",
         OFFER.len()
     )
     .into_bytes()
@@ -195,8 +200,12 @@ struct CallerNode {
 
 impl CallerNode {
     fn new(call_id: &str, user: &str, now: Instant) -> Self {
+        Self::with_invite(invite(call_id, user), now)
+    }
+
+    fn with_invite(invite: Vec<u8>, now: Instant) -> Self {
         let call = OutgoingCall::new(
-            invite(call_id, user),
+            invite,
             "SIP/2.0/UDP 10.0.0.1:5060",
             false,
             Timers::default(),
@@ -236,6 +245,7 @@ impl Node for CallerNode {
 /// An `IncomingCall` that rings (and answers when told), sends REFER when told, and answers
 /// the NOTIFYs about it with a server transaction of its own.
 struct CalleeNode {
+    session_timer: Option<SessionTimerConfig>,
     call: Option<IncomingCall>,
     answer: bool,
     events: Vec<CallEvent>,
@@ -249,6 +259,7 @@ struct CalleeNode {
 impl CalleeNode {
     fn new(answer: bool) -> Self {
         Self {
+            session_timer: None,
             call: None,
             answer,
             events: Vec::new(),
@@ -318,6 +329,9 @@ impl Node for CalleeNode {
                     via: "SIP/2.0/UDP 10.0.0.2:5060".into(),
                 };
                 let mut call = IncomingCall::new(bytes, me, false, Timers::default()).unwrap();
+                if let Some(config) = self.session_timer {
+                    call = call.with_session_timer(config);
+                }
                 call.provisional(180, "Ringing").unwrap();
                 if self.answer {
                     let answer = "v=0\r\no=- 2 2 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\na=sendrecv\r\n";
@@ -673,6 +687,78 @@ fn a_call_through_the_b2bua_survives_two_hostile_legs() {
             "seed {seed}: {s:?}"
         );
         assert_eq!(b2bua.ended, [EndReason::RemoteHangup], "seed {seed}");
+    }
+}
+
+#[test]
+fn a_caller_that_stops_refreshing_is_hung_up_by_the_session_timer() {
+    for seed in 0..SEEDS {
+        let start = t0();
+        let mut sim = Sim::new(seed, Conditions::hostile(), start);
+        let mut callee = CalleeNode::new(true);
+        callee.session_timer = Some(SessionTimerConfig::default());
+        // The caller supports timers and asks for 90 s, so it is to refresh — and it never
+        // does (OutgoingCall sends no refreshes): the callee ends the call before 90 s.
+        let invite = invite_with(
+            &format!("st{seed}"),
+            "alice",
+            "Supported: timer\r\nSession-Expires: 90\r\n",
+        );
+        let mut caller = CallerNode::with_invite(invite, start);
+        sim.run_until(&mut [&mut callee, &mut caller], start + secs(20));
+        assert_eq!(caller.call.state(), OutgoingState::Confirmed, "seed {seed}");
+        let timer = *callee.call.as_ref().unwrap().session_timer().unwrap();
+        assert!(!timer.we_refresh());
+        sim.run_until(&mut [&mut callee, &mut caller], start + secs(120));
+        assert_eq!(
+            callee.events.last(),
+            Some(&CallEvent::Ended(EndReason::SessionExpired)),
+            "seed {seed}"
+        );
+        assert!(
+            caller.events.contains(&OutgoingEvent::RemoteHangup),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn we_refresh_a_caller_without_timers_and_hang_up_when_it_vanishes() {
+    for seed in 0..SEEDS {
+        let start = t0();
+        let mut sim = Sim::new(seed, Conditions::hostile(), start);
+        let mut callee = CalleeNode::new(true);
+        callee.session_timer = Some(SessionTimerConfig::default());
+        let invite = invite_with(&format!("ref{seed}"), "alice", "Session-Expires: 120\r\n");
+        let mut caller = CallerNode::with_invite(invite, start);
+        // Three refresh periods with the caller there: UPDATEs at every half-interval keep
+        // the call up.
+        sim.run_until(&mut [&mut callee, &mut caller], start + secs(200));
+        assert!(
+            callee
+                .call
+                .as_ref()
+                .unwrap()
+                .session_timer()
+                .unwrap()
+                .we_refresh(),
+            "seed {seed}"
+        );
+        assert_eq!(caller.call.state(), OutgoingState::Confirmed, "seed {seed}");
+        assert!(
+            !callee
+                .events
+                .iter()
+                .any(|e| matches!(e, CallEvent::Ended(_))),
+            "seed {seed}"
+        );
+        // The caller vanishes: the next UPDATE times out, and the call is ended.
+        sim.run_until(&mut [&mut callee], start + secs(400));
+        assert_eq!(
+            callee.events.last(),
+            Some(&CallEvent::Ended(EndReason::SessionExpired)),
+            "seed {seed}"
+        );
     }
 }
 

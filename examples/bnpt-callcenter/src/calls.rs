@@ -1976,6 +1976,7 @@ fn end_reason(r: EndReason) -> &'static str {
         EndReason::Cancelled => "cancelled",
         EndReason::Rejected(_) => "rejected",
         EndReason::NoAck => "no_ack",
+        EndReason::SessionExpired => "session_expired",
     }
 }
 

@@ -1,7 +1,8 @@
 //! `sip-uas` against what we did not write: SIPp registering with the right and a wrong
 //! password, 200 calls at 20 calls/s, the same with `-lost 10` so that retransmissions must
-//! recover every call, and RFC 4475's semantic and invalid messages. SIPp is required in CI
-//! (scripts/test installs it) and skipped elsewhere when missing.
+//! recover every call, and RFC 4475's semantic and invalid messages; baresip registering,
+//! calling (with audio from a file) and hanging up. SIPp and baresip are required in CI
+//! (scripts/test installs them) and skipped elsewhere when missing.
 
 #![allow(
     clippy::unwrap_used,
@@ -65,6 +66,11 @@ impl Drop for Uas {
 
 impl Uas {
     fn start(extra: &[&str]) -> Self {
+        Self::start_logging(extra, "warn")
+    }
+
+    /// Started with `RUST_LOG=level` (`info` logs the counters when it stops).
+    fn start_logging(extra: &[&str], level: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let users = dir.path().join("users.toml");
         std::fs::write(&users, "[users]\nalice = \"secret\"\nbob = \"hunter2\"\n").unwrap();
@@ -79,7 +85,7 @@ impl Uas {
             .arg(&users)
             .args(["--realm", "sambung.test", "--run-seconds", "300"])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
         let child = cmd.spawn().unwrap();
@@ -102,6 +108,18 @@ impl Uas {
 
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops it with SIGTERM, as an operator would, and returns its log.
+    fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.log()
     }
 
     /// Sends `message` over UDP; the status of the answer, if one came within 700 ms.
@@ -164,6 +182,114 @@ fn sipp_errors(dir: &Path) -> String {
         .filter(|e| e.file_name().to_string_lossy().ends_with("errors.log"))
         .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
         .collect()
+}
+
+/// baresip, if installed (required in CI).
+fn baresip_available() -> bool {
+    let found = Command::new("baresip")
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "baresip is not installed"
+    );
+    found
+}
+
+/// A WAV file of `seconds` of a 440 Hz tone, 8 kHz 16-bit mono: what baresip sends.
+fn tone_wav(path: &Path, seconds: u32) {
+    let samples = 8000 * seconds;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + samples * 2).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    for (v, n) in [
+        (16u32, 4),
+        (1, 2),
+        (1, 2),
+        (8000, 4),
+        (16_000, 4),
+        (2, 2),
+        (16, 2),
+    ] {
+        wav.extend_from_slice(&v.to_le_bytes()[..n]);
+    }
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(samples * 2).to_le_bytes());
+    for i in 0..samples {
+        let v = (f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0;
+        #[expect(clippy::cast_possible_truncation, reason = "within i16")]
+        wav.extend_from_slice(&(v as i16).to_le_bytes());
+    }
+    std::fs::write(path, wav).unwrap();
+}
+
+#[test]
+fn baresip_registers_calls_and_hangs_up() {
+    if !baresip_available() {
+        return;
+    }
+    let uas = Uas::start_logging(&[], "info");
+    let dir = tempfile::tempdir().unwrap();
+    let tone = dir.path().join("tone.wav");
+    tone_wav(&tone, 10);
+    let sip_port = free_port();
+    // No sound card: baresip sends the tone from a file and plays what it hears to a file.
+    let config = format!(
+        "poll_method\t\tepoll\nsip_listen\t\t127.0.0.1:{sip_port}\nsip_trans_def\t\tudp\n\
+audio_player\t\taufile,{heard}\naudio_source\t\taufile,{tone}\naudio_alert\t\taufile,/dev/null\n\
+module_path\t\t/usr/lib/baresip/modules\nmodule\t\t\tg711.so\nmodule\t\t\taufile.so\n\
+module\t\t\taccount.so\nmodule\t\t\tmenu.so\n",
+        heard = dir.path().join("heard.wav").display(),
+        tone = tone.display(),
+    );
+    std::fs::write(dir.path().join("config"), config).unwrap();
+    std::fs::write(
+        dir.path().join("accounts"),
+        format!(
+            "<sip:alice@127.0.0.1:{}>;auth_pass=secret;regint=60;answermode=manual\n",
+            uas.port
+        ),
+    )
+    .unwrap();
+    // baresip registers alice, calls bob, and after 6 s quits: hangs up and unregisters.
+    let mut child = Command::new("baresip")
+        .arg("-f")
+        .arg(dir.path())
+        .args(["-t", "6", "-e"])
+        .arg(format!("/dial sip:bob@127.0.0.1:{}", uas.port))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("baresip did not quit");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(out.contains("200 OK (sip-uas"), "registered: {out}");
+    assert!(out.contains("Call established"), "answered: {out}");
+    assert!(out.contains("terminated"), "hung up: {out}");
+    let log = uas.stop();
+    assert!(
+        log.contains("calls_answered: 1, calls_ended: 1"),
+        "sip-uas saw the call start and end: {log}"
+    );
+    assert!(log.contains("auth_failures: 0"), "{log}");
 }
 
 #[test]
