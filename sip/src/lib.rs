@@ -40,6 +40,7 @@ pub mod error;
 pub mod framing;
 pub mod header;
 pub mod headers;
+pub mod locate;
 pub mod message;
 pub mod owned;
 pub mod registrar;
