@@ -19,6 +19,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::transaction::{ClientTransaction, Output, Timers};
 use crate::{HeaderName, Message};
 
 /// The least interval RFC 4028 allows anyone to ask for (§4).
@@ -154,6 +155,35 @@ pub fn response_headers(interval: u32, refresher: Refresher) -> Vec<(HeaderName<
     headers
 }
 
+/// The UAC's side (RFC 4028 §7.2): from the 2xx, the interval and the refresher; `None`
+/// when the 2xx has no `Session-Expires` (no timer for this call). A 2xx that names no
+/// refresher leaves it to us.
+pub fn negotiate_uac(response: &Message<'_>) -> Option<(u32, Refresher)> {
+    let (seconds, refresher) = response
+        .header(HeaderName::SessionExpires)
+        .and_then(|h| parse_session_expires(&h.value()))?;
+    Some((
+        seconds.max(ABSOLUTE_MIN_SE),
+        refresher.unwrap_or(Refresher::Uac),
+    ))
+}
+
+/// The headers for our INVITE when we want session timers: `Supported: timer`,
+/// `Session-Expires` and `Min-SE` (RFC 4028 §7.1).
+pub fn request_headers(config: &SessionTimerConfig) -> Vec<(HeaderName<'static>, String)> {
+    vec![
+        (HeaderName::Supported, "timer".to_owned()),
+        (
+            HeaderName::SessionExpires,
+            config.session_expires.max(config.min_se).to_string(),
+        ),
+        (
+            HeaderName::Other("Min-SE"),
+            config.min_se.max(ABSOLUTE_MIN_SE).to_string(),
+        ),
+    ]
+}
+
 /// A running session timer on one side of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionTimer {
@@ -201,6 +231,145 @@ impl SessionTimer {
         } else {
             let early = (self.interval / 3).min(Duration::from_secs(32));
             self.last_refresh + self.interval - early
+        }
+    }
+}
+
+/// What a [`SessionRefresh`] asks of its call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshDue {
+    /// Nothing now.
+    Nothing,
+    /// Time to refresh: build an UPDATE and hand it to [`SessionRefresh::start`].
+    Refresh,
+    /// The session is over (no refresh came, or ours got 408 or 481): send BYE.
+    Expired,
+}
+
+/// A running session timer and the refresh in flight: the part of RFC 4028 §10 both sides of
+/// a call share. The call owns it, asks it when it is due, and builds the UPDATE itself.
+#[derive(Debug)]
+pub struct SessionRefresh {
+    timer: SessionTimer,
+    tx: Option<ClientTransaction>,
+}
+
+impl SessionRefresh {
+    /// Around a started timer.
+    pub fn new(timer: SessionTimer) -> Self {
+        Self { timer, tx: None }
+    }
+
+    /// The timer.
+    pub fn timer(&self) -> &SessionTimer {
+        &self.timer
+    }
+
+    /// The next instant it needs [`SessionRefresh::on_timeout`].
+    pub fn deadline(&self) -> Option<Instant> {
+        let own = match &self.tx {
+            Some(tx) => tx.poll_timeout(),
+            None => self.timer.refresh_at(),
+        };
+        Some(own.map_or(self.timer.expires_at(), |t| t.min(self.timer.expires_at())))
+    }
+
+    /// The peer refreshed the session (a re-INVITE or UPDATE of its own).
+    pub fn peer_refreshed(&mut self, now: Instant) {
+        self.timer.refreshed(now);
+    }
+
+    /// Timers; the refresh's retransmissions go to `send`.
+    pub fn on_timeout(&mut self, now: Instant, send: &mut impl FnMut(Vec<u8>)) -> RefreshDue {
+        if let Some(tx) = self.tx.as_mut() {
+            tx.on_timeout(now);
+            let due = self.drain(now, send);
+            if due != RefreshDue::Nothing {
+                return due;
+            }
+        }
+        if self.timer.expires_at() <= now {
+            self.tx = None;
+            return RefreshDue::Expired;
+        }
+        if self.tx.is_none() && self.timer.refresh_at().is_some_and(|t| t <= now) {
+            return RefreshDue::Refresh;
+        }
+        RefreshDue::Nothing
+    }
+
+    /// Sends `update`, the refresh the call built (`Session-Expires` of
+    /// [`SessionTimer::interval_s`]).
+    pub fn start(
+        &mut self,
+        update: Vec<u8>,
+        reliable: bool,
+        timers: Timers,
+        now: Instant,
+        send: &mut impl FnMut(Vec<u8>),
+    ) -> RefreshDue {
+        match ClientTransaction::new(update, reliable, timers, now) {
+            Ok(tx) => {
+                self.tx = Some(tx);
+                self.drain(now, send)
+            }
+            // The call's own dialog makes a valid UPDATE; if not, try at the next half-interval.
+            Err(_) => {
+                self.timer.refreshed(now);
+                RefreshDue::Nothing
+            }
+        }
+    }
+
+    /// A response to our refresh.
+    pub fn on_response(
+        &mut self,
+        response: &[u8],
+        now: Instant,
+        send: &mut impl FnMut(Vec<u8>),
+    ) -> RefreshDue {
+        match self.tx.as_mut() {
+            Some(tx) => {
+                tx.on_response(response, now);
+                self.drain(now, send)
+            }
+            None => RefreshDue::Nothing,
+        }
+    }
+
+    fn drain(&mut self, now: Instant, send: &mut impl FnMut(Vec<u8>)) -> RefreshDue {
+        let Some(tx) = self.tx.as_mut() else {
+            return RefreshDue::Nothing;
+        };
+        let mut outcome = None;
+        while let Some(o) = tx.poll_output() {
+            match o {
+                Output::Send(b) => send(b),
+                Output::PassUp(r) => {
+                    if let Some(status) = Message::parse(&r).ok().and_then(|m| m.status())
+                        && status >= 200
+                    {
+                        outcome = Some(status);
+                    }
+                }
+                Output::Timeout => outcome = Some(408),
+                Output::Terminated => {}
+            }
+        }
+        match outcome {
+            None => RefreshDue::Nothing,
+            // §10: a 408 or 481 means the session is gone.
+            Some(408 | 481) => {
+                self.tx = None;
+                RefreshDue::Expired
+            }
+            // Any other answer shows the peer is there: the session goes on (after a refusal,
+            // the next try is half an interval away, not at once).
+            Some(_) => {
+                self.tx = None;
+                self.timer.refreshed(now);
+                RefreshDue::Nothing
+            }
         }
     }
 }

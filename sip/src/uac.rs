@@ -32,6 +32,9 @@ use std::time::Instant;
 
 use crate::dialog::Dialog;
 use crate::serialize::MessageBuilder;
+use crate::session_timer::{
+    self, RefreshDue, Refresher, SessionRefresh, SessionTimer, SessionTimerConfig,
+};
 use crate::transaction::{ClientTransaction, Output, Timers};
 use crate::{HeaderName, Message, Method, ParseError};
 
@@ -61,6 +64,9 @@ pub enum OutgoingEvent {
     RemoteHangup,
     /// Our BYE was answered (or went unanswered).
     LocalHangup,
+    /// The session timer (RFC 4028) ran out, or our refresh was refused with 408 or 481: we
+    /// sent BYE. The other end is gone.
+    SessionExpired,
     /// The peer sent a new offer (re-INVITE or UPDATE), answered at once with our same
     /// media: `held` when it puts us on hold, and where it now wants audio, if it says.
     Reoffered {
@@ -111,6 +117,14 @@ pub struct OutgoingCall {
     notifies: Vec<ClientTransaction>,
     /// User name and password for a digest challenge (401 or 407), answered once.
     credentials: Option<(String, String)>,
+    /// Session timers wanted (RFC 4028): started from the 2xx's Session-Expires.
+    session_config: Option<SessionTimerConfig>,
+    /// The running session timer and our refresh in flight.
+    session: Option<SessionRefresh>,
+    /// The BYE in flight was sent because the session expired.
+    expired: bool,
+    /// The latest instant seen, for requests that arrive without one passed down.
+    last_now: Option<Instant>,
     out: VecDeque<OutgoingOutput>,
 }
 
@@ -148,6 +162,10 @@ impl OutgoingCall {
             answered: None,
             notifies: Vec::new(),
             credentials: None,
+            session_config: None,
+            session: None,
+            expired: false,
+            last_now: None,
             out: VecDeque::new(),
         };
         call.drain(now);
@@ -161,6 +179,22 @@ impl OutgoingCall {
     pub fn with_credentials(mut self, user: &str, password: &str) -> Self {
         self.credentials = Some((user.to_owned(), password.to_owned()));
         self
+    }
+
+    /// Keeps the session alive with session timers (RFC 4028): the driver's INVITE carries
+    /// the headers of [`session_timer::request_headers`]; when the 2xx names us refresher, an
+    /// UPDATE goes at half the interval; when it names the peer and no refresh comes, or a
+    /// refresh of ours gets 408 or 481, the call ends with BYE
+    /// ([`OutgoingEvent::SessionExpired`]).
+    #[must_use]
+    pub fn with_session_timer(mut self, config: SessionTimerConfig) -> Self {
+        self.session_config = Some(config);
+        self
+    }
+
+    /// The running session timer, once answered with one.
+    pub fn session_timer(&self) -> Option<&SessionTimer> {
+        self.session.as_ref().map(SessionRefresh::timer)
     }
 
     /// Where the call is.
@@ -187,6 +221,7 @@ impl OutgoingCall {
             self.ending
                 .as_ref()
                 .and_then(ClientTransaction::poll_timeout),
+            self.session_deadline(),
         ]
         .into_iter()
         .chain(self.notifies.iter().map(ClientTransaction::poll_timeout))
@@ -244,7 +279,11 @@ impl OutgoingCall {
         }
         if ending_done && self.state == OutgoingState::Ending {
             self.ending = None;
-            self.end(OutgoingEvent::LocalHangup);
+            self.end(if self.expired {
+                OutgoingEvent::SessionExpired
+            } else {
+                OutgoingEvent::LocalHangup
+            });
         }
         let mut sent = Vec::new();
         self.notifies.retain_mut(|tx| {
@@ -311,6 +350,16 @@ impl OutgoingCall {
                     self.send_bye(now);
                 } else {
                     self.state = OutgoingState::Confirmed;
+                    if self.session_config.is_some() {
+                        self.session =
+                            session_timer::negotiate_uac(&resp).map(|(interval, refresher)| {
+                                SessionRefresh::new(SessionTimer::start(
+                                    interval,
+                                    refresher == Refresher::Uac,
+                                    now,
+                                ))
+                            });
+                    }
                     self.event(OutgoingEvent::Answered(resp.body().to_vec()));
                 }
             }
@@ -395,11 +444,22 @@ impl OutgoingCall {
 
     /// A message of this call from the peer (same Call-ID).
     pub fn on_message(&mut self, bytes: &[u8], now: Instant) {
+        self.last_now = Some(now);
         let Ok(msg) = Message::parse(bytes) else {
             return;
         };
         if msg.status().is_some() {
             match msg.cseq().method() {
+                "UPDATE" => {
+                    let out = &mut self.out;
+                    if let Some(session) = self.session.as_mut() {
+                        let due = session.on_response(bytes, now, &mut |b| {
+                            out.push_back(OutgoingOutput::Send(b));
+                        });
+                        self.session_due(due, now);
+                    }
+                    return;
+                }
                 "INVITE" => {
                     if let Some(tx) = self.tx.as_mut() {
                         tx.on_response(bytes, now);
@@ -444,6 +504,12 @@ impl OutgoingCall {
         if let Err(e) = dialog.on_request(msg) {
             self.respond(msg, e.status(), "Refused", None);
             return;
+        }
+        if matches!(method, Method::Invite | Method::Update)
+            && let (Some(session), Some(now)) = (self.session.as_mut(), self.last_now)
+        {
+            // The peer's refresh (RFC 4028 §10).
+            session.peer_refreshed(now);
         }
         match method {
             Method::Bye => {
@@ -627,8 +693,66 @@ impl OutgoingCall {
         }
     }
 
+    /// The next session-timer deadline while the call is up.
+    fn session_deadline(&self) -> Option<Instant> {
+        if self.state != OutgoingState::Confirmed {
+            return None;
+        }
+        self.session.as_ref()?.deadline()
+    }
+
+    /// Acts on what the session timer asks.
+    fn session_due(&mut self, due: RefreshDue, now: Instant) {
+        match due {
+            RefreshDue::Nothing => {}
+            RefreshDue::Expired => {
+                self.expired = true;
+                self.send_bye(now);
+            }
+            RefreshDue::Refresh => {
+                let Some(interval) = self.session.as_ref().map(|s| s.timer().interval_s()) else {
+                    return;
+                };
+                let Some(dialog) = self.dialog.as_mut() else {
+                    return;
+                };
+                let seq = dialog.local_seq + 1;
+                // RFC 4028 §10: an UPDATE without a body, no new offer.
+                let update = dialog
+                    .request(Method::Update)
+                    .header(
+                        HeaderName::Via,
+                        format!("{};branch=z9hG4bK{}u{seq}", self.via, dialog.id.local_tag),
+                    )
+                    .header(HeaderName::MaxForwards, "70")
+                    .header(HeaderName::Contact, &self.contact)
+                    .header(
+                        HeaderName::SessionExpires,
+                        format!("{interval};refresher=uac"),
+                    )
+                    .build();
+                let (Ok(update), Some(session)) = (update, self.session.as_mut()) else {
+                    return;
+                };
+                let out = &mut self.out;
+                let due = session.start(update, self.reliable, self.timers, now, &mut |b| {
+                    out.push_back(OutgoingOutput::Send(b));
+                });
+                self.session_due(due, now);
+            }
+        }
+    }
+
     /// Fires the timers due at `now`.
     pub fn on_timeout(&mut self, now: Instant) {
+        self.last_now = Some(now);
+        if self.state == OutgoingState::Confirmed {
+            let out = &mut self.out;
+            if let Some(session) = self.session.as_mut() {
+                let due = session.on_timeout(now, &mut |b| out.push_back(OutgoingOutput::Send(b)));
+                self.session_due(due, now);
+            }
+        }
         if let Some(tx) = self.tx.as_mut() {
             tx.on_timeout(now);
         }

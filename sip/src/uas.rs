@@ -36,7 +36,9 @@ use std::time::{Duration, Instant};
 
 use crate::dialog::{Dialog, DialogError};
 use crate::serialize::{BuildError, MessageBuilder};
-use crate::session_timer::{self, Negotiated, Refresher, SessionTimer, SessionTimerConfig};
+use crate::session_timer::{
+    self, Negotiated, RefreshDue, Refresher, SessionRefresh, SessionTimer, SessionTimerConfig,
+};
 use crate::transaction::{ClientTransaction, Output, Timers};
 use crate::{HeaderName, Message, Method, ParseError};
 
@@ -169,10 +171,8 @@ pub struct IncomingCall {
     completed_until: Option<Instant>,
     /// Session timers asked for by the driver (RFC 4028), negotiated when answering.
     session_config: Option<SessionTimerConfig>,
-    /// The running session timer.
-    session: Option<SessionTimer>,
-    /// Our refresh (UPDATE) in flight.
-    refresh: Option<ClientTransaction>,
+    /// The running session timer and our refresh in flight.
+    session: Option<SessionRefresh>,
     /// The latest instant seen, for a rejection asked for without one.
     last_now: Option<Instant>,
     out: VecDeque<CallOutput>,
@@ -213,7 +213,6 @@ impl IncomingCall {
             completed_until: None,
             session_config: None,
             session: None,
-            refresh: None,
             last_now: None,
             out: VecDeque::new(),
         };
@@ -243,9 +242,6 @@ impl IncomingCall {
             self.give_up_at,
             self.completed_until,
             self.bye.as_ref().and_then(ClientTransaction::poll_timeout),
-            self.refresh
-                .as_ref()
-                .and_then(ClientTransaction::poll_timeout),
             self.session_deadline(),
         ]
         .into_iter()
@@ -310,11 +306,11 @@ impl IncomingCall {
                     for (name, value) in session_timer::response_headers(interval, refresher) {
                         ok = ok.header(name, value);
                     }
-                    self.session = Some(SessionTimer::start(
+                    self.session = Some(SessionRefresh::new(SessionTimer::start(
                         interval,
                         refresher == Refresher::Uas,
                         now,
-                    ));
+                    )));
                 }
             }
         }
@@ -342,7 +338,7 @@ impl IncomingCall {
 
     /// The running session timer, once answered with one.
     pub fn session_timer(&self) -> Option<&SessionTimer> {
-        self.session.as_ref()
+        self.session.as_ref().map(SessionRefresh::timer)
     }
 
     /// Rejects with a final non-2xx status, as [`IncomingCall::reject`], at `now` (for a call
@@ -446,83 +442,45 @@ impl IncomingCall {
 
     /// The next session-timer deadline while the call is up.
     fn session_deadline(&self) -> Option<Instant> {
-        let timer = self.session?;
         if !matches!(self.state, CallState::Answered | CallState::Confirmed) {
             return None;
         }
-        let refresh = if self.refresh.is_none() {
-            timer.refresh_at()
-        } else {
-            None
-        };
-        Some(refresh.map_or(timer.expires_at(), |r| r.min(timer.expires_at())))
+        self.session.as_ref()?.deadline()
     }
 
-    /// Sends our refresh: an UPDATE without a body (RFC 4028 §10; no new offer).
-    fn send_refresh(&mut self, now: Instant) {
-        let Some(timer) = self.session else { return };
-        let seq = self.dialog.local_seq + 1;
-        let interval = timer.interval_s();
-        let update = self
-            .dialog
-            .request(Method::Update)
-            .header(
-                HeaderName::Via,
-                format!("{};branch=z9hG4bK{}u{seq}", self.me.via, self.me.tag),
-            )
-            .header(HeaderName::MaxForwards, "70")
-            .header(HeaderName::Contact, &self.me.contact)
-            .header(
-                HeaderName::SessionExpires,
-                format!("{interval};refresher=uas"),
-            )
-            .build();
-        if let Ok(Ok(tx)) =
-            update.map(|u| ClientTransaction::new(u, self.reliable, self.timers, now))
-        {
-            self.refresh = Some(tx);
-            self.drain_refresh(now);
-        }
-    }
-
-    fn drain_refresh(&mut self, now: Instant) {
-        let Some(tx) = self.refresh.as_mut() else {
-            return;
-        };
-        let mut outcome = None;
-        while let Some(o) = tx.poll_output() {
-            match o {
-                Output::Send(b) => self.out.push_back(CallOutput::Send(b)),
-                Output::PassUp(r) => {
-                    if let Some(status) = Message::parse(&r).ok().and_then(|m| m.status())
-                        && status >= 200
-                    {
-                        outcome = Some(status);
-                    }
-                }
-                Output::Timeout => outcome = Some(408),
-                Output::Terminated => {}
-            }
-        }
-        match outcome {
-            None => {}
-            Some(200..=299) => {
-                self.refresh = None;
-                if let Some(timer) = self.session.as_mut() {
-                    timer.refreshed(now);
-                }
-            }
-            // §10: a 408 or 481 means the session is gone; other failures leave it to run out.
-            Some(408 | 481) => {
-                self.refresh = None;
-                self.send_bye(EndReason::SessionExpired, now);
-            }
-            Some(_) => {
-                self.refresh = None;
-                if let Some(timer) = self.session.as_mut() {
-                    // Try again at the next half-interval, not at once.
-                    timer.refreshed(now);
-                }
+    /// Acts on what the session timer asks.
+    fn session_due(&mut self, due: RefreshDue, now: Instant) {
+        match due {
+            RefreshDue::Nothing => {}
+            RefreshDue::Expired => self.send_bye(EndReason::SessionExpired, now),
+            RefreshDue::Refresh => {
+                let Some(interval) = self.session.as_ref().map(|s| s.timer().interval_s()) else {
+                    return;
+                };
+                let seq = self.dialog.local_seq + 1;
+                // RFC 4028 §10: an UPDATE without a body, no new offer.
+                let update = self
+                    .dialog
+                    .request(Method::Update)
+                    .header(
+                        HeaderName::Via,
+                        format!("{};branch=z9hG4bK{}u{seq}", self.me.via, self.me.tag),
+                    )
+                    .header(HeaderName::MaxForwards, "70")
+                    .header(HeaderName::Contact, &self.me.contact)
+                    .header(
+                        HeaderName::SessionExpires,
+                        format!("{interval};refresher=uas"),
+                    )
+                    .build();
+                let (Ok(update), Some(session)) = (update, self.session.as_mut()) else {
+                    return;
+                };
+                let out = &mut self.out;
+                let due = session.start(update, self.reliable, self.timers, now, &mut |b| {
+                    out.push_back(CallOutput::Send(b));
+                });
+                self.session_due(due, now);
             }
         }
     }
@@ -559,9 +517,12 @@ impl IncomingCall {
         };
         if msg.status().is_some() {
             if msg.cseq().method() == "UPDATE" {
-                if let Some(tx) = self.refresh.as_mut() {
-                    tx.on_response(bytes, now);
-                    self.drain_refresh(now);
+                let out = &mut self.out;
+                if let Some(session) = self.session.as_mut() {
+                    let due = session.on_response(bytes, now, &mut |b| {
+                        out.push_back(CallOutput::Send(b));
+                    });
+                    self.session_due(due, now);
                 }
                 return;
             }
@@ -611,10 +572,10 @@ impl IncomingCall {
     fn in_dialog(&mut self, msg: &Message<'_>) {
         if matches!(msg.method(), Method::Invite | Method::Update)
             && matches!(self.state, CallState::Answered | CallState::Confirmed)
-            && let (Some(timer), Some(now)) = (self.session.as_mut(), self.last_now)
+            && let (Some(session), Some(now)) = (self.session.as_mut(), self.last_now)
         {
             // The peer's refresh (RFC 4028 §10): answered below, the session goes on.
-            timer.refreshed(now);
+            session.peer_refreshed(now);
         }
         if msg.method() == Method::Bye
             && let Some((seq, answer)) = &self.bye_answer
@@ -701,19 +662,15 @@ impl IncomingCall {
     /// Fires the timers due at `now`.
     pub fn on_timeout(&mut self, now: Instant) {
         self.last_now = Some(now);
-        if let Some(tx) = self.refresh.as_mut() {
-            tx.on_timeout(now);
-            self.drain_refresh(now);
-        }
-        if let Some(timer) = self.session
-            && matches!(self.state, CallState::Answered | CallState::Confirmed)
-        {
-            if timer.expires_at() <= now {
-                self.send_bye(EndReason::SessionExpired, now);
-                return;
-            }
-            if self.refresh.is_none() && timer.refresh_at().is_some_and(|t| t <= now) {
-                self.send_refresh(now);
+        if matches!(self.state, CallState::Answered | CallState::Confirmed) {
+            let out = &mut self.out;
+            if let Some(session) = self.session.as_mut() {
+                let due = session.on_timeout(now, &mut |b| out.push_back(CallOutput::Send(b)));
+                if due == RefreshDue::Expired {
+                    self.session_due(due, now);
+                    return;
+                }
+                self.session_due(due, now);
             }
         }
         if self.completed_until.is_some_and(|t| t <= now) {

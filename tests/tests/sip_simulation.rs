@@ -763,6 +763,57 @@ fn we_refresh_a_caller_without_timers_and_hang_up_when_it_vanishes() {
 }
 
 #[test]
+fn the_caller_refreshes_by_update_and_hangs_up_when_the_callee_vanishes() {
+    use sambung_sip::session_timer::request_headers;
+    let config = SessionTimerConfig {
+        session_expires: 120,
+        min_se: 90,
+    };
+    let headers: String = request_headers(&config)
+        .iter()
+        .map(|(n, v)| format!("{}: {v}\r\n", n.as_str()))
+        .collect();
+    for seed in 0..SEEDS {
+        let start = t0();
+        let mut sim = Sim::new(seed, Conditions::hostile(), start);
+        let mut callee = CalleeNode::new(true);
+        callee.session_timer = Some(config);
+        let invite = invite_with(&format!("uacref{seed}"), "alice", &headers);
+        let mut caller = CallerNode::with_invite(invite, start);
+        caller.call = caller.call.with_session_timer(config);
+        sim.run_until(&mut [&mut callee, &mut caller], start + secs(20));
+        let timer = *caller.call.session_timer().expect("answered with a timer");
+        assert!(
+            timer.we_refresh(),
+            "seed {seed}: the caller supports timers, so it refreshes"
+        );
+        // Three intervals with both there: the caller's UPDATEs keep both sides up.
+        sim.run_until(&mut [&mut callee, &mut caller], start + secs(380));
+        assert_eq!(
+            caller.call.state(),
+            OutgoingState::Confirmed,
+            "seed {seed}: {:?}",
+            caller.events
+        );
+        assert!(
+            !callee
+                .events
+                .iter()
+                .any(|e| matches!(e, CallEvent::Ended(_))),
+            "seed {seed}"
+        );
+        // The callee vanishes: the next refresh times out and the caller ends the call.
+        sim.run_until(&mut [&mut caller], start + secs(600));
+        assert_eq!(
+            caller.events.last(),
+            Some(&OutgoingEvent::SessionExpired),
+            "seed {seed}"
+        );
+        assert_eq!(caller.call.state(), OutgoingState::Ended);
+    }
+}
+
+#[test]
 fn the_same_seed_gives_the_same_run() {
     let run = |seed| {
         let start = t0();

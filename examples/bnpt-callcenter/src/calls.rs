@@ -1026,7 +1026,7 @@ impl CallCenter {
                             info!(agent = %a.agent, status, "offer not answered");
                             self.setup.acd.offer_failed(acd_call, a.agent.clone()).await;
                         }
-                        OutgoingEvent::RemoteHangup => {
+                        OutgoingEvent::RemoteHangup | OutgoingEvent::SessionExpired => {
                             // The agent's part is over (wrap-up starts); the caller rates it,
                             // unless the agent hung up on a transfer still ringing.
                             if queued {
@@ -1782,7 +1782,9 @@ impl CallCenter {
                         };
                         let _ = call.reject(status, "Not Answered");
                     }
-                    OutgoingEvent::RemoteHangup => call.hangup(Instant::now()),
+                    OutgoingEvent::RemoteHangup | OutgoingEvent::SessionExpired => {
+                        call.hangup(Instant::now());
+                    }
                     OutgoingEvent::Reoffered { held, remote } => {
                         far.held = held;
                         if let (Some(r), Some(m)) = (remote, far.media.as_mut()) {
