@@ -19,8 +19,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::dialog::Dialog;
 use crate::transaction::{ClientTransaction, Output, Timers};
-use crate::{HeaderName, Message};
+use crate::{BuildError, HeaderName, Message, Method};
 
 /// The least interval RFC 4028 allows anyone to ask for (§4).
 pub const ABSOLUTE_MIN_SE: u32 = 90;
@@ -233,6 +234,34 @@ impl SessionTimer {
             self.last_refresh + self.interval - early
         }
     }
+}
+
+/// The refresh request (RFC 4028 §10): an UPDATE in `dialog` without a body (no new offer),
+/// carrying `Session-Expires` with who refreshes. `via` is our Via without branch; the branch
+/// is made from `tag` and the CSeq.
+pub fn refresh_request(
+    dialog: &mut Dialog,
+    via: &str,
+    tag: &str,
+    contact: &str,
+    interval_s: u64,
+    refresher: Refresher,
+) -> Result<Vec<u8>, BuildError> {
+    let seq = dialog.local_seq + 1;
+    let who = match refresher {
+        Refresher::Uac => "uac",
+        Refresher::Uas => "uas",
+    };
+    dialog
+        .request(Method::Update)
+        .header(HeaderName::Via, format!("{via};branch=z9hG4bK{tag}u{seq}"))
+        .header(HeaderName::MaxForwards, "70")
+        .header(HeaderName::Contact, contact)
+        .header(
+            HeaderName::SessionExpires,
+            format!("{interval_s};refresher={who}"),
+        )
+        .build()
 }
 
 /// What a [`SessionRefresh`] asks of its call.

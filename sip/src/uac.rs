@@ -716,21 +716,15 @@ impl OutgoingCall {
                 let Some(dialog) = self.dialog.as_mut() else {
                     return;
                 };
-                let seq = dialog.local_seq + 1;
-                // RFC 4028 §10: an UPDATE without a body, no new offer.
-                let update = dialog
-                    .request(Method::Update)
-                    .header(
-                        HeaderName::Via,
-                        format!("{};branch=z9hG4bK{}u{seq}", self.via, dialog.id.local_tag),
-                    )
-                    .header(HeaderName::MaxForwards, "70")
-                    .header(HeaderName::Contact, &self.contact)
-                    .header(
-                        HeaderName::SessionExpires,
-                        format!("{interval};refresher=uac"),
-                    )
-                    .build();
+                let tag = dialog.id.local_tag.clone();
+                let update = session_timer::refresh_request(
+                    dialog,
+                    &self.via,
+                    &tag,
+                    &self.contact,
+                    interval,
+                    Refresher::Uac,
+                );
                 let (Ok(update), Some(session)) = (update, self.session.as_mut()) else {
                     return;
                 };

@@ -457,22 +457,14 @@ impl IncomingCall {
                 let Some(interval) = self.session.as_ref().map(|s| s.timer().interval_s()) else {
                     return;
                 };
-                let seq = self.dialog.local_seq + 1;
-                // RFC 4028 §10: an UPDATE without a body, no new offer.
-                let update = self
-                    .dialog
-                    .request(Method::Update)
-                    .header(
-                        HeaderName::Via,
-                        format!("{};branch=z9hG4bK{}u{seq}", self.me.via, self.me.tag),
-                    )
-                    .header(HeaderName::MaxForwards, "70")
-                    .header(HeaderName::Contact, &self.me.contact)
-                    .header(
-                        HeaderName::SessionExpires,
-                        format!("{interval};refresher=uas"),
-                    )
-                    .build();
+                let update = session_timer::refresh_request(
+                    &mut self.dialog,
+                    &self.me.via,
+                    &self.me.tag,
+                    &self.me.contact,
+                    interval,
+                    Refresher::Uas,
+                );
                 let (Ok(update), Some(session)) = (update, self.session.as_mut()) else {
                     return;
                 };

@@ -19,19 +19,24 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sip-uas");
 
-/// SIPp, if installed (required in CI).
-fn sipp_available() -> bool {
-    let found = Command::new("sipp")
-        .arg("-v")
+/// Whether `program` is installed (it must be in CI, where scripts/test installs it).
+fn peer_available(program: &str, arg: &str) -> bool {
+    let found = Command::new(program)
+        .arg(arg)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok();
     assert!(
         found || std::env::var_os("CI").is_none(),
-        "sipp is not installed"
+        "{program} is not installed"
     );
     found
+}
+
+/// SIPp, if installed (required in CI).
+fn sipp_available() -> bool {
+    peer_available("sipp", "-v")
 }
 
 fn free_port() -> u16 {
@@ -186,17 +191,7 @@ fn sipp_errors(dir: &Path) -> String {
 
 /// baresip, if installed (required in CI).
 fn baresip_available() -> bool {
-    let found = Command::new("baresip")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    assert!(
-        found || std::env::var_os("CI").is_none(),
-        "baresip is not installed"
-    );
-    found
+    peer_available("baresip", "-h")
 }
 
 /// A WAV file of `seconds` of a 440 Hz tone, 8 kHz 16-bit mono: what baresip sends.
