@@ -132,6 +132,9 @@ pub trait Dns {
 
 /// Most targets returned: a hostile zone cannot make us try thousands.
 pub const MAX_TARGETS: usize = 32;
+/// Most SRV names followed from NAPTR records: each is a DNS lookup, and a zone could list
+/// thousands.
+const MAX_SRV_NAMES: usize = 8;
 
 /// The targets for `uri`, in the order to try them (RFC 3263 §4): a numeric host or a port
 /// goes straight to that address; a `transport` parameter picks the transport and its SRV;
@@ -187,10 +190,17 @@ pub async fn locate<D: Dns>(dns: &D, uri: &Uri<'_>) -> Result<Vec<Target>, Locat
             let supported = [Transport::Udp, Transport::Tcp, Transport::Tls]
                 .into_iter()
                 .find(|t| t.naptr_service().eq_ignore_ascii_case(&n.service));
+            let name = n.replacement.trim_end_matches('.');
             if let Some(t) = supported
                 && (!secure || t == Transport::Tls)
+                && !srv_names
+                    .iter()
+                    .any(|(_, known)| known.eq_ignore_ascii_case(name))
             {
-                srv_names.push((t, n.replacement.trim_end_matches('.').to_owned()));
+                srv_names.push((t, name.to_owned()));
+                if srv_names.len() == MAX_SRV_NAMES {
+                    break;
+                }
             }
         }
         if naptrs.is_empty() {
@@ -602,5 +612,25 @@ mod tests {
             dns.add_ip(&format!("h{i}.big.example"), "192.0.2.1".parse().unwrap());
         }
         assert_eq!(targets(&dns, "sip:big.example").len(), MAX_TARGETS);
+        // Thousands of NAPTR records: only the first few replacements are looked up.
+        let mut naptrs = StaticDns::default();
+        for i in 0..5000u16 {
+            naptrs.add_naptr(
+                "many.example",
+                i,
+                0,
+                "SIP+D2U",
+                &format!("_sip._udp.n{i}.example"),
+            );
+            naptrs.add_srv(
+                &format!("_sip._udp.n{i}.example"),
+                1,
+                1,
+                5060,
+                &format!("n{i}.example"),
+            );
+            naptrs.add_ip(&format!("n{i}.example"), "192.0.2.1".parse().unwrap());
+        }
+        assert_eq!(targets(&naptrs, "sip:many.example").len(), MAX_SRV_NAMES);
     }
 }

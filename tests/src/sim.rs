@@ -128,11 +128,6 @@ impl Sim {
         self.stats
     }
 
-    /// Changes the network's behaviour from now on.
-    pub fn set_conditions(&mut self, conditions: Conditions) {
-        self.conditions = conditions;
-    }
-
     /// splitmix64 in [0, 1).
     fn unit(&mut self) -> f64 {
         self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
