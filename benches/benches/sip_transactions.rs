@@ -15,70 +15,17 @@
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
+use sambung_benches::sip_tx::{requests, transact};
 use sambung_sip::Message;
-use sambung_sip::transaction::{Output, ServerTransaction, Timers, TransactionKey};
 
 /// PJSIP's figure on these machines (issue 4), in transactions per second.
 const PJSIP_PER_S: f64 = 340_000.0;
-const DISTINCT: usize = 1024;
 
 fn output_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("criterion")
-}
-
-fn requests() -> Vec<Vec<u8>> {
-    (0..DISTINCT)
-        .map(|i| {
-            format!(
-                "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-bench-{i}\r\n\
-From: <sip:1001@127.0.0.1>;tag=f{i}\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: reg-{i}@127.0.0.1\r\n\
-CSeq: {i} REGISTER\r\nContact: <sip:1001@127.0.0.1:5061>\r\nMax-Forwards: 70\r\nExpires: 3600\r\n\
-Content-Length: 0\r\n\r\n"
-            )
-            .into_bytes()
-        })
-        .collect()
-}
-
-const OK: &[u8] = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-bench\r\n\
-From: <sip:1001@127.0.0.1>;tag=f\r\nTo: <sip:1001@127.0.0.1>;tag=t\r\nCall-ID: reg@127.0.0.1\r\n\
-CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n";
-
-/// Creates, matches and completes one transaction for `msg`; returns what it sent.
-fn transact(
-    table: &mut HashMap<TransactionKey, ServerTransaction>,
-    msg: &Message<'_>,
-    bytes: &[u8],
-    now: Instant,
-) -> usize {
-    let key = TransactionKey::for_request(msg);
-    let mut sent = 0;
-    let tx = table
-        .entry(key.clone())
-        .or_insert_with(|| ServerTransaction::for_request(msg, bytes, false, Timers::default()));
-    while let Some(o) = tx.poll_output() {
-        if let Output::PassUp(b) = o {
-            sent += b.len();
-        }
-    }
-    tx.respond_with(200, OK.to_vec(), now);
-    // The request again (our 200 was lost): matched by key, answered with the last response.
-    if let Some(tx) = table.get_mut(&TransactionKey::for_request(msg)) {
-        tx.on_request(bytes, now);
-    }
-    let Some(mut tx) = table.remove(&key) else {
-        return sent;
-    };
-    tx.on_timeout(now + Duration::from_secs(32));
-    while let Some(o) = tx.poll_output() {
-        if let Output::Send(b) = o {
-            sent += b.len();
-        }
-    }
-    sent
 }
 
 fn main() {

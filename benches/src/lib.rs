@@ -147,6 +147,7 @@ pub mod peers {
 
 #[cfg(feature = "peers")]
 pub mod acd_load;
+pub mod sip_tx;
 
 /// The mean of a finished criterion benchmark in ns, read from the `estimates.json` criterion
 /// wrote under `dir` (the benchmark's output directory) for `group`/`name`; `None` when it

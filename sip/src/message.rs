@@ -78,9 +78,9 @@ impl<'a> Method<'a> {
         }
     }
 
-    /// The method as written on the wire.
-    pub fn as_str(&self) -> &'a str {
-        match self {
+    /// A known method's token, with a static lifetime; `None` for [`Other`](Self::Other).
+    pub(crate) fn known_str(&self) -> Option<&'static str> {
+        Some(match self {
             Self::Invite => "INVITE",
             Self::Ack => "ACK",
             Self::Bye => "BYE",
@@ -95,7 +95,15 @@ impl<'a> Method<'a> {
             Self::Refer => "REFER",
             Self::Message => "MESSAGE",
             Self::Publish => "PUBLISH",
+            Self::Other(_) => return None,
+        })
+    }
+
+    /// The method as written on the wire.
+    pub fn as_str(&self) -> &'a str {
+        match self {
             Self::Other(token) => token,
+            known => known.known_str().unwrap_or_default(),
         }
     }
 }

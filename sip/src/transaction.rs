@@ -7,11 +7,21 @@
 //! and M (RFC 6026). T1, T2 and T4 are configurable.
 
 use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
+
+use smol_str::SmolStr;
 
 use crate::HeaderName;
 use crate::message::{Message, Method};
 use crate::serialize::MessageBuilder;
+use crate::uri::Host;
+
+/// A copy sent in answer to the peer's retransmission (the last response again, or the ACK
+/// again) is queued only while fewer outputs than this wait: a flood of retransmissions
+/// between two polls cannot grow the queue.
+const ECHO_LIMIT: usize = 4;
 
 /// Timer base values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,7 +211,9 @@ impl ClientTransaction {
             }
             (ClientState::Completed, 300..=699) if self.invite => {
                 // A retransmitted final response: ACK again, do not pass up.
-                if let Some(ack) = &self.ack {
+                if let Some(ack) = &self.ack
+                    && self.out.len() < ECHO_LIMIT
+                {
                     self.out.push_back(Output::Send(ack.clone()));
                 }
             }
@@ -384,7 +396,9 @@ impl ServerTransaction {
                 );
             }
             ServerState::Proceeding | ServerState::Completed | ServerState::Trying if !is_ack => {
-                if let Some(r) = &self.last_response {
+                if let Some(r) = &self.last_response
+                    && self.out.len() < ECHO_LIMIT
+                {
                     self.out.push_back(Output::Send(r.clone()));
                 }
             }
@@ -464,39 +478,64 @@ impl ServerTransaction {
 
 /// What identifies a transaction (RFC 3261 §17.1.3, §17.2.3), with the RFC 2543 fallback for
 /// requests whose branch lacks the magic cookie.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TransactionKey {
+///
+/// Built for every request a server receives, so it is cheap to make: the RFC 3261 form keeps
+/// branch and method inline when they are 23 bytes or shorter (`smol_str`), and the sent-by
+/// host as the address it parsed to, so typical keys allocate nothing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TransactionKey(KeyKind);
+
+/// Hashes the part that tells transactions apart — the branch (RFC 3261), or Call-ID and CSeq
+/// (RFC 2543) — and leaves the rest to `Eq`: keys that are equal still hash equal, and a
+/// server's table hashes each request three times, so fewer writes count.
+impl Hash for TransactionKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match &self.0 {
+            KeyKind::Rfc3261 { branch, .. } => state.write(branch.as_bytes()),
+            KeyKind::Rfc2543 { call_id, cseq, .. } => {
+                state.write(call_id.as_bytes());
+                state.write_u32(*cseq);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyKind {
     /// RFC 3261: branch, sent-by, and method (ACK counts as INVITE).
     Rfc3261 {
-        /// The top Via's branch.
-        branch: String,
-        /// The top Via's sent-by (`host:port`).
-        sent_by: String,
-        /// The method (ACK mapped to INVITE; CANCEL its own).
-        method: String,
+        branch: SmolStr,
+        host: SentByHost,
+        port: Option<u16>,
+        method: SmolStr,
     },
     /// RFC 2543: Request-URI, From tag, Call-ID, CSeq number, top Via, and method.
     Rfc2543 {
-        /// Request-URI (the INVITE's, for an ACK).
-        request_uri: String,
-        /// From tag.
-        from_tag: String,
-        /// Call-ID.
-        call_id: String,
-        /// CSeq number.
+        request_uri: Box<str>,
+        from_tag: Box<str>,
+        call_id: Box<str>,
         cseq: u32,
-        /// The top Via as written.
-        via: String,
-        /// The method (ACK mapped to INVITE).
-        method: String,
+        via: Box<str>,
+        method: SmolStr,
     },
 }
 
-fn key_method(method: &str) -> String {
-    if method == "ACK" {
-        "INVITE".to_owned()
-    } else {
-        method.to_owned()
+/// The top Via's sent-by host, owned.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum SentByHost {
+    Name(SmolStr),
+    V4(Ipv4Addr),
+    V6(Ipv6Addr),
+}
+
+/// The method part of a key: ACK counts as INVITE (its transaction is the INVITE's).
+fn key_method(method: Method<'_>) -> SmolStr {
+    match method {
+        Method::Ack => SmolStr::new_static("INVITE"),
+        other => match other.known_str() {
+            Some(known) => SmolStr::new_static(known),
+            None => SmolStr::new(other.as_str()),
+        },
     }
 }
 
@@ -504,25 +543,28 @@ impl TransactionKey {
     /// The server-transaction key of a request (an ACK or a retransmission finds the INVITE's).
     pub fn for_request(req: &Message<'_>) -> Self {
         let via = req.via();
-        let method = key_method(req.method().as_str());
+        let method = key_method(req.method());
         if via.is_rfc3261_branch() {
-            let sent_by = match via.port() {
-                Some(p) => format!("{}:{p}", via.host()),
-                None => via.host().to_string(),
+            let host = match via.host() {
+                Host::Name(name) => SentByHost::Name(SmolStr::new(name)),
+                Host::V4(a) => SentByHost::V4(a),
+                Host::V6(a) => SentByHost::V6(a),
             };
-            return Self::Rfc3261 {
-                branch: via.branch().unwrap_or_default().to_owned(),
-                sent_by,
+            return Self(KeyKind::Rfc3261 {
+                branch: SmolStr::new(via.branch().unwrap_or_default()),
+                host,
+                port: via.port(),
                 method,
-            };
+            });
         }
-        Self::Rfc2543 {
+        Self(KeyKind::Rfc2543 {
             request_uri: req
                 .request_uri()
-                .map(|u| u.as_str().to_owned())
-                .unwrap_or_default(),
-            from_tag: req.from().tag().unwrap_or_default().to_owned(),
-            call_id: req.call_id().to_owned(),
+                .map(|u| u.as_str())
+                .unwrap_or_default()
+                .into(),
+            from_tag: req.from().tag().unwrap_or_default().into(),
+            call_id: req.call_id().into(),
             cseq: req.cseq().seq(),
             via: req
                 .header(HeaderName::Via)
@@ -532,11 +574,11 @@ impl TransactionKey {
                         .next()
                         .unwrap_or_default()
                         .trim()
-                        .to_owned()
+                        .into()
                 })
                 .unwrap_or_default(),
             method,
-        }
+        })
     }
 
     /// The key of the INVITE a CANCEL cancels.
@@ -544,30 +586,34 @@ impl TransactionKey {
         if cancel.method() != Method::Cancel {
             return None;
         }
-        Some(match Self::for_request(cancel) {
-            Self::Rfc3261 {
-                branch, sent_by, ..
-            } => Self::Rfc3261 {
-                branch,
-                sent_by,
-                method: "INVITE".to_owned(),
-            },
-            Self::Rfc2543 {
-                request_uri,
-                from_tag,
-                call_id,
-                cseq,
-                via,
-                ..
-            } => Self::Rfc2543 {
-                request_uri,
-                from_tag,
-                call_id,
-                cseq,
-                via,
-                method: "INVITE".to_owned(),
-            },
-        })
+        let Self(mut kind) = Self::for_request(cancel);
+        match &mut kind {
+            KeyKind::Rfc3261 { method, .. } | KeyKind::Rfc2543 { method, .. } => {
+                *method = SmolStr::new_static("INVITE");
+            }
+        }
+        Some(Self(kind))
+    }
+
+    /// True for a key made the RFC 3261 way (a branch with the magic cookie); false for the
+    /// RFC 2543 fallback.
+    pub fn is_rfc3261(&self) -> bool {
+        matches!(self.0, KeyKind::Rfc3261 { .. })
+    }
+
+    /// The top Via's branch, for an RFC 3261 key.
+    pub fn branch(&self) -> Option<&str> {
+        match &self.0 {
+            KeyKind::Rfc3261 { branch, .. } => Some(branch),
+            KeyKind::Rfc2543 { .. } => None,
+        }
+    }
+
+    /// The method the key names (an ACK's is INVITE).
+    pub fn method(&self) -> &str {
+        match &self.0 {
+            KeyKind::Rfc3261 { method, .. } | KeyKind::Rfc2543 { method, .. } => method,
+        }
     }
 
     /// The client-transaction key a response matches: the top Via's branch and the CSeq method.

@@ -231,6 +231,27 @@ fn non_invite_server_absorbs_retransmissions_until_timer_j() {
 }
 
 #[test]
+fn a_retransmission_flood_between_polls_queues_a_bounded_number_of_answers() {
+    let start = t0();
+    let mut tx = ServerTransaction::new(&request("OPTIONS"), false, Timers::default()).unwrap();
+    tx.poll_output();
+    tx.respond(response(200, "OPTIONS"), start);
+    tx.poll_output();
+    for _ in 0..100_000 {
+        tx.on_request(&request("OPTIONS"), start);
+    }
+    let mut answers = 0;
+    while let Some(o) = tx.poll_output() {
+        assert!(matches!(o, Output::Send(_)));
+        answers += 1;
+    }
+    assert!((1..=4).contains(&answers), "{answers} answers queued");
+    // Polled, the next retransmission is answered again.
+    tx.on_request(&request("OPTIONS"), start);
+    assert!(matches!(tx.poll_output(), Some(Output::Send(_))));
+}
+
+#[test]
 fn keys_match_retransmissions_acks_and_cancels() {
     use sambung_sip::transaction::TransactionKey;
     let invite = request("INVITE");
@@ -262,7 +283,13 @@ fn keys_match_retransmissions_acks_and_cancels() {
         .replace("z9hG4bK77", "77");
     let a = TransactionKey::for_request(&Message::parse(old.as_bytes()).unwrap());
     let b = TransactionKey::for_request(&Message::parse(old.as_bytes()).unwrap());
-    assert!(matches!(a, TransactionKey::Rfc2543 { .. }));
+    assert!(!a.is_rfc3261());
+    assert!(k_invite.is_rfc3261());
+    assert_eq!(k_invite.branch(), Some("z9hG4bK77"));
+    assert_eq!(
+        TransactionKey::for_request(&Message::parse(&ack).unwrap()).method(),
+        "INVITE"
+    );
     assert_eq!(a, b);
     let resp = response(200, "INVITE");
     assert_eq!(
