@@ -225,6 +225,14 @@ impl IncomingCall {
         self.state
     }
 
+    /// The peer's BYE's CSeq number and our answer to it, once one came: what a driver that
+    /// lets go of an ended call keeps to answer that BYE's retransmissions (RFC 3261 §17.2.2).
+    pub fn bye_answer(&self) -> Option<(u32, &[u8])> {
+        self.bye_answer
+            .as_ref()
+            .map(|(seq, answer)| (*seq, answer.as_slice()))
+    }
+
     /// The dialog (Call-ID, tags, the peer's target).
     pub fn dialog(&self) -> &Dialog {
         &self.dialog

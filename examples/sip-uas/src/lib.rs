@@ -129,12 +129,34 @@ pub struct Stats {
 }
 
 struct Call<P> {
-    call: IncomingCall,
+    call: CallCore,
     peer: P,
     /// When it ended (kept a while for retransmissions).
     ended: Option<Instant>,
     /// The deadline last put in `Uas::deadlines` for it.
     scheduled: Option<Instant>,
+}
+
+/// A call, whole while it runs; once it ended and has nothing left to retransmit, only what
+/// answers its retransmitted requests (a few hundred bytes instead of the whole call, which a
+/// server at 1,000 calls/s keeps 32,000 of).
+enum CallCore {
+    Live(Box<IncomingCall>),
+    Released {
+        /// The peer's BYE's CSeq number and our 200 to it.
+        bye: Option<(u32, Vec<u8>)>,
+        /// Our tag, for the `481` that answers anything else.
+        tag: String,
+    },
+}
+
+impl CallCore {
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Self::Live(call) => call.poll_timeout(),
+            Self::Released { .. } => None,
+        }
+    }
 }
 
 /// The core; `P` is the driver's handle for a peer (a socket address with its route back).
@@ -213,9 +235,11 @@ impl<P: Clone> Uas<P> {
 
     /// A call's next deadline, as it stands now.
     fn deadline_of(c: &Call<P>) -> Option<Instant> {
+        // An ended call may still be retransmitting its last response (a 487 until ACKed).
+        let own = c.call.poll_timeout();
         match c.ended {
-            Some(at) => Some(at + ENDED_KEPT),
-            None => c.call.poll_timeout(),
+            Some(at) => own.into_iter().chain([at + ENDED_KEPT]).min(),
+            None => own,
         }
     }
 
@@ -232,13 +256,14 @@ impl<P: Clone> Uas<P> {
                 continue; // forgotten already
             };
             c.scheduled = None;
-            if let Some(ended) = c.ended {
-                if now >= ended + ENDED_KEPT {
-                    self.calls.remove(&id);
-                    continue;
-                }
-            } else if c.call.poll_timeout().is_some_and(|t| t <= now) {
-                c.call.on_timeout(now);
+            if c.ended.is_some_and(|ended| now >= ended + ENDED_KEPT) {
+                self.calls.remove(&id);
+                continue;
+            }
+            if let CallCore::Live(call) = &mut c.call
+                && call.poll_timeout().is_some_and(|t| t <= now)
+            {
+                call.on_timeout(now);
             }
             // Sends what the timer produced and puts the call's next deadline in.
             self.drain_call(&id, now);
@@ -283,7 +308,31 @@ impl<P: Clone> Uas<P> {
         // Everything of a call we know goes to it.
         if let Some(c) = self.calls.get_mut(&call_id) {
             c.peer = peer;
-            c.call.on_message(bytes, now);
+            match &mut c.call {
+                CallCore::Live(call) => call.on_message(bytes, now),
+                CallCore::Released { bye, tag } => {
+                    let seq = msg.cseq().seq();
+                    match (method, bye) {
+                        (Method::Ack, _) => {}
+                        (Method::Bye, Some((bye_seq, answer))) if *bye_seq == seq => {
+                            self.stats.retransmissions += 1;
+                            self.out.push_back((c.peer.clone(), answer.clone()));
+                        }
+                        _ => {
+                            let gone = MessageBuilder::response_to(
+                                &msg,
+                                481,
+                                "Call/Transaction Does Not Exist",
+                                Some(tag),
+                            );
+                            if let Ok(reply) = gone.build() {
+                                self.out.push_back((c.peer.clone(), reply));
+                            }
+                        }
+                    }
+                    return;
+                }
+            }
             self.drain_call(&call_id, now);
             return;
         }
@@ -485,7 +534,7 @@ impl<P: Clone> Uas<P> {
         self.calls.insert(
             call_id.clone(),
             Call {
-                call,
+                call: CallCore::Live(Box::new(call)),
                 peer: peer.clone(),
                 ended: None,
                 scheduled: None,
@@ -501,15 +550,26 @@ impl<P: Clone> Uas<P> {
         let Some(c) = self.calls.get_mut(call_id) else {
             return;
         };
-        while let Some(output) = c.call.poll_output() {
+        let CallCore::Live(call) = &mut c.call else {
+            return;
+        };
+        while let Some(output) = call.poll_output() {
             if let CallOutput::Send(bytes) = output {
                 self.out.push_back((c.peer.clone(), bytes));
             }
         }
-        if c.ended.is_none() && c.call.state() == CallState::Ended {
-            c.ended = Some(now);
-            self.stats.calls_ended += 1;
-            self.live = self.live.saturating_sub(1);
+        if call.state() == CallState::Ended {
+            if c.ended.is_none() {
+                c.ended = Some(now);
+                self.stats.calls_ended += 1;
+                self.live = self.live.saturating_sub(1);
+            }
+            if call.poll_timeout().is_none() {
+                c.call = CallCore::Released {
+                    bye: call.bye_answer().map(|(seq, a)| (seq, a.to_vec())),
+                    tag: call.dialog().id.local_tag.clone(),
+                };
+            }
         }
         // One entry per change of deadline; a later one makes the earlier entry stale.
         if let Some(at) = Self::deadline_of(c)
@@ -538,4 +598,84 @@ pub fn parse_users(text: &str) -> Result<BTreeMap<String, String>, String> {
         return Err(format!("user name {bad:?} is not a SIP user part"));
     }
     Ok(file.users)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uas() -> Uas<&'static str> {
+        let users = [("alice".to_owned(), "secret".to_owned())].into();
+        Uas::new(UasConfig::new("sambung.test", users, [7; 32]))
+    }
+
+    fn here() -> Local {
+        Local {
+            via: "SIP/2.0/UDP 127.0.0.1:5060".into(),
+            contact_host: "127.0.0.1:5060".into(),
+            source: SocketAddr::from(([127, 0, 0, 1], 5061)),
+            reliable: false,
+        }
+    }
+
+    fn request(method: &str, seq: u32, branch: &str, to_tag: &str) -> Vec<u8> {
+        let to_tag = if to_tag.is_empty() {
+            String::new()
+        } else {
+            format!(";tag={to_tag}")
+        };
+        format!(
+            "{method} sip:alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK{branch}\r\n\
+From: <sip:bob@127.0.0.1>;tag=b\r\nTo: <sip:alice@127.0.0.1>{to_tag}\r\nCall-ID: c1\r\n\
+CSeq: {seq} {method}\r\nContact: <sip:bob@127.0.0.1:5061>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn replies(uas: &mut Uas<&'static str>) -> Vec<String> {
+        std::iter::from_fn(|| uas.poll_output())
+            .map(|(_, b)| String::from_utf8_lossy(&b).lines().next().unwrap_or("").to_owned())
+            .collect()
+    }
+
+    fn to_tag(uas: &mut Uas<&'static str>) -> String {
+        let mut tag = String::new();
+        while let Some((_, b)) = uas.poll_output() {
+            let m = Message::parse(&b).unwrap();
+            if let Some(t) = m.to().tag() {
+                tag = t.to_owned();
+            }
+        }
+        tag
+    }
+
+    #[test]
+    fn an_ended_call_keeps_only_its_bye_answer_and_answers_the_rest_481() {
+        let mut uas = uas();
+        let t0 = Instant::now();
+        uas.on_message(&request("INVITE", 1, "i1", ""), "peer", &here(), t0);
+        let tag = to_tag(&mut uas);
+        uas.on_message(&request("ACK", 1, "a1", &tag), "peer", &here(), t0);
+        uas.on_message(&request("BYE", 2, "b1", &tag), "peer", &here(), t0);
+        let first = replies(&mut uas);
+        assert_eq!(first, ["SIP/2.0 200 OK"]);
+        assert_eq!(uas.active_calls(), 0);
+        assert!(matches!(
+            uas.calls.get("c1").map(|c| &c.call),
+            Some(CallCore::Released { bye: Some(_), .. })
+        ));
+        // The BYE again: the same 200; another request of the call: 481; an ACK: nothing.
+        uas.on_message(&request("BYE", 2, "b1", &tag), "peer", &here(), t0);
+        assert_eq!(replies(&mut uas), ["SIP/2.0 200 OK"]);
+        uas.on_message(&request("INFO", 3, "n1", &tag), "peer", &here(), t0);
+        assert_eq!(
+            replies(&mut uas),
+            ["SIP/2.0 481 Call/Transaction Does Not Exist"]
+        );
+        uas.on_message(&request("ACK", 1, "a1", &tag), "peer", &here(), t0);
+        assert!(replies(&mut uas).is_empty());
+        // Forgotten after Timer J's 32 s.
+        uas.on_timeout(t0 + ENDED_KEPT);
+        assert!(uas.calls.is_empty());
+    }
 }
