@@ -634,7 +634,13 @@ CSeq: {seq} {method}\r\nContact: <sip:bob@127.0.0.1:5061>\r\nMax-Forwards: 70\r\
 
     fn replies(uas: &mut Uas<&'static str>) -> Vec<String> {
         std::iter::from_fn(|| uas.poll_output())
-            .map(|(_, b)| String::from_utf8_lossy(&b).lines().next().unwrap_or("").to_owned())
+            .map(|(_, b)| {
+                String::from_utf8_lossy(&b)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
             .collect()
     }
 
