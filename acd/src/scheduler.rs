@@ -1,7 +1,7 @@
 //! The scheduler: queues, agents, offers and timers, driven by inputs and instants.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use rustc_hash::FxHashMap;
 
@@ -310,6 +310,8 @@ pub enum AcdError {
 struct Agent {
     status: AgentStatus,
     queues: Vec<QueueId>,
+    /// Each of `queues`' slot in the queue table, alongside `queues`.
+    slots: Vec<usize>,
     /// The agent's place among each queue's members, alongside `queues`.
     places: Vec<usize>,
     idle_since: Instant,
@@ -330,8 +332,6 @@ enum CallState {
     Offered {
         agents: Vec<AgentId>,
         offer: u64,
-        deadline: Instant,
-        timer: u64,
     },
     Connected {
         agent: AgentId,
@@ -359,12 +359,16 @@ struct Queue {
     config: QueueConfig,
     waiting: BTreeMap<WaitKey, CallId>,
     members: Vec<AgentId>,
+    /// Each member's slot in the agent table, alongside `members`.
+    member_slots: Vec<usize>,
     /// The places in `members` of the members who are available, in member order: routing
     /// walks these, never the whole floor.
     free: Bits,
     /// Each member's proficiency in the queue's skill (`None`: lacks it), by place.
     proficiency: Vec<Option<u8>>,
     cursor: usize,
+    /// Its place in the queue table.
+    slot: usize,
     /// Listed in `Acd::dirty` when this equals `Acd::epoch`.
     dirty_epoch: u64,
     /// Recent mean handle time in seconds.
@@ -396,30 +400,138 @@ enum Timer {
     },
 }
 
+/// The queues, in the order they were added, found by id through an index. Queues are never
+/// removed, so a queue's place (its slot) is fixed: agents keep their queues' slots and reach
+/// them without hashing an id on every change of state.
+#[derive(Debug, Clone, Default)]
+struct QueueTable {
+    list: Vec<Queue>,
+    index: FxHashMap<QueueId, usize>,
+}
+
+impl QueueTable {
+    fn slot(&self, id: &QueueId) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    fn get(&self, id: &QueueId) -> Option<&Queue> {
+        self.list.get(self.slot(id)?)
+    }
+
+    fn get_mut(&mut self, id: &QueueId) -> Option<&mut Queue> {
+        let slot = self.slot(id)?;
+        self.list.get_mut(slot)
+    }
+
+    fn contains_key(&self, id: &QueueId) -> bool {
+        self.index.contains_key(id)
+    }
+
+    fn insert(&mut self, mut queue: Queue) {
+        queue.slot = self.list.len();
+        self.index.insert(queue.config.id.clone(), queue.slot);
+        self.list.push(queue);
+    }
+
+    fn values(&self) -> std::slice::Iter<'_, Queue> {
+        self.list.iter()
+    }
+}
+
+/// The agents logged in, each in a slot that stays theirs until logout (then reused), found by
+/// id through an index: queues list their members' slots, so routing reads an agent's
+/// idle time without hashing its id.
+#[derive(Debug, Clone, Default)]
+struct AgentTable {
+    list: Vec<Option<Agent>>,
+    index: FxHashMap<AgentId, usize>,
+    vacant: Vec<usize>,
+}
+
+impl AgentTable {
+    fn slot(&self, id: &AgentId) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    fn at(&self, slot: usize) -> Option<&Agent> {
+        self.list.get(slot)?.as_ref()
+    }
+
+    fn get(&self, id: &AgentId) -> Option<&Agent> {
+        self.at(self.slot(id)?)
+    }
+
+    fn get_mut(&mut self, id: &AgentId) -> Option<&mut Agent> {
+        let slot = self.slot(id)?;
+        self.list.get_mut(slot)?.as_mut()
+    }
+
+    fn contains_key(&self, id: &AgentId) -> bool {
+        self.index.contains_key(id)
+    }
+
+    /// The slot the next [`insert`](Self::insert) will use.
+    fn next_slot(&self) -> usize {
+        self.vacant.last().copied().unwrap_or(self.list.len())
+    }
+
+    /// Puts an agent in a free slot; returns the slot.
+    fn insert(&mut self, id: AgentId, agent: Agent) -> usize {
+        let slot = match self.vacant.pop() {
+            Some(slot) => {
+                if let Some(place) = self.list.get_mut(slot) {
+                    *place = Some(agent);
+                }
+                slot
+            }
+            None => {
+                self.list.push(Some(agent));
+                self.list.len() - 1
+            }
+        };
+        self.index.insert(id, slot);
+        slot
+    }
+
+    fn remove(&mut self, id: &AgentId) {
+        if let Some(slot) = self.index.remove(id) {
+            if let Some(place) = self.list.get_mut(slot) {
+                *place = None;
+            }
+            self.vacant.push(slot);
+        }
+    }
+}
+
 /// The scheduler. See the crate documentation.
 #[derive(Debug, Clone)]
 pub struct Acd {
     config: AcdConfig,
     // Hash maps with a fast hasher: these are looked up on every input. Nothing depends on
     // their order (waiting callers are ranked by their own keys).
-    queues: FxHashMap<QueueId, Queue>,
-    agents: FxHashMap<AgentId, Agent>,
+    queues: QueueTable,
+    agents: AgentTable,
     calls: FxHashMap<CallId, Call>,
     /// How many agents are `Available`.
     available: usize,
     /// Queues whose waiting callers or free members changed since the last dispatch: only
     /// these can hold a new match (everything else was matched as far as it could be).
-    dirty: Vec<QueueId>,
+    dirty: Vec<usize>,
     /// Every queue must be looked at (queue settings changed).
     all_dirty: bool,
     /// Dispatches so far: a queue marked in an earlier one is clean without being touched.
     epoch: u64,
-    timers: BTreeSet<(Instant, u64, Timer)>,
+    /// Pending timers, earliest first. One that can no longer fire (its offer answered, its
+    /// caller gone) is not searched for and removed: it is skipped when it comes to the top,
+    /// and dropped from the top after each input so `poll_timeout` does not name it.
+    timers: BinaryHeap<Reverse<(Instant, u64, Timer)>>,
     actions: VecDeque<Action>,
     events: VecDeque<(Instant, EventKind)>,
     counter: u64,
     rng: u64,
     rejected: u64,
+    /// `dispatch`'s buffers, kept for the next dispatch.
+    scratch: (Vec<usize>, Vec<(WaitKey, usize)>),
 }
 
 impl Acd {
@@ -428,19 +540,20 @@ impl Acd {
         let rng = config.seed | 1;
         Self {
             config,
-            queues: FxHashMap::default(),
-            agents: FxHashMap::default(),
+            queues: QueueTable::default(),
+            agents: AgentTable::default(),
             calls: FxHashMap::default(),
             available: 0,
             dirty: Vec::new(),
             all_dirty: false,
             epoch: 1,
-            timers: BTreeSet::new(),
+            timers: BinaryHeap::new(),
             actions: VecDeque::new(),
             events: VecDeque::new(),
             counter: 0,
             rng,
             rejected: 0,
+            scratch: (Vec::new(), Vec::new()),
         }
     }
 
@@ -455,20 +568,18 @@ impl Acd {
                 self.reindex_queue(&id);
             }
             None => {
-                let id = config.id.clone();
-                self.queues.insert(
-                    id,
-                    Queue {
-                        config,
-                        waiting: BTreeMap::new(),
-                        members: Vec::new(),
-                        free: Bits::default(),
-                        proficiency: Vec::new(),
-                        cursor: 0,
-                        dirty_epoch: 0,
-                        handle_ewma: None,
-                    },
-                );
+                self.queues.insert(Queue {
+                    config,
+                    waiting: BTreeMap::new(),
+                    members: Vec::new(),
+                    member_slots: Vec::new(),
+                    free: Bits::default(),
+                    proficiency: Vec::new(),
+                    cursor: 0,
+                    slot: 0,
+                    dirty_epoch: 0,
+                    handle_ewma: None,
+                });
             }
         }
     }
@@ -485,7 +596,7 @@ impl Acd {
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(at, _, _)| *at)
+        self.timers.peek().map(|Reverse((at, _, _))| *at)
     }
 
     /// Inputs refused so far (unknown calls, events out of order…).
@@ -548,11 +659,15 @@ impl Acd {
                 } else {
                     self.available = self.available.saturating_sub(1);
                 }
-                for (id, &place) in a.queues.iter().zip(&a.places) {
-                    if let Some(q) = self.queues.get_mut(id) {
+                for (&slot, &place) in a.slots.iter().zip(&a.places) {
+                    if let Some(q) = self.queues.list.get_mut(slot) {
                         if free {
                             q.free.insert(place);
-                            mark(q, &mut self.dirty, self.epoch);
+                            // A queue nobody waits in has no match to make; a caller who
+                            // arrives marks it then.
+                            if !q.waiting.is_empty() {
+                                mark(q, &mut self.dirty, self.epoch);
+                            }
                         } else {
                             q.free.remove(place);
                         }
@@ -576,7 +691,35 @@ impl Acd {
             self.rejected += 1;
         }
         self.dispatch(now);
+        self.prune_timers();
         result
+    }
+
+    /// Drops timers at the top that can never fire again: a ring timer of an offer answered
+    /// or failed, a wrap-up timer of an agent whose state changed since, a caller's timers
+    /// once they left or were connected. (A caller's timers while an agent's phone rings
+    /// stay: the offer may fail and the caller wait again.)
+    fn prune_timers(&mut self) {
+        while let Some(Reverse((_, _, timer))) = self.timers.peek() {
+            let live = match timer {
+                Timer::Ring { call, offer } => self.calls.get(call).is_some_and(
+                    |c| matches!(c.state, CallState::Offered { offer: o, .. } if o == *offer),
+                ),
+                Timer::WrapUp { agent, generation } => self
+                    .agents
+                    .get(agent)
+                    .is_some_and(|a| a.generation == *generation),
+                Timer::MaxWait { call, joined }
+                | Timer::Announce { call, joined }
+                | Timer::Relax { call, joined } => self.calls.get(call).is_some_and(|c| {
+                    c.joined == *joined && !matches!(c.state, CallState::Connected { .. })
+                }),
+            };
+            if live {
+                return;
+            }
+            self.timers.pop();
+        }
     }
 
     fn apply(&mut self, now: Instant, input: Input) -> Result<(), AcdError> {
@@ -630,7 +773,6 @@ impl Acd {
                         );
                     }
                     CallState::Offered { agents, .. } => {
-                        self.cancel_ring(call);
                         self.leave_queue(call, &c);
                         self.calls.remove(&call);
                         for agent in &agents {
@@ -669,7 +811,6 @@ impl Acd {
                         });
                     }
                 };
-                self.cancel_ring(call);
                 // Ring all: the others stop ringing and are free again, with no mark against them.
                 for other in &others {
                     self.actions.push_back(Action::CancelOffer {
@@ -766,7 +907,7 @@ impl Acd {
                     let generation = self.agents.get(&agent).map_or(0, |a| a.generation);
                     let id = self.next_id();
                     self.timers
-                        .insert((until, id, Timer::WrapUp { agent, generation }));
+                        .push(Reverse((until, id, Timer::WrapUp { agent, generation })));
                 }
                 Ok(())
             }
@@ -782,15 +923,20 @@ impl Acd {
                     });
                 }
                 let mut places = Vec::with_capacity(queues.len());
+                let mut slots = Vec::with_capacity(queues.len());
+                let agent_slot = self.agents.next_slot();
                 for q in &queues {
-                    if let Some(queue) = self.queues.get_mut(q) {
+                    let slot = self.queues.slot(q).unwrap_or(usize::MAX);
+                    if let Some(queue) = self.queues.list.get_mut(slot) {
                         places.push(queue.members.len());
                         queue.members.push(agent.clone());
+                        queue.member_slots.push(agent_slot);
                         // No skills yet; `SetSkills` fills them in.
                         queue.proficiency.push(None);
                     } else {
                         places.push(usize::MAX);
                     }
+                    slots.push(slot);
                 }
                 let login_reason = self.config.login_reason.clone();
                 self.agents.insert(
@@ -798,6 +944,7 @@ impl Acd {
                     Agent {
                         status: AgentStatus::NotReady(login_reason.clone()),
                         queues,
+                        slots,
                         places,
                         idle_since: now,
                         calls_taken: 0,
@@ -874,8 +1021,8 @@ impl Acd {
                     .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
                 a.skills = skills.into_iter().map(|(k, v)| (k, v.min(10))).collect();
                 let a = &*a;
-                for (id, &place) in a.queues.iter().zip(&a.places) {
-                    if let Some(q) = self.queues.get_mut(id)
+                for (&slot, &place) in a.slots.iter().zip(&a.places) {
+                    if let Some(q) = self.queues.list.get_mut(slot)
                         && let Some(slot) = q.proficiency.get_mut(place)
                     {
                         *slot = proficiency(a, &q.config);
@@ -917,9 +1064,14 @@ impl Acd {
         if self.calls.contains_key(&call) {
             return Err(AcdError::DuplicateCall(call));
         }
+        let slot = self
+            .queues
+            .slot(&queue)
+            .ok_or_else(|| AcdError::UnknownQueue(queue.clone()))?;
         let q = self
             .queues
-            .get(&queue)
+            .list
+            .get(slot)
             .ok_or_else(|| AcdError::UnknownQueue(queue.clone()))?;
         let full = q
             .config
@@ -928,18 +1080,6 @@ impl Acd {
         let empty = !q.config.join_empty && q.members.is_empty();
         let max_wait = q.config.max_wait;
         let announce_every = q.config.announce_every;
-        let relax: Vec<Duration> = q
-            .config
-            .skill
-            .as_ref()
-            .map(|s| {
-                s.tiers
-                    .iter()
-                    .map(|(after, _)| *after)
-                    .filter(|a| !a.is_zero())
-                    .collect()
-            })
-            .unwrap_or_default();
         self.emit(
             now,
             EventKind::QueueJoined {
@@ -960,7 +1100,7 @@ impl Acd {
         }
         let order = self.next_id();
         let joined = self.next_id();
-        if let Some(q) = self.queues.get_mut(&queue) {
+        if let Some(q) = self.queues.list.get_mut(slot) {
             q.waiting.insert((Reverse(priority), order), call);
             mark(q, &mut self.dirty, self.epoch);
         }
@@ -977,20 +1117,27 @@ impl Acd {
             },
         );
         // Re-dispatch when the skill requirement relaxes.
-        for after in relax {
-            let id = self.next_id();
+        let tiers = self
+            .queues
+            .list
+            .get(slot)
+            .and_then(|q| q.config.skill.as_ref())
+            .map_or(&[][..], |s| &s.tiers[..]);
+        for &(after, _) in tiers.iter().filter(|(after, _)| !after.is_zero()) {
+            self.counter += 1;
+            let id = self.counter;
             self.timers
-                .insert((now + after, id, Timer::Relax { call, joined }));
+                .push(Reverse((now + after, id, Timer::Relax { call, joined })));
         }
         if let Some(wait) = max_wait {
             let id = self.next_id();
             self.timers
-                .insert((now + wait, id, Timer::MaxWait { call, joined }));
+                .push(Reverse((now + wait, id, Timer::MaxWait { call, joined })));
         }
         if let Some(every) = announce_every.filter(|e| !e.is_zero()) {
             let id = self.next_id();
             self.timers
-                .insert((now + every, id, Timer::Announce { call, joined }));
+                .push(Reverse((now + every, id, Timer::Announce { call, joined })));
         }
         Ok(())
     }
@@ -1034,7 +1181,10 @@ impl Acd {
         };
         q.free.clear();
         q.proficiency.clear();
+        q.member_slots.clear();
         for (i, m) in q.members.iter().enumerate() {
+            q.member_slots
+                .push(self.agents.slot(m).unwrap_or(usize::MAX));
             let agent = self.agents.get_mut(m);
             if let Some(a) = &agent
                 && a.status == AgentStatus::Available
@@ -1051,31 +1201,6 @@ impl Acd {
             }
         }
         mark(q, &mut self.dirty, self.epoch);
-    }
-
-    /// Drops the ring timer of a call that is no longer ringing.
-    fn cancel_ring(&mut self, call: CallId) {
-        if let Some(Call {
-            state:
-                CallState::Offered {
-                    offer,
-                    deadline,
-                    timer,
-                    ..
-                },
-            ..
-        }) = self.calls.get(&call)
-        {
-            let key = (
-                *deadline,
-                *timer,
-                Timer::Ring {
-                    call,
-                    offer: *offer,
-                },
-            );
-            self.timers.remove(&key);
-        }
     }
 
     /// Takes a ringing offer back from an agent who is leaving (logout, not ready): the phone
@@ -1107,7 +1232,6 @@ impl Acd {
 
     /// Puts an offered call back to waiting, in its old place.
     fn requeue(&mut self, call: CallId) {
-        self.cancel_ring(call);
         if let Some(c) = self.calls.get_mut(&call) {
             c.state = CallState::Waiting;
             if let Some(q) = self.queues.get_mut(&c.queue) {
@@ -1150,12 +1274,14 @@ impl Acd {
 
     /// Fires the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(first) = self.timers.first().cloned() {
-            if first.0 > now {
+        while let Some(Reverse((at, _, _))) = self.timers.peek() {
+            if *at > now {
                 break;
             }
-            self.timers.remove(&first);
-            match first.2 {
+            let Some(Reverse((_, _, timer))) = self.timers.pop() else {
+                break;
+            };
+            match timer {
                 Timer::Ring { call, offer } => {
                     let agents = match self.calls.get(&call).map(|c| &c.state) {
                         Some(CallState::Offered {
@@ -1213,8 +1339,11 @@ impl Acd {
                         .and_then(|q| q.config.announce_every);
                     if let Some(every) = every.filter(|e| !e.is_zero()) {
                         let id = self.next_id();
-                        self.timers
-                            .insert((now + every, id, Timer::Announce { call, joined }));
+                        self.timers.push(Reverse((
+                            now + every,
+                            id,
+                            Timer::Announce { call, joined },
+                        )));
                     }
                 }
                 Timer::MaxWait { call, joined } => {
@@ -1265,6 +1394,7 @@ impl Acd {
             }
         }
         self.dispatch(now);
+        self.prune_timers();
     }
 
     /// Offers waiting calls to available agents while any pair matches: the best waiting
@@ -1274,21 +1404,20 @@ impl Acd {
     /// free agent, and only a change to a queue's callers or free members (or a relaxed skill
     /// tier, which marks them all) can make one.
     fn dispatch(&mut self, now: Instant) {
-        let candidates: Vec<QueueId> = if self.all_dirty {
-            self.queues.keys().cloned().collect()
+        // Buffers kept between dispatches: this runs after every input.
+        let (mut candidates, mut heads) = std::mem::take(&mut self.scratch);
+        candidates.clear();
+        if self.all_dirty {
+            candidates.extend(0..self.queues.list.len());
         } else {
-            self.dirty.clone()
-        };
+            candidates.append(&mut self.dirty);
+        }
         self.clear_dirty();
         self.all_dirty = false;
-        loop {
-            if self.available == 0 {
-                self.clear_dirty();
-                return;
-            }
-            let mut heads: Vec<(WaitKey, QueueId)> = Vec::new();
-            for id in &candidates {
-                let Some(q) = self.queues.get(id) else {
+        while self.available > 0 {
+            heads.clear();
+            for &slot in &candidates {
+                let Some(q) = self.queues.list.get(slot) else {
                     continue;
                 };
                 // The first caller in this queue not already being offered.
@@ -1297,48 +1426,47 @@ impl Acd {
                         .get(call)
                         .is_some_and(|c| c.state == CallState::Waiting)
                 }) {
-                    heads.push((*key, id.clone()));
+                    heads.push((*key, slot));
                 }
             }
             // Priority first; then who came first, whatever the queue.
-            heads.sort_by_key(|(key, _)| *key);
+            heads.sort_unstable_by_key(|(key, _)| *key);
             let mut offered = false;
-            for (key, queue) in heads {
+            for &(key, slot) in &heads {
                 let Some(call) = self
                     .queues
-                    .get(&queue)
+                    .list
+                    .get(slot)
                     .and_then(|q| q.waiting.get(&key))
                     .copied()
                 else {
                     continue;
                 };
-                let refused = self
-                    .calls
-                    .get(&call)
-                    .map(|c| c.refused_by.clone())
-                    .unwrap_or_default();
-                let waited = self
-                    .calls
-                    .get(&call)
-                    .map_or(Duration::ZERO, |c| now.saturating_duration_since(c.arrived));
+                let Some(c) = self.calls.get(&call) else {
+                    continue;
+                };
+                let refused = c.refused_by.clone();
+                let waited = now.saturating_duration_since(c.arrived);
                 let needed = self
                     .queues
-                    .get(&queue)
+                    .list
+                    .get(slot)
                     .and_then(|q| q.config.skill.as_ref())
                     .map(|s| s.needed(waited));
-                let agents = self.pick_agents(&queue, &refused, needed);
+                let agents = self.pick_agents(slot, &refused, needed);
                 if !agents.is_empty() {
-                    self.offer(now, call, &queue, agents);
+                    self.offer(now, call, slot, agents);
                     offered = true;
                     break;
                 }
             }
             if !offered {
-                // Marks made while offering (the agents who now ring) bring no new match.
-                self.clear_dirty();
-                return;
+                break;
             }
         }
+        // Marks made while offering (the agents who now ring) bring no new match.
+        self.clear_dirty();
+        self.scratch = (candidates, heads);
     }
 
     fn clear_dirty(&mut self) {
@@ -1376,104 +1504,93 @@ impl Acd {
     /// [`Strategy::RingAll`]), avoiding `refused` unless no one else is available.
     fn pick_agents(
         &mut self,
-        queue: &QueueId,
+        slot: usize,
         refused: &[AgentId],
         needed: Option<u8>,
     ) -> Vec<AgentId> {
-        let Some(q) = self.queues.get(queue) else {
+        let Some(q) = self.queues.list.get(slot) else {
             return Vec::new();
         };
-        // The free members with the skill level needed, in member order.
-        let mut free: Vec<(usize, &AgentId)> = q
-            .free
-            .iter()
-            .filter(|&i| {
-                needed.is_none_or(|level| {
-                    q.proficiency
-                        .get(i)
-                        .copied()
-                        .flatten()
-                        .is_some_and(|p| p >= level)
-                })
+        // The free members with the skill level needed, in member order; of those, the ones
+        // who have not refused this caller, unless that leaves no one. Walked as iterators:
+        // this runs for every offer and collecting them cost more than choosing.
+        let skilled = |i: &usize| {
+            needed.is_none_or(|level| {
+                q.proficiency
+                    .get(*i)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|p| p >= level)
             })
-            .filter_map(|i| q.members.get(i).map(|m| (i, m)))
-            .collect();
-        let mut available: Vec<(usize, &AgentId)> = free
-            .iter()
-            .filter(|(_, m)| !refused.contains(m))
-            .copied()
-            .collect();
-        if available.is_empty() {
-            available = std::mem::take(&mut free);
-        }
-        if available.is_empty() {
-            return Vec::new();
-        }
+        };
+        let not_refused = |i: &usize| q.members.get(*i).is_some_and(|m| !refused.contains(m));
+        let avoid = !refused.is_empty() && q.free.iter().filter(skilled).any(|i| not_refused(&i));
+        let eligible = || {
+            q.free
+                .iter()
+                .filter(skilled)
+                .filter(move |i| !avoid || not_refused(i))
+        };
+        let agents = &self.agents;
+        let agent = |i: usize| q.member_slots.get(i).and_then(|&s| agents.at(s));
         let chosen = match q.config.strategy {
             Strategy::RingAll => {
-                return available.iter().map(|(_, m)| (*m).clone()).collect();
+                return eligible()
+                    .filter_map(|i| q.members.get(i).cloned())
+                    .collect();
             }
-            Strategy::LeastRecent => available.iter().min_by_key(|(i, m)| {
+            Strategy::LeastRecent => eligible().min_by_key(|&i| {
                 (
-                    self.agents
-                        .get(*m)
-                        .map(|a| (a.last_call_end.is_some(), a.last_call_end)),
-                    *i,
+                    agent(i).map(|a| (a.last_call_end.is_some(), a.last_call_end)),
+                    i,
                 )
             }),
-            Strategy::LongestIdle => available
-                .iter()
-                .min_by_key(|(i, m)| (self.agents.get(*m).map(|a| a.idle_since), *i)),
-            Strategy::FewestCalls => available.iter().min_by_key(|(i, m)| {
-                (
-                    self.agents.get(*m).map(|a| (a.calls_taken, a.idle_since)),
-                    *i,
-                )
-            }),
-            Strategy::Linear => available.first(),
+            Strategy::LongestIdle => {
+                eligible().min_by_key(|&i| (agent(i).map(|a| a.idle_since), i))
+            }
+            Strategy::FewestCalls => {
+                eligible().min_by_key(|&i| (agent(i).map(|a| (a.calls_taken, a.idle_since)), i))
+            }
+            Strategy::Linear => eligible().next(),
             Strategy::RoundRobin => {
                 let cursor = q.cursor;
-                available
-                    .iter()
-                    .find(|(i, _)| *i >= cursor)
-                    .or_else(|| available.first())
+                eligible()
+                    .find(|&i| i >= cursor)
+                    .or_else(|| eligible().next())
             }
             Strategy::Random => {
-                self.rng ^= self.rng << 13;
-                self.rng ^= self.rng >> 7;
-                self.rng ^= self.rng << 17;
-                let n = u64::try_from(available.len()).unwrap_or(1);
-                available.get(usize::try_from(self.rng % n).unwrap_or(0))
+                let n = eligible().count();
+                if n == 0 {
+                    None
+                } else {
+                    self.rng ^= self.rng << 13;
+                    self.rng ^= self.rng >> 7;
+                    self.rng ^= self.rng << 17;
+                    let n = u64::try_from(n).unwrap_or(1);
+                    eligible().nth(usize::try_from(self.rng % n).unwrap_or(0))
+                }
             }
         };
-        let Some((index, agent)) = chosen.map(|(i, m)| (*i, (*m).clone())) else {
+        let Some((index, agent)) = chosen.and_then(|i| q.members.get(i).map(|m| (i, m.clone())))
+        else {
             return Vec::new();
         };
-        if let Some(q) = self.queues.get_mut(queue) {
+        if let Some(q) = self.queues.list.get_mut(slot) {
             q.cursor = index + 1;
         }
         vec![agent]
     }
 
-    fn offer(&mut self, now: Instant, call: CallId, queue: &QueueId, agents: Vec<AgentId>) {
+    fn offer(&mut self, now: Instant, call: CallId, slot: usize, agents: Vec<AgentId>) {
         let offer = self.next_id();
-        let ring = self
-            .queues
-            .get(queue)
-            .map_or(Duration::from_secs(15), |q| q.config.ring_timeout);
+        let Some(q) = self.queues.list.get(slot) else {
+            return;
+        };
+        let (queue, ring) = (q.config.id.clone(), q.config.ring_timeout);
         let timer = self.next_id();
-        let deadline = now + ring;
-        if let Some(c) = self.calls.get_mut(&call) {
-            c.state = CallState::Offered {
-                agents: agents.clone(),
-                offer,
-                deadline,
-                timer,
-            };
-        }
         self.timers
-            .insert((deadline, timer, Timer::Ring { call, offer }));
-        for agent in agents {
+            .push(Reverse((now + ring, timer, Timer::Ring { call, offer })));
+        for agent in &agents {
             self.actions.push_back(Action::Offer {
                 call,
                 agent: agent.clone(),
@@ -1486,7 +1603,10 @@ impl Acd {
                     agent: agent.clone(),
                 },
             );
-            self.set_agent(now, &agent, AgentStatus::Ringing(call));
+            self.set_agent(now, agent, AgentStatus::Ringing(call));
+        }
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.state = CallState::Offered { agents, offer };
         }
     }
 }
@@ -1499,9 +1619,9 @@ fn proficiency(agent: &Agent, queue: &QueueConfig) -> Option<u8> {
 }
 
 /// Lists a queue for the next dispatch, once.
-fn mark(q: &mut Queue, dirty: &mut Vec<QueueId>, epoch: u64) {
+fn mark(q: &mut Queue, dirty: &mut Vec<usize>, epoch: u64) {
     if q.dirty_epoch != epoch {
         q.dirty_epoch = epoch;
-        dirty.push(q.config.id.clone());
+        dirty.push(q.slot);
     }
 }
