@@ -1152,7 +1152,7 @@ impl Acd {
             .iter()
             .filter(|m| {
                 self.agents
-                    .get(*m)
+                    .get(m)
                     .is_some_and(|a| !matches!(a.status, AgentStatus::NotReady(_)))
             })
             .count()
