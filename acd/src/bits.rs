@@ -2,63 +2,78 @@
 //! Insert and remove are a few instructions; walking it visits places in increasing order,
 //! which the member-order strategies (linear, round robin) rely on.
 
-/// The set.
+/// The set. The first 128 places are held inline, so a queue of up to 128 members keeps its
+/// free set in the queue's own first cache line (routing touches it for every change of an
+/// agent's state, in each of the agent's queues).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Bits {
-    words: Vec<u64>,
-    len: usize,
+    head: [u64; HEAD_WORDS],
+    tail: Vec<u64>,
 }
 
+const HEAD_WORDS: usize = 2;
+
 impl Bits {
+    fn word_mut(&mut self, w: usize) -> Option<&mut u64> {
+        match w.checked_sub(HEAD_WORDS) {
+            None => self.head.get_mut(w),
+            Some(t) => self.tail.get_mut(t),
+        }
+    }
+
     /// Adds `i`.
     pub(crate) fn insert(&mut self, i: usize) {
         let (w, b) = (i / 64, i % 64);
-        if w >= self.words.len() {
-            self.words.resize(w + 1, 0);
-        }
-        if let Some(word) = self.words.get_mut(w)
-            && *word & (1 << b) == 0
+        if let Some(t) = w.checked_sub(HEAD_WORDS)
+            && t >= self.tail.len()
         {
+            self.tail.resize(t + 1, 0);
+        }
+        if let Some(word) = self.word_mut(w) {
             *word |= 1 << b;
-            self.len += 1;
         }
     }
 
     /// Removes `i`.
     pub(crate) fn remove(&mut self, i: usize) {
-        if let Some(word) = self.words.get_mut(i / 64)
-            && *word & (1 << (i % 64)) != 0
-        {
+        if let Some(word) = self.word_mut(i / 64) {
             *word &= !(1 << (i % 64));
-            self.len -= 1;
         }
     }
 
     /// Empties it.
     pub(crate) fn clear(&mut self) {
-        self.words.iter_mut().for_each(|w| *w = 0);
-        self.len = 0;
+        self.head = [0; HEAD_WORDS];
+        self.tail.iter_mut().for_each(|w| *w = 0);
     }
 
     /// How many indices it holds.
     #[cfg_attr(not(test), expect(dead_code, reason = "for tests and debugging"))]
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.head
+            .iter()
+            .chain(&self.tail)
+            .map(|w| w.count_ones() as usize)
+            .sum()
     }
 
     /// The indices, in increasing order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(w, &word)| {
-            let mut rest = word;
-            std::iter::from_fn(move || {
-                if rest == 0 {
-                    return None;
-                }
-                let b = rest.trailing_zeros() as usize;
-                rest &= rest - 1;
-                Some(w * 64 + b)
+        self.head
+            .iter()
+            .chain(&self.tail)
+            .enumerate()
+            .flat_map(|(w, &word)| {
+                let mut rest = word;
+                std::iter::from_fn(move || {
+                    if rest == 0 {
+                        return None;
+                    }
+                    let b = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    Some(w * 64 + b)
+                })
             })
-        })
     }
 }
 

@@ -310,10 +310,9 @@ pub enum AcdError {
 struct Agent {
     status: AgentStatus,
     queues: Vec<QueueId>,
-    /// Each of `queues`' slot in the queue table, alongside `queues`.
-    slots: Vec<usize>,
-    /// The agent's place among each queue's members, alongside `queues`.
-    places: Vec<usize>,
+    /// Alongside `queues`: each queue's slot in the queue table and the agent's place among
+    /// its members.
+    seats: Vec<(usize, usize)>,
     idle_since: Instant,
     calls_taken: u64,
     /// When the agent's last ACD call ended.
@@ -342,35 +341,43 @@ enum CallState {
 #[derive(Debug, Clone)]
 struct Call {
     queue: QueueId,
+    /// `queue`'s slot in the queue table.
+    slot: usize,
     priority: i32,
     order: u64,
     state: CallState,
     joined: u64,
     /// Agents who let this call ring out or refused it: offered again only if no one else is.
     refused_by: Vec<AgentId>,
+    /// Whether its skill-relaxation timers are set (only once it has had to wait).
+    relax_set: bool,
     arrived: Instant,
 }
 
 /// Waiting order: higher priority first, then who came first.
 type WaitKey = (Reverse<i32>, u64);
 
+/// A queue. The fields every change of an agent's state touches (in each of the agent's
+/// queues) come first, in declaration order, from the start of a cache line: the free set,
+/// whether anyone waits, the dirty mark and the slot.
 #[derive(Debug, Clone)]
+#[repr(C, align(64))]
 struct Queue {
-    config: QueueConfig,
-    waiting: BTreeMap<WaitKey, CallId>,
-    members: Vec<AgentId>,
-    /// Each member's slot in the agent table, alongside `members`.
-    member_slots: Vec<usize>,
     /// The places in `members` of the members who are available, in member order: routing
     /// walks these, never the whole floor.
     free: Bits,
+    waiting: BTreeMap<WaitKey, CallId>,
+    /// Listed in `Acd::dirty` when this equals `Acd::epoch`.
+    dirty_epoch: u64,
+    /// Its place in the queue table.
+    slot: usize,
+    config: QueueConfig,
+    members: Vec<AgentId>,
+    /// Each member's slot in the agent table, alongside `members`.
+    member_slots: Vec<usize>,
     /// Each member's proficiency in the queue's skill (`None`: lacks it), by place.
     proficiency: Vec<Option<u8>>,
     cursor: usize,
-    /// Its place in the queue table.
-    slot: usize,
-    /// Listed in `Acd::dirty` when this equals `Acd::epoch`.
-    dirty_epoch: u64,
     /// Recent mean handle time in seconds.
     handle_ewma: Option<f64>,
 }
@@ -530,6 +537,10 @@ pub struct Acd {
     counter: u64,
     rng: u64,
     rejected: u64,
+    /// Calls that joined a queue or went back to waiting since the last dispatch: those
+    /// still waiting after it get their skill-relaxation timers then (a caller offered at
+    /// once never needs them, and most are).
+    unrelaxed: Vec<CallId>,
     /// `dispatch`'s buffers, kept for the next dispatch.
     scratch: (Vec<usize>, Vec<(WaitKey, usize)>),
 }
@@ -553,6 +564,7 @@ impl Acd {
             counter: 0,
             rng,
             rejected: 0,
+            unrelaxed: Vec::new(),
             scratch: (Vec::new(), Vec::new()),
         }
     }
@@ -620,7 +632,7 @@ impl Acd {
         if c.state != CallState::Waiting {
             return None;
         }
-        let q = self.queues.get(&c.queue)?;
+        let q = self.queues.list.get(c.slot)?;
         Some(q.waiting.range(..=(Reverse(c.priority), c.order)).count())
     }
 
@@ -659,7 +671,7 @@ impl Acd {
                 } else {
                     self.available = self.available.saturating_sub(1);
                 }
-                for (&slot, &place) in a.slots.iter().zip(&a.places) {
+                for &(slot, place) in &a.seats {
                     if let Some(q) = self.queues.list.get_mut(slot) {
                         if free {
                             q.free.insert(place);
@@ -691,8 +703,37 @@ impl Acd {
             self.rejected += 1;
         }
         self.dispatch(now);
+        self.set_relax_timers();
         self.prune_timers();
         result
+    }
+
+    /// Sets the skill-relaxation timers of the callers who joined or went back to waiting and
+    /// are still waiting: each tier's widening, counted from when they joined the queue.
+    fn set_relax_timers(&mut self) {
+        while let Some(call) = self.unrelaxed.pop() {
+            let Some(c) = self.calls.get_mut(&call) else {
+                continue;
+            };
+            if c.relax_set || c.state != CallState::Waiting {
+                continue;
+            }
+            c.relax_set = true;
+            let (arrived, joined) = (c.arrived, c.joined);
+            let tiers = self
+                .queues
+                .get(&c.queue)
+                .and_then(|q| q.config.skill.as_ref())
+                .map_or(&[][..], |s| &s.tiers[..]);
+            for &(after, _) in tiers.iter().filter(|(after, _)| !after.is_zero()) {
+                self.counter += 1;
+                self.timers.push(Reverse((
+                    arrived + after,
+                    self.counter,
+                    Timer::Relax { call, joined },
+                )));
+            }
+        }
     }
 
     /// Drops timers at the top that can never fire again: a ring timer of an offer answered
@@ -829,9 +870,10 @@ impl Acd {
                 };
                 let queue = c.queue.clone();
                 let key = (Reverse(c.priority), c.order);
-                if let Some(q) = self.queues.get_mut(&queue) {
+                // No mark: the callers behind this one were looked at by the dispatch that
+                // offered it (it skips callers being offered), and no agent came free.
+                if let Some(q) = self.queues.list.get_mut(c.slot) {
                     q.waiting.remove(&key);
-                    mark(q, &mut self.dirty, self.epoch);
                 }
                 if let Some(a) = self.agents.get_mut(&agent) {
                     a.calls_taken += 1;
@@ -884,16 +926,17 @@ impl Acd {
                         what: "the end of a call not connected",
                     });
                 };
+                let slot = c.slot;
                 let wrap_up = self
                     .queues
-                    .get(&c.queue)
+                    .list
+                    .get(slot)
                     .map_or(Duration::ZERO, |q| q.config.wrap_up);
-                let queue = c.queue.clone();
                 self.calls.remove(&call);
                 if let Some(a) = self.agents.get_mut(&agent) {
                     a.last_call_end = Some(now);
                 }
-                if let Some(q) = self.queues.get_mut(&queue) {
+                if let Some(q) = self.queues.list.get_mut(slot) {
                     // Exponentially weighted mean handle time, for expected-wait estimates.
                     let handled = now.saturating_duration_since(since).as_secs_f64();
                     q.handle_ewma =
@@ -922,21 +965,19 @@ impl Acd {
                         what: "a login of an agent logged in",
                     });
                 }
-                let mut places = Vec::with_capacity(queues.len());
-                let mut slots = Vec::with_capacity(queues.len());
+                let mut seats = Vec::with_capacity(queues.len());
                 let agent_slot = self.agents.next_slot();
                 for q in &queues {
                     let slot = self.queues.slot(q).unwrap_or(usize::MAX);
                     if let Some(queue) = self.queues.list.get_mut(slot) {
-                        places.push(queue.members.len());
+                        seats.push((slot, queue.members.len()));
                         queue.members.push(agent.clone());
                         queue.member_slots.push(agent_slot);
                         // No skills yet; `SetSkills` fills them in.
                         queue.proficiency.push(None);
                     } else {
-                        places.push(usize::MAX);
+                        seats.push((slot, usize::MAX));
                     }
-                    slots.push(slot);
                 }
                 let login_reason = self.config.login_reason.clone();
                 self.agents.insert(
@@ -944,8 +985,7 @@ impl Acd {
                     Agent {
                         status: AgentStatus::NotReady(login_reason.clone()),
                         queues,
-                        slots,
-                        places,
+                        seats,
                         idle_since: now,
                         calls_taken: 0,
                         last_call_end: None,
@@ -1021,7 +1061,7 @@ impl Acd {
                     .ok_or_else(|| AcdError::NotLoggedIn(agent.clone()))?;
                 a.skills = skills.into_iter().map(|(k, v)| (k, v.min(10))).collect();
                 let a = &*a;
-                for (&slot, &place) in a.slots.iter().zip(&a.places) {
+                for &(slot, place) in &a.seats {
                     if let Some(q) = self.queues.list.get_mut(slot)
                         && let Some(slot) = q.proficiency.get_mut(place)
                     {
@@ -1108,27 +1148,17 @@ impl Acd {
             call,
             Call {
                 queue,
+                slot,
                 priority,
                 order,
                 state: CallState::Waiting,
                 joined,
                 refused_by: Vec::new(),
+                relax_set: false,
                 arrived: now,
             },
         );
-        // Re-dispatch when the skill requirement relaxes.
-        let tiers = self
-            .queues
-            .list
-            .get(slot)
-            .and_then(|q| q.config.skill.as_ref())
-            .map_or(&[][..], |s| &s.tiers[..]);
-        for &(after, _) in tiers.iter().filter(|(after, _)| !after.is_zero()) {
-            self.counter += 1;
-            let id = self.counter;
-            self.timers
-                .push(Reverse((now + after, id, Timer::Relax { call, joined })));
-        }
+        self.unrelaxed.push(call);
         if let Some(wait) = max_wait {
             let id = self.next_id();
             self.timers
@@ -1166,7 +1196,7 @@ impl Acd {
     }
 
     fn leave_queue(&mut self, _call: CallId, c: &Call) {
-        if let Some(q) = self.queues.get_mut(&c.queue) {
+        if let Some(q) = self.queues.list.get_mut(c.slot) {
             q.waiting.remove(&(Reverse(c.priority), c.order));
             // The next caller becomes the head, and may need less.
             mark(q, &mut self.dirty, self.epoch);
@@ -1195,7 +1225,7 @@ impl Acd {
                 .push(agent.as_deref().and_then(|a| proficiency(a, &q.config)));
             if let Some(a) = agent
                 && let Some(k) = a.queues.iter().position(|x| x == id)
-                && let Some(place) = a.places.get_mut(k)
+                && let Some((_, place)) = a.seats.get_mut(k)
             {
                 *place = i;
             }
@@ -1232,9 +1262,10 @@ impl Acd {
 
     /// Puts an offered call back to waiting, in its old place.
     fn requeue(&mut self, call: CallId) {
+        self.unrelaxed.push(call);
         if let Some(c) = self.calls.get_mut(&call) {
             c.state = CallState::Waiting;
-            if let Some(q) = self.queues.get_mut(&c.queue) {
+            if let Some(q) = self.queues.list.get_mut(c.slot) {
                 mark(q, &mut self.dirty, self.epoch);
             }
         }
@@ -1310,7 +1341,7 @@ impl Acd {
                     if let Some(c) = self.calls.get(&call)
                         && c.joined == joined
                         && c.state == CallState::Waiting
-                        && let Some(q) = self.queues.get_mut(&c.queue)
+                        && let Some(q) = self.queues.list.get_mut(c.slot)
                     {
                         mark(q, &mut self.dirty, self.epoch);
                     }
@@ -1394,6 +1425,7 @@ impl Acd {
             }
         }
         self.dispatch(now);
+        self.set_relax_timers();
         self.prune_timers();
     }
 
