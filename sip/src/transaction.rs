@@ -485,22 +485,40 @@ impl ServerTransaction {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TransactionKey(KeyKind);
 
-/// Hashes the part that tells transactions apart — the branch (RFC 3261), or Call-ID and CSeq
-/// (RFC 2543) — and leaves the rest to `Eq`: keys that are equal still hash equal, and a
-/// server's table hashes each request three times, so fewer writes count.
+/// Every field is hashed — a peer picks them all (branch, sent-by, an extension method), and
+/// one that varied an unhashed field could pile any number of transactions on one hash — but
+/// in four writes rather than one per field: a server hashes each request's key three times.
+/// The lengths and the port go in one word, so different splits of the same bytes differ.
 impl Hash for TransactionKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         match &self.0 {
-            KeyKind::Rfc3261 { branch, .. } => state.write(branch.as_bytes()),
-            KeyKind::Rfc2543 { call_id, cseq, .. } => {
-                state.write(call_id.as_bytes());
-                state.write_u32(*cseq);
+            KeyKind::Rfc3261 {
+                branch,
+                host,
+                port,
+                method,
+            } => {
+                let (kind, host_bytes): (u64, &[u8]) = match host {
+                    SentByHost::Name(name) => (1, name.as_bytes()),
+                    SentByHost::V4(a) => (2, &a.octets()[..]),
+                    SentByHost::V6(a) => (3, &a.octets()[..]),
+                };
+                let lengths = (branch.len() as u64 & 0xffff)
+                    | (method.len() as u64 & 0xffff) << 16
+                    | u64::from(port.unwrap_or(0)) << 32
+                    | u64::from(port.is_some()) << 48
+                    | kind << 56;
+                state.write_u64(lengths);
+                state.write(branch.as_bytes());
+                state.write(method.as_bytes());
+                state.write(host_bytes);
             }
+            other @ KeyKind::Rfc2543 { .. } => other.hash(state),
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum KeyKind {
     /// RFC 3261: branch, sent-by, and method (ACK counts as INVITE).
     Rfc3261 {
@@ -521,7 +539,7 @@ enum KeyKind {
 }
 
 /// The top Via's sent-by host, owned.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum SentByHost {
     Name(SmolStr),
     V4(Ipv4Addr),

@@ -277,6 +277,28 @@ fn keys_match_retransmissions_acks_and_cancels() {
         TransactionKey::for_request(&Message::parse(other.as_bytes()).unwrap()),
         k_invite
     );
+    // Equal keys hash equal; keys a peer varies in any one field stay apart in a table.
+    let text = String::from_utf8(invite.clone()).unwrap();
+    let variants = [
+        text.replace("192.0.2.10", "192.0.2.11"),
+        text.replace("192.0.2.10", "pbx.example"),
+        text.replace("z9hG4bK77", "z9hG4bK7"),
+        text.replace("192.0.2.10;branch", "192.0.2.10:5061;branch"),
+    ];
+    let mut table = std::collections::HashMap::new();
+    table.insert(k_invite.clone(), 0);
+    for (i, v) in variants.iter().enumerate() {
+        let k = TransactionKey::for_request(&Message::parse(v.as_bytes()).unwrap());
+        assert_ne!(k, k_invite, "{v}");
+        table.insert(k, i + 1);
+    }
+    assert_eq!(table.len(), 1 + variants.len());
+    let again = TransactionKey::for_request(&Message::parse(&invite).unwrap());
+    let state = std::collections::hash_map::RandomState::new();
+    assert_eq!(
+        std::hash::BuildHasher::hash_one(&state, &again),
+        std::hash::BuildHasher::hash_one(&state, &k_invite)
+    );
     // RFC 2543 (no magic cookie): the fallback key, stable across retransmissions.
     let old = String::from_utf8(invite)
         .unwrap()
