@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
-use sambung_benches::sip_tx::{requests, transact};
+use sambung_benches::sip_tx::{parse_all, requests, transact};
 use sambung_sip::Message;
 
 /// PJSIP's figure on these machines (issue 4), in transactions per second.
@@ -33,10 +33,7 @@ fn main() {
         .output_directory(&output_dir())
         .configure_from_args();
     let bytes = requests();
-    let parsed: Vec<Message<'_>> = bytes
-        .iter()
-        .filter_map(|b| Message::parse(b).ok())
-        .collect();
+    let parsed = parse_all(&bytes);
     let now = Instant::now();
     let mut group = c.benchmark_group("sip_transactions");
     group.throughput(Throughput::Elements(1));

@@ -7,8 +7,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use sambung_benches::sip_tx::{requests, transact};
-use sambung_sip::Message;
+use sambung_benches::sip_tx::{parse_all, requests, transact};
 
 #[expect(clippy::print_stderr, reason = "usage errors for a command-line tool")]
 fn main() -> ExitCode {
@@ -17,10 +16,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let bytes = requests();
-    let parsed: Vec<Message<'_>> = bytes
-        .iter()
-        .filter_map(|b| Message::parse(b).ok())
-        .collect();
+    let parsed = parse_all(&bytes);
     let now = Instant::now();
     let mut table = HashMap::new();
     let mut acc = 0usize;

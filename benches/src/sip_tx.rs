@@ -25,6 +25,15 @@ Content-Length: 0\r\n\r\n"
         .collect()
 }
 
+/// `requests()` parsed, as a transport layer parses each message once before the transaction
+/// layer sees it.
+pub fn parse_all(requests: &[Vec<u8>]) -> Vec<Message<'_>> {
+    requests
+        .iter()
+        .filter_map(|b| Message::parse(b).ok())
+        .collect()
+}
+
 /// The final response the workload sends.
 pub const OK: &[u8] = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-bench\r\n\
 From: <sip:1001@127.0.0.1>;tag=f\r\nTo: <sip:1001@127.0.0.1>;tag=t\r\nCall-ID: reg@127.0.0.1\r\n\
