@@ -109,6 +109,10 @@ pub struct AcdConfig {
     pub login_reason: ReasonCode,
     /// Seed of the generator used by [`Strategy::Random`].
     pub seed: u64,
+    /// Whether state changes are kept as events for [`Acd::poll_event`] (the log, the CMS,
+    /// the wallboard). A driver that reads none of them — a capacity simulation — turns
+    /// this off and saves building and draining a handful of events per call.
+    pub keep_events: bool,
 }
 
 impl Default for AcdConfig {
@@ -118,6 +122,7 @@ impl Default for AcdConfig {
             unanswered_reason: reason("no-answer"),
             login_reason: reason("logged-in"),
             seed: 0x5EED,
+            keep_events: true,
         }
     }
 }
@@ -641,8 +646,11 @@ impl Acd {
         self.counter
     }
 
-    fn emit(&mut self, now: Instant, kind: EventKind) {
-        self.events.push_back((now, kind));
+    /// Records a state change for `poll_event`; `kind` is only built when events are kept.
+    fn emit(&mut self, now: Instant, kind: impl FnOnce() -> EventKind) {
+        if self.config.keep_events {
+            self.events.push_back((now, kind()));
+        }
     }
 
     fn set_agent(&mut self, now: Instant, agent: &AgentId, status: AgentStatus) {
@@ -687,13 +695,10 @@ impl Acd {
                 }
             }
         }
-        self.emit(
-            now,
-            EventKind::AgentStateChanged {
-                agent: agent.clone(),
-                state,
-            },
-        );
+        self.emit(now, || EventKind::AgentStateChanged {
+            agent: agent.clone(),
+            state,
+        });
     }
 
     /// Takes one input at `now`. A refused input changes nothing and is counted.
@@ -784,14 +789,11 @@ impl Acd {
                     mark(q, &mut self.dirty, self.epoch);
                 }
                 c.priority = priority;
-                self.emit(
-                    now,
-                    EventKind::PriorityChanged {
-                        call,
-                        queue,
-                        priority,
-                    },
-                );
+                self.emit(now, || EventKind::PriorityChanged {
+                    call,
+                    queue,
+                    priority,
+                });
                 Ok(())
             }
             Input::CallAbandoned { call } => {
@@ -804,14 +806,11 @@ impl Acd {
                     CallState::Waiting => {
                         self.leave_queue(call, &c);
                         self.calls.remove(&call);
-                        self.emit(
-                            now,
-                            EventKind::QueueLeft {
-                                call,
-                                queue: c.queue,
-                                exit: QueueExit::Abandoned,
-                            },
-                        );
+                        self.emit(now, || EventKind::QueueLeft {
+                            call,
+                            queue: c.queue,
+                            exit: QueueExit::Abandoned,
+                        });
                     }
                     CallState::Offered { agents, .. } => {
                         self.leave_queue(call, &c);
@@ -822,14 +821,11 @@ impl Acd {
                                 agent: agent.clone(),
                             });
                         }
-                        self.emit(
-                            now,
-                            EventKind::QueueLeft {
-                                call,
-                                queue: c.queue,
-                                exit: QueueExit::Abandoned,
-                            },
-                        );
+                        self.emit(now, || EventKind::QueueLeft {
+                            call,
+                            queue: c.queue,
+                            exit: QueueExit::Abandoned,
+                        });
                         for agent in &agents {
                             self.set_agent(now, agent, AgentStatus::Available);
                         }
@@ -879,14 +875,11 @@ impl Acd {
                     a.calls_taken += 1;
                     a.unanswered = 0;
                 }
-                self.emit(
-                    now,
-                    EventKind::QueueAnswered {
-                        call,
-                        queue,
-                        agent: agent.clone(),
-                    },
-                );
+                self.emit(now, || EventKind::QueueAnswered {
+                    call,
+                    queue,
+                    agent: agent.clone(),
+                });
                 self.set_agent(now, &agent, AgentStatus::OnCall(call));
                 Ok(())
             }
@@ -994,13 +987,10 @@ impl Acd {
                         skills: BTreeMap::new(),
                     },
                 );
-                self.emit(
-                    now,
-                    EventKind::AgentLoggedIn {
-                        agent: agent.clone(),
-                        extension: String::new(),
-                    },
-                );
+                self.emit(now, || EventKind::AgentLoggedIn {
+                    agent: agent.clone(),
+                    extension: String::new(),
+                });
                 self.set_agent(now, &agent, AgentStatus::NotReady(login_reason));
                 Ok(())
             }
@@ -1032,7 +1022,7 @@ impl Acd {
                     }
                     self.reindex_queue(&q);
                 }
-                self.emit(now, EventKind::AgentLoggedOut { agent });
+                self.emit(now, || EventKind::AgentLoggedOut { agent });
                 Ok(())
             }
             Input::AgentReady { agent } | Input::WrapUpDone { agent } => {
@@ -1120,21 +1110,18 @@ impl Acd {
         let empty = !q.config.join_empty && q.members.is_empty();
         let max_wait = q.config.max_wait;
         let announce_every = q.config.announce_every;
-        self.emit(
-            now,
-            EventKind::QueueJoined {
-                call,
-                queue: queue.clone(),
-                priority,
-            },
-        );
+        self.emit(now, || EventKind::QueueJoined {
+            call,
+            queue: queue.clone(),
+            priority,
+        });
         if full || empty {
             let exit = if full {
                 QueueExit::Full
             } else {
                 QueueExit::NoAgents
             };
-            self.emit(now, EventKind::QueueLeft { call, queue, exit });
+            self.emit(now, || EventKind::QueueLeft { call, queue, exit });
             self.actions.push_back(Action::Reject { call, exit });
             return Ok(());
         }
@@ -1282,14 +1269,11 @@ impl Acd {
         }
         let queue = self.calls.get(&call).map(|c| c.queue.clone());
         if let Some(queue) = queue {
-            self.emit(
-                now,
-                EventKind::OfferFailed {
-                    call,
-                    queue,
-                    agent: agent.clone(),
-                },
-            );
+            self.emit(now, || EventKind::OfferFailed {
+                call,
+                queue,
+                agent: agent.clone(),
+            });
         }
         let unanswered = self.agents.get_mut(agent).map_or(0, |a| {
             a.unanswered += 1;
@@ -1392,14 +1376,11 @@ impl Acd {
                         .and_then(|q| q.config.overflow.clone());
                     match overflow {
                         Some(to) if self.queues.contains_key(&to) => {
-                            self.emit(
-                                now,
-                                EventKind::QueueLeft {
-                                    call,
-                                    queue: c.queue,
-                                    exit: QueueExit::Overflow,
-                                },
-                            );
+                            self.emit(now, || EventKind::QueueLeft {
+                                call,
+                                queue: c.queue,
+                                exit: QueueExit::Overflow,
+                            });
                             self.actions.push_back(Action::Overflowed {
                                 call,
                                 to: to.clone(),
@@ -1407,14 +1388,11 @@ impl Acd {
                             let _ = self.arrive(now, call, to, c.priority);
                         }
                         _ => {
-                            self.emit(
-                                now,
-                                EventKind::QueueLeft {
-                                    call,
-                                    queue: c.queue,
-                                    exit: QueueExit::Timeout,
-                                },
-                            );
+                            self.emit(now, || EventKind::QueueLeft {
+                                call,
+                                queue: c.queue,
+                                exit: QueueExit::Timeout,
+                            });
                             self.actions.push_back(Action::Reject {
                                 call,
                                 exit: QueueExit::Timeout,
@@ -1627,14 +1605,11 @@ impl Acd {
                 call,
                 agent: agent.clone(),
             });
-            self.emit(
-                now,
-                EventKind::Offered {
-                    call,
-                    queue: queue.clone(),
-                    agent: agent.clone(),
-                },
-            );
+            self.emit(now, || EventKind::Offered {
+                call,
+                queue: queue.clone(),
+                agent: agent.clone(),
+            });
             self.set_agent(now, agent, AgentStatus::Ringing(call));
         }
         if let Some(c) = self.calls.get_mut(&call) {

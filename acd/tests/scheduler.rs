@@ -957,3 +957,55 @@ fn a_wrap_up_timer_from_before_a_logout_does_not_touch_the_next_login() {
         "the old wrap-up timer must not make a ringing agent available"
     );
 }
+
+#[test]
+fn without_kept_events_the_decisions_are_the_same_and_no_events_pile_up() {
+    let run = |keep_events: bool| {
+        let now = t0();
+        let mut acd = Acd::new(AcdConfig {
+            keep_events,
+            ..AcdConfig::default()
+        });
+        let mut queue = QueueConfig::new(q("pengaduan"), Strategy::LongestIdle);
+        queue.wrap_up = Duration::ZERO;
+        acd.add_queue(queue);
+        for id in ["1001", "1002"] {
+            let login = Input::AgentLogin {
+                agent: a(id),
+                queues: vec![q("pengaduan")],
+            };
+            acd.handle(now, login).unwrap();
+            acd.handle(now, Input::AgentReady { agent: a(id) }).unwrap();
+        }
+        let mut log = Vec::new();
+        for i in 0..6u64 {
+            let at = now + secs(i);
+            let arrived = Input::CallArrived {
+                call: CallId::new(i),
+                queue: q("pengaduan"),
+                priority: 0,
+            };
+            acd.handle(at, arrived).unwrap();
+            for action in actions(&mut acd) {
+                if let Action::Offer { call, agent } = &action {
+                    let answered = Input::OfferAnswered {
+                        call: *call,
+                        agent: agent.clone(),
+                    };
+                    acd.handle(at, answered).unwrap();
+                    acd.handle(at + secs(1), Input::CallEnded { call: *call })
+                        .unwrap();
+                }
+                log.push(action);
+            }
+            log.extend(actions(&mut acd));
+        }
+        (log, events(&mut acd).len())
+    };
+    let (kept, kept_events) = run(true);
+    let (unkept, unkept_events) = run(false);
+    assert_eq!(kept, unkept);
+    assert_eq!(kept.len(), 6, "{kept:?}");
+    assert!(kept_events > 20, "{kept_events} events");
+    assert_eq!(unkept_events, 0);
+}

@@ -86,8 +86,10 @@ fn dur(s: f64) -> Duration {
 pub fn run(s: &Scenario, base: Instant) -> Report {
     let wall = Instant::now();
     let mut rng = SmallRng::seed_from_u64(s.seed);
+    // The report comes from the simulation's own call records: no event log to keep.
     let mut acd = Acd::new(AcdConfig {
         seed: s.seed,
+        keep_events: false,
         ..AcdConfig::default()
     });
     let ids: Vec<QueueId> = s
@@ -234,7 +236,6 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
                 }
             }
         }
-        while acd.poll_event().is_some() {}
         if let Some(deadline) = acd.poll_timeout() {
             let t = deadline.saturating_duration_since(base).as_secs_f64();
             let ns = nanos(t);
