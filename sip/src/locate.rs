@@ -135,6 +135,9 @@ pub const MAX_TARGETS: usize = 32;
 /// Most SRV names followed from NAPTR records: each is a DNS lookup, and a zone could list
 /// thousands.
 const MAX_SRV_NAMES: usize = 8;
+/// Most address lookups for SRV targets: a zone could list thousands of SRV records whose
+/// targets have no address, and each is a DNS lookup that adds no target.
+const MAX_ADDRESS_LOOKUPS: usize = MAX_TARGETS;
 
 /// The targets for `uri`, in the order to try them (RFC 3263 §4): a numeric host or a port
 /// goes straight to that address; a `transport` parameter picks the transport and its SRV;
@@ -215,7 +218,8 @@ pub async fn locate<D: Dns>(dns: &D, uri: &Uri<'_>) -> Result<Vec<Target>, Locat
         }
     }
     let mut targets = Vec::new();
-    for (transport, name) in srv_names {
+    let mut lookups = 0;
+    'names: for (transport, name) in srv_names {
         let mut records = dns.srv(&name).await?;
         // RFC 2782: by priority; within one, heavier first (deterministic here, so that the
         // same zone gives the same order; weight 0 last).
@@ -231,6 +235,10 @@ pub async fn locate<D: Dns>(dns: &D, uri: &Uri<'_>) -> Result<Vec<Target>, Locat
                 // "." means: no service here.
                 continue;
             }
+            if lookups == MAX_ADDRESS_LOOKUPS {
+                break 'names;
+            }
+            lookups += 1;
             targets.extend(addresses(dns, target, r.port, transport).await?);
             if targets.len() >= MAX_TARGETS {
                 targets.truncate(MAX_TARGETS);
@@ -632,5 +640,40 @@ mod tests {
             naptrs.add_ip(&format!("n{i}.example"), "192.0.2.1".parse().unwrap());
         }
         assert_eq!(targets(&naptrs, "sip:many.example").len(), MAX_SRV_NAMES);
+    }
+
+    /// Counts the address lookups it answers.
+    struct CountingDns(StaticDns, std::cell::Cell<usize>);
+
+    impl Dns for CountingDns {
+        async fn naptr(&self, name: &str) -> Result<Vec<Naptr>, LocateError> {
+            self.0.naptr(name).await
+        }
+        async fn srv(&self, name: &str) -> Result<Vec<Srv>, LocateError> {
+            self.0.srv(name).await
+        }
+        async fn ips(&self, name: &str) -> Result<Vec<IpAddr>, LocateError> {
+            self.1.set(self.1.get() + 1);
+            self.0.ips(name).await
+        }
+    }
+
+    #[test]
+    fn srv_targets_without_addresses_cost_a_bounded_number_of_lookups() {
+        let mut zone = StaticDns::default();
+        for i in 0..5000u16 {
+            zone.add_srv(
+                "_sip._udp.empty.example",
+                1,
+                1,
+                5060,
+                &format!("e{i}.example"),
+            );
+        }
+        let dns = CountingDns(zone, std::cell::Cell::new(0));
+        let uri = Uri::parse(b"sip:empty.example").unwrap();
+        assert_eq!(run(locate(&dns, &uri)), Ok(Vec::new()));
+        // The bounded SRV lookups, then the host's own addresses as the last resort.
+        assert_eq!(dns.1.get(), MAX_ADDRESS_LOOKUPS + 1);
     }
 }

@@ -264,19 +264,33 @@ pub fn refresh_request(
         .build()
 }
 
+/// Who sends a refresh: our Via without branch, our tag and Contact, and which side we are.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshSender<'a> {
+    /// Our Via, without branch.
+    pub via: &'a str,
+    /// Our tag in the dialog.
+    pub tag: &'a str,
+    /// Our Contact.
+    pub contact: &'a str,
+    /// Which side we are.
+    pub refresher: Refresher,
+}
+
 /// What a [`SessionRefresh`] asks of its call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshDue {
     /// Nothing now.
     Nothing,
-    /// Time to refresh: build an UPDATE and hand it to [`SessionRefresh::start`].
+    /// Time to refresh: call [`SessionRefresh::refresh`].
     Refresh,
     /// The session is over (no refresh came, or ours got 408 or 481): send BYE.
     Expired,
 }
 
 /// A running session timer and the refresh in flight: the part of RFC 4028 §10 both sides of
-/// a call share. The call owns it, asks it when it is due, and builds the UPDATE itself.
+/// a call share. The call owns it, asks it when it is due, and hands it its dialog to
+/// [`refresh`](SessionRefresh::refresh) in.
 #[derive(Debug)]
 pub struct SessionRefresh {
     timer: SessionTimer,
@@ -327,7 +341,35 @@ impl SessionRefresh {
         RefreshDue::Nothing
     }
 
-    /// Sends `update`, the refresh the call built (`Session-Expires` of
+    /// Builds the refresh UPDATE in `dialog` ([`refresh_request`]) and sends it. One that
+    /// cannot be built is tried again at the next half-interval, as one that cannot be sent.
+    pub fn refresh(
+        &mut self,
+        dialog: &mut Dialog,
+        from: RefreshSender<'_>,
+        reliable: bool,
+        timers: Timers,
+        now: Instant,
+        send: &mut impl FnMut(Vec<u8>),
+    ) -> RefreshDue {
+        let update = refresh_request(
+            dialog,
+            from.via,
+            from.tag,
+            from.contact,
+            self.timer.interval_s(),
+            from.refresher,
+        );
+        match update {
+            Ok(update) => self.start(update, reliable, timers, now, send),
+            Err(_) => {
+                self.timer.refreshed(now);
+                RefreshDue::Nothing
+            }
+        }
+    }
+
+    /// Sends `update`, a refresh already built (`Session-Expires` of
     /// [`SessionTimer::interval_s`]).
     pub fn start(
         &mut self,

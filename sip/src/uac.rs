@@ -33,7 +33,7 @@ use std::time::Instant;
 use crate::dialog::Dialog;
 use crate::serialize::MessageBuilder;
 use crate::session_timer::{
-    self, RefreshDue, Refresher, SessionRefresh, SessionTimer, SessionTimerConfig,
+    self, RefreshDue, RefreshSender, Refresher, SessionRefresh, SessionTimer, SessionTimerConfig,
 };
 use crate::transaction::{ClientTransaction, Output, Timers};
 use crate::{HeaderName, Message, Method, ParseError};
@@ -710,28 +710,22 @@ impl OutgoingCall {
                 self.send_bye(now);
             }
             RefreshDue::Refresh => {
-                let Some(interval) = self.session.as_ref().map(|s| s.timer().interval_s()) else {
-                    return;
-                };
-                let Some(dialog) = self.dialog.as_mut() else {
+                let (Some(session), Some(dialog)) = (self.session.as_mut(), self.dialog.as_mut())
+                else {
                     return;
                 };
                 let tag = dialog.id.local_tag.clone();
-                let update = session_timer::refresh_request(
-                    dialog,
-                    &self.via,
-                    &tag,
-                    &self.contact,
-                    interval,
-                    Refresher::Uac,
-                );
-                let (Ok(update), Some(session)) = (update, self.session.as_mut()) else {
-                    return;
+                let from = RefreshSender {
+                    via: &self.via,
+                    tag: &tag,
+                    contact: &self.contact,
+                    refresher: Refresher::Uac,
                 };
                 let out = &mut self.out;
-                let due = session.start(update, self.reliable, self.timers, now, &mut |b| {
-                    out.push_back(OutgoingOutput::Send(b));
-                });
+                let due =
+                    session.refresh(dialog, from, self.reliable, self.timers, now, &mut |b| {
+                        out.push_back(OutgoingOutput::Send(b));
+                    });
                 self.session_due(due, now);
             }
         }

@@ -37,7 +37,8 @@ use std::time::{Duration, Instant};
 use crate::dialog::{Dialog, DialogError};
 use crate::serialize::{BuildError, MessageBuilder};
 use crate::session_timer::{
-    self, Negotiated, RefreshDue, Refresher, SessionRefresh, SessionTimer, SessionTimerConfig,
+    self, Negotiated, RefreshDue, RefreshSender, Refresher, SessionRefresh, SessionTimer,
+    SessionTimerConfig,
 };
 use crate::transaction::{ClientTransaction, Output, Timers};
 use crate::{HeaderName, Message, Method, ParseError};
@@ -462,24 +463,24 @@ impl IncomingCall {
             RefreshDue::Nothing => {}
             RefreshDue::Expired => self.send_bye(EndReason::SessionExpired, now),
             RefreshDue::Refresh => {
-                let Some(interval) = self.session.as_ref().map(|s| s.timer().interval_s()) else {
+                let Some(session) = self.session.as_mut() else {
                     return;
                 };
-                let update = session_timer::refresh_request(
-                    &mut self.dialog,
-                    &self.me.via,
-                    &self.me.tag,
-                    &self.me.contact,
-                    interval,
-                    Refresher::Uas,
-                );
-                let (Ok(update), Some(session)) = (update, self.session.as_mut()) else {
-                    return;
+                let from = RefreshSender {
+                    via: &self.me.via,
+                    tag: &self.me.tag,
+                    contact: &self.me.contact,
+                    refresher: Refresher::Uas,
                 };
                 let out = &mut self.out;
-                let due = session.start(update, self.reliable, self.timers, now, &mut |b| {
-                    out.push_back(CallOutput::Send(b));
-                });
+                let due = session.refresh(
+                    &mut self.dialog,
+                    from,
+                    self.reliable,
+                    self.timers,
+                    now,
+                    &mut |b| out.push_back(CallOutput::Send(b)),
+                );
                 self.session_due(due, now);
             }
         }
@@ -666,11 +667,10 @@ impl IncomingCall {
             let out = &mut self.out;
             if let Some(session) = self.session.as_mut() {
                 let due = session.on_timeout(now, &mut |b| out.push_back(CallOutput::Send(b)));
+                self.session_due(due, now);
                 if due == RefreshDue::Expired {
-                    self.session_due(due, now);
                     return;
                 }
-                self.session_due(due, now);
             }
         }
         if self.completed_until.is_some_and(|t| t <= now) {

@@ -271,6 +271,11 @@ impl CalleeNode {
         }
     }
 
+    /// Whether the call ended, for any reason.
+    fn ended(&self) -> bool {
+        self.events.iter().any(|e| matches!(e, CallEvent::Ended(_)))
+    }
+
     fn refer(&mut self, target: &str, now: Instant) {
         let call = self.call.as_ref().unwrap();
         // A copy of the dialog builds the REFER; the call's own later requests (a BYE) take
@@ -745,13 +750,7 @@ fn we_refresh_a_caller_without_timers_and_hang_up_when_it_vanishes() {
             "seed {seed}"
         );
         assert_eq!(caller.call.state(), OutgoingState::Confirmed, "seed {seed}");
-        assert!(
-            !callee
-                .events
-                .iter()
-                .any(|e| matches!(e, CallEvent::Ended(_))),
-            "seed {seed}"
-        );
+        assert!(!callee.ended(), "seed {seed}");
         // The caller vanishes: the next UPDATE times out, and the call is ended.
         sim.run_until(&mut [&mut callee], start + secs(400));
         assert_eq!(
@@ -795,13 +794,7 @@ fn the_caller_refreshes_by_update_and_hangs_up_when_the_callee_vanishes() {
             "seed {seed}: {:?}",
             caller.events
         );
-        assert!(
-            !callee
-                .events
-                .iter()
-                .any(|e| matches!(e, CallEvent::Ended(_))),
-            "seed {seed}"
-        );
+        assert!(!callee.ended(), "seed {seed}");
         // The callee vanishes: the next refresh times out and the caller ends the call.
         sim.run_until(&mut [&mut caller], start + secs(600));
         assert_eq!(
