@@ -58,22 +58,48 @@ impl Bits {
     }
 
     /// The indices, in increasing order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.head
-            .iter()
-            .chain(&self.tail)
-            .enumerate()
-            .flat_map(|(w, &word)| {
-                let mut rest = word;
-                std::iter::from_fn(move || {
-                    if rest == 0 {
-                        return None;
-                    }
-                    let b = rest.trailing_zeros() as usize;
-                    rest &= rest - 1;
-                    Some(w * 64 + b)
-                })
-            })
+    #[inline]
+    pub(crate) fn iter(&self) -> Iter<'_> {
+        Iter {
+            bits: self,
+            word: 0,
+            base: 0,
+            next_word: 0,
+        }
+    }
+}
+
+/// The indices of a [`Bits`], in increasing order. Written out rather than composed from
+/// `flat_map` and `from_fn`: routing walks a queue's free set for every offer, and the
+/// composed iterator cost about ten times as many instructions per index.
+pub(crate) struct Iter<'a> {
+    bits: &'a Bits,
+    /// What is left of the word being walked.
+    word: u64,
+    /// The index of that word's bit 0.
+    base: usize,
+    /// The word to load next.
+    next_word: usize,
+}
+
+impl Iterator for Iter<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.word == 0 {
+            let w = self.next_word;
+            let word = match w.checked_sub(HEAD_WORDS) {
+                None => self.bits.head.get(w),
+                Some(t) => self.bits.tail.get(t),
+            };
+            self.word = *word?;
+            self.base = w * 64;
+            self.next_word = w + 1;
+        }
+        let b = self.word.trailing_zeros() as usize;
+        self.word &= self.word - 1;
+        Some(self.base + b)
     }
 }
 

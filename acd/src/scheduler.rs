@@ -318,10 +318,6 @@ struct Agent {
     /// Alongside `queues`: each queue's slot in the queue table and the agent's place among
     /// its members.
     seats: Vec<(usize, usize)>,
-    idle_since: Instant,
-    calls_taken: u64,
-    /// When the agent's last ACD call ended.
-    last_call_end: Option<Instant>,
     unanswered: u32,
     /// Changes with every status change, unique across logins, so a timer set for an
     /// earlier status (or an earlier login) is recognised as stale.
@@ -450,12 +446,25 @@ impl QueueTable {
     }
 }
 
+/// What the ranked strategies (longest idle, fewest calls, least recent) compare agents by.
+#[derive(Debug, Clone, Copy)]
+struct Standing {
+    /// When the agent last came free (or logged in).
+    idle_since: Instant,
+    calls_taken: u64,
+    /// When the agent's last ACD call ended.
+    last_call_end: Option<Instant>,
+}
+
 /// The agents logged in, each in a slot that stays theirs until logout (then reused), found by
 /// id through an index: queues list their members' slots, so routing reads an agent's
-/// idle time without hashing its id.
+/// standing without hashing its id.
 #[derive(Debug, Clone, Default)]
 struct AgentTable {
     list: Vec<Option<Agent>>,
+    /// Alongside `list`, in a dense list of their own: routing compares the standings of a
+    /// queue's free members, and these fit in a few cache lines where whole records do not.
+    standings: Vec<Standing>,
     index: FxHashMap<AgentId, usize>,
     vacant: Vec<usize>,
 }
@@ -478,6 +487,12 @@ impl AgentTable {
         self.list.get_mut(slot)?.as_mut()
     }
 
+    /// The record and standing of the agent in `slot`.
+    fn both_at_mut(&mut self, slot: usize) -> Option<(&mut Agent, &mut Standing)> {
+        let agent = self.list.get_mut(slot)?.as_mut()?;
+        Some((agent, self.standings.get_mut(slot)?))
+    }
+
     fn contains_key(&self, id: &AgentId) -> bool {
         self.index.contains_key(id)
     }
@@ -488,16 +503,20 @@ impl AgentTable {
     }
 
     /// Puts an agent in a free slot; returns the slot.
-    fn insert(&mut self, id: AgentId, agent: Agent) -> usize {
+    fn insert(&mut self, id: AgentId, agent: Agent, standing: Standing) -> usize {
         let slot = match self.vacant.pop() {
             Some(slot) => {
                 if let Some(place) = self.list.get_mut(slot) {
                     *place = Some(agent);
                 }
+                if let Some(place) = self.standings.get_mut(slot) {
+                    *place = standing;
+                }
                 slot
             }
             None => {
                 self.list.push(Some(agent));
+                self.standings.push(standing);
                 self.list.len() - 1
             }
         };
@@ -654,7 +673,20 @@ impl Acd {
     }
 
     fn set_agent(&mut self, now: Instant, agent: &AgentId, status: AgentStatus) {
-        let state = match &status {
+        let slot = self.agents.slot(agent);
+        self.set_agent_at(now, slot, agent, status);
+    }
+
+    /// [`set_agent`](Self::set_agent) for a caller who has looked up the agent's slot
+    /// already; returns the agent's new generation.
+    fn set_agent_at(
+        &mut self,
+        now: Instant,
+        slot: Option<usize>,
+        agent: &AgentId,
+        status: AgentStatus,
+    ) -> u64 {
+        let state = self.config.keep_events.then(|| match &status {
             AgentStatus::Available => AgentState::Available,
             AgentStatus::Ringing(_) => AgentState::Ringing,
             AgentStatus::OnCall(_) => AgentState::OnAcdCall,
@@ -663,13 +695,13 @@ impl Acd {
             AgentStatus::NotReady(reason) => AgentState::NotReady {
                 reason: reason.clone(),
             },
-        };
+        });
         let generation = self.next_id();
-        if let Some(a) = self.agents.get_mut(agent) {
+        if let Some((a, standing)) = slot.and_then(|s| self.agents.both_at_mut(s)) {
             let was_free = a.status == AgentStatus::Available;
             let free = status == AgentStatus::Available;
             if free && !was_free {
-                a.idle_since = now;
+                standing.idle_since = now;
             }
             a.status = status;
             a.generation = generation;
@@ -695,10 +727,13 @@ impl Acd {
                 }
             }
         }
-        self.emit(now, || EventKind::AgentStateChanged {
-            agent: agent.clone(),
-            state,
-        });
+        if let Some(state) = state {
+            self.emit(now, || EventKind::AgentStateChanged {
+                agent: agent.clone(),
+                state,
+            });
+        }
+        generation
     }
 
     /// Takes one input at `now`. A refused input changes nothing and is counted.
@@ -871,8 +906,9 @@ impl Acd {
                 if let Some(q) = self.queues.list.get_mut(c.slot) {
                     q.waiting.remove(&key);
                 }
-                if let Some(a) = self.agents.get_mut(&agent) {
-                    a.calls_taken += 1;
+                let agent_slot = self.agents.slot(&agent);
+                if let Some((a, standing)) = agent_slot.and_then(|s| self.agents.both_at_mut(s)) {
+                    standing.calls_taken += 1;
                     a.unanswered = 0;
                 }
                 self.emit(now, || EventKind::QueueAnswered {
@@ -880,7 +916,7 @@ impl Acd {
                     queue,
                     agent: agent.clone(),
                 });
-                self.set_agent(now, &agent, AgentStatus::OnCall(call));
+                self.set_agent_at(now, agent_slot, &agent, AgentStatus::OnCall(call));
                 Ok(())
             }
             Input::OfferFailed { call, agent } => {
@@ -913,21 +949,29 @@ impl Acd {
                 Ok(())
             }
             Input::CallEnded { call } => {
-                let c = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
-                let CallState::Connected { agent, since } = c.state.clone() else {
-                    return Err(AcdError::WrongState {
-                        what: "the end of a call not connected",
-                    });
+                let not_connected = AcdError::WrongState {
+                    what: "the end of a call not connected",
                 };
-                let slot = c.slot;
+                let c = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
+                if !matches!(c.state, CallState::Connected { .. }) {
+                    return Err(not_connected);
+                }
+                let Some(Call {
+                    slot,
+                    state: CallState::Connected { agent, since },
+                    ..
+                }) = self.calls.remove(&call)
+                else {
+                    return Err(not_connected);
+                };
                 let wrap_up = self
                     .queues
                     .list
                     .get(slot)
                     .map_or(Duration::ZERO, |q| q.config.wrap_up);
-                self.calls.remove(&call);
-                if let Some(a) = self.agents.get_mut(&agent) {
-                    a.last_call_end = Some(now);
+                let agent_slot = self.agents.slot(&agent);
+                if let Some((_, standing)) = agent_slot.and_then(|s| self.agents.both_at_mut(s)) {
+                    standing.last_call_end = Some(now);
                 }
                 if let Some(q) = self.queues.list.get_mut(slot) {
                     // Exponentially weighted mean handle time, for expected-wait estimates.
@@ -936,11 +980,11 @@ impl Acd {
                         Some(q.handle_ewma.map_or(handled, |m| m + 0.2 * (handled - m)));
                 }
                 if wrap_up.is_zero() {
-                    self.set_agent(now, &agent, AgentStatus::Available);
+                    self.set_agent_at(now, agent_slot, &agent, AgentStatus::Available);
                 } else {
                     let until = now + wrap_up;
-                    self.set_agent(now, &agent, AgentStatus::WrapUp(until));
-                    let generation = self.agents.get(&agent).map_or(0, |a| a.generation);
+                    let generation =
+                        self.set_agent_at(now, agent_slot, &agent, AgentStatus::WrapUp(until));
                     let id = self.next_id();
                     self.timers
                         .push(Reverse((until, id, Timer::WrapUp { agent, generation })));
@@ -979,12 +1023,14 @@ impl Acd {
                         status: AgentStatus::NotReady(login_reason.clone()),
                         queues,
                         seats,
-                        idle_since: now,
-                        calls_taken: 0,
-                        last_call_end: None,
                         unanswered: 0,
                         generation: 0,
                         skills: BTreeMap::new(),
+                    },
+                    Standing {
+                        idle_since: now,
+                        calls_taken: 0,
+                        last_call_end: None,
                     },
                 );
                 self.emit(now, || EventKind::AgentLoggedIn {
@@ -1535,32 +1581,38 @@ impl Acd {
         };
         let not_refused = |i: &usize| q.members.get(*i).is_some_and(|m| !refused.contains(m));
         let avoid = !refused.is_empty() && q.free.iter().filter(skilled).any(|i| not_refused(&i));
-        let eligible = || {
-            q.free
-                .iter()
-                .filter(skilled)
-                .filter(move |i| !avoid || not_refused(i))
+        let is_eligible = |i: usize| skilled(&i) && (!avoid || not_refused(&i));
+        let eligible = || q.free.iter().filter(move |&i| is_eligible(i));
+        let standings = &self.agents.standings;
+        // The eligible member with the lowest key, the lower place on a tie. A plain loop over
+        // plain keys: this runs for every offer, over every free member.
+        let lowest = |key: &dyn Fn(&Standing) -> (u64, Option<Instant>)| {
+            let mut best: Option<((u64, Option<Instant>), usize)> = None;
+            for i in q.free.iter() {
+                if !is_eligible(i) {
+                    continue;
+                }
+                if let Some(s) = q.member_slots.get(i).and_then(|&s| standings.get(s)) {
+                    let k = key(s);
+                    // Places come in increasing order: a tie keeps the earlier.
+                    if best.is_none_or(|(b, _)| k < b) {
+                        best = Some((k, i));
+                    }
+                }
+            }
+            best.map(|(_, i)| i)
         };
-        let agents = &self.agents;
-        let agent = |i: usize| q.member_slots.get(i).and_then(|&s| agents.at(s));
         let chosen = match q.config.strategy {
             Strategy::RingAll => {
                 return eligible()
                     .filter_map(|i| q.members.get(i).cloned())
                     .collect();
             }
-            Strategy::LeastRecent => eligible().min_by_key(|&i| {
-                (
-                    agent(i).map(|a| (a.last_call_end.is_some(), a.last_call_end)),
-                    i,
-                )
-            }),
-            Strategy::LongestIdle => {
-                eligible().min_by_key(|&i| (agent(i).map(|a| a.idle_since), i))
-            }
-            Strategy::FewestCalls => {
-                eligible().min_by_key(|&i| (agent(i).map(|a| (a.calls_taken, a.idle_since)), i))
-            }
+            // Agents who never took a call (`None`) first, then whoever's last call ended
+            // longest ago.
+            Strategy::LeastRecent => lowest(&|s| (0, s.last_call_end)),
+            Strategy::LongestIdle => lowest(&|s| (0, Some(s.idle_since))),
+            Strategy::FewestCalls => lowest(&|s| (s.calls_taken, Some(s.idle_since))),
             Strategy::Linear => eligible().next(),
             Strategy::RoundRobin => {
                 let cursor = q.cursor;

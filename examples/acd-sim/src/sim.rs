@@ -62,24 +62,66 @@ struct CallRecord {
     answered: Option<f64>,
     handle: f64,
     left: Option<f64>,
-    agent: Option<AgentId>,
 }
 
-fn sample(dist: &Dist, rng: &mut SmallRng) -> f64 {
-    match *dist {
-        Dist::Exponential { mean_s } => Exp::new(1.0 / mean_s).map_or(mean_s, |d| d.sample(rng)),
-        Dist::Fixed { mean_s } => mean_s,
-        Dist::Lognormal { mean_s, sd_s } => {
-            let sigma2 = (1.0 + (sd_s / mean_s).powi(2)).ln();
-            let mu = mean_s.ln() - sigma2 / 2.0;
-            LogNormal::new(mu, sigma2.sqrt()).map_or(mean_s, |d| d.sample(rng))
+/// A scenario's distribution, with its parameters worked out once (not per draw).
+enum Sampler {
+    Exponential(Exp<f64>),
+    Lognormal(LogNormal<f64>),
+    Fixed(f64),
+}
+
+impl Sampler {
+    fn new(dist: &Dist) -> Self {
+        match *dist {
+            Dist::Exponential { mean_s } => {
+                Exp::new(1.0 / mean_s).map_or(Self::Fixed(mean_s), Self::Exponential)
+            }
+            Dist::Fixed { mean_s } => Self::Fixed(mean_s),
+            Dist::Lognormal { mean_s, sd_s } => {
+                let sigma2 = (1.0 + (sd_s / mean_s).powi(2)).ln();
+                let mu = mean_s.ln() - sigma2 / 2.0;
+                LogNormal::new(mu, sigma2.sqrt()).map_or(Self::Fixed(mean_s), Self::Lognormal)
+            }
+        }
+    }
+
+    fn sample(&self, rng: &mut SmallRng) -> f64 {
+        match self {
+            Self::Exponential(d) => d.sample(rng),
+            Self::Lognormal(d) => d.sample(rng),
+            Self::Fixed(v) => *v,
         }
     }
 }
 
-/// Seconds as a `Duration` (non-negative, finite by the scenario's checks).
-fn dur(s: f64) -> Duration {
-    Duration::from_secs_f64(s.max(0.0))
+/// One queue's draws: the gap to the next arrival, the handle time and the patience.
+struct QueueDraws {
+    gap: Option<Exp<f64>>,
+    handle: Sampler,
+    patience: Option<Sampler>,
+}
+
+/// Seconds as whole nanoseconds of simulated time (non-negative and finite by the scenario's
+/// checks; saturating otherwise). The simulation's clock counts nanoseconds, so the heap
+/// compares integers and every instant handed to the scheduler is exact.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "clamped to the u64 range first; NaN becomes 0"
+)]
+fn nanos(s: f64) -> u64 {
+    (s * 1e9).clamp(0.0, u64::MAX as f64) as u64
+}
+
+/// Nanoseconds of simulated time as seconds.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "simulated runs are far shorter than 2^53 ns (104 days) at full precision, and \
+              reports need no more"
+)]
+fn secs(ns: u64) -> f64 {
+    ns as f64 / 1e9
 }
 
 /// Runs a scenario; `base` is the simulated clock's zero.
@@ -103,7 +145,7 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
         config.ring_timeout = Duration::from_secs(3600);
         acd.add_queue(config);
     }
-    let at = |t: f64| base + dur(t);
+    let at = |ns: u64| base + Duration::from_nanos(ns);
     let mut agent_count = 0u64;
     for spec in &s.agents {
         let queues: Vec<QueueId> = spec
@@ -126,18 +168,31 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
             let _ = acd.handle(base, Input::AgentReady { agent });
         }
     }
+    let draws: Vec<QueueDraws> = s
+        .queues
+        .iter()
+        .map(|q| {
+            let Arrival::Poisson { rate_per_s } = q.arrival;
+            QueueDraws {
+                gap: Exp::new(rate_per_s).ok(),
+                handle: Sampler::new(&q.handle_time),
+                patience: q.patience.as_ref().map(Sampler::new),
+            }
+        })
+        .collect();
+    let duration = nanos(s.duration_s);
     let mut heap: BinaryHeap<Reverse<(u64, u64, Event)>> = BinaryHeap::new();
-    let nanos = |t: f64| u64::try_from(dur(t).as_nanos()).unwrap_or(u64::MAX);
     let mut seq = 0u64;
-    let mut push = |heap: &mut BinaryHeap<Reverse<(u64, u64, Event)>>, t: f64, e: Event| {
+    let mut push = |heap: &mut BinaryHeap<Reverse<(u64, u64, Event)>>, t: u64, e: Event| {
         seq += 1;
-        heap.push(Reverse((nanos(t), seq, e)));
+        heap.push(Reverse((t, seq, e)));
     };
-    for (i, q) in s.queues.iter().enumerate() {
-        let Arrival::Poisson { rate_per_s } = q.arrival;
-        let first = Exp::new(rate_per_s).map_or(f64::INFINITY, |d| d.sample(&mut rng));
-        if first < s.duration_s {
-            push(&mut heap, first, Event::Arrival(i));
+    for (i, d) in draws.iter().enumerate() {
+        if let Some(gap) = &d.gap {
+            let first = nanos(gap.sample(&mut rng));
+            if first < duration {
+                push(&mut heap, first, Event::Arrival(i));
+            }
         }
     }
     // Call ids run 1, 2, 3…: call `id` is at `id - 1`.
@@ -145,56 +200,58 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
     let slot = |id: u64| usize::try_from(id.saturating_sub(1)).unwrap_or(usize::MAX);
     let mut next_call = 0u64;
     let mut busy = 0.0;
-    let mut now;
     // The last arrival, give-up or completion: scheduler timers do not stretch the run.
-    let mut last_activity = 0.0f64;
+    let mut last_activity = 0u64;
     let mut timer_armed: Option<u64> = None;
-    while let Some(Reverse((t_ns, _, event))) = heap.pop() {
-        now = t_ns as f64 / 1e9;
+    while let Some(Reverse((now, _, event))) = heap.pop() {
+        let now_s = secs(now);
+        // A caller who has just arrived, and when they would give up if still waiting.
+        let mut arrived: Option<(u64, u64)> = None;
         match event {
             Event::Arrival(i) => {
-                let q = &s.queues[i];
-                let Arrival::Poisson { rate_per_s } = q.arrival;
-                let gap = Exp::new(rate_per_s).map_or(f64::INFINITY, |d| d.sample(&mut rng));
-                if now + gap < s.duration_s {
-                    push(&mut heap, now + gap, Event::Arrival(i));
+                let (Some(d), Some(queue)) = (draws.get(i), ids.get(i)) else {
+                    continue;
+                };
+                if let Some(gap) = &d.gap {
+                    let next = now.saturating_add(nanos(gap.sample(&mut rng)));
+                    if next < duration {
+                        push(&mut heap, next, Event::Arrival(i));
+                    }
                 }
                 next_call += 1;
                 let id = next_call;
-                let handle = sample(&q.handle_time, &mut rng);
+                let handle = d.handle.sample(&mut rng);
                 calls.push(CallRecord {
                     queue: i,
-                    arrived: now,
+                    arrived: now_s,
                     handle,
                     ..CallRecord::default()
                 });
-                if let Some(p) = &q.patience {
-                    let patience = sample(p, &mut rng);
-                    push(&mut heap, now + patience, Event::GiveUp(id));
+                // Drawn now whatever happens, so the draws do not depend on the routing.
+                if let Some(p) = &d.patience {
+                    arrived = Some((id, now.saturating_add(nanos(p.sample(&mut rng)))));
                 }
                 let _ = acd.handle(
                     at(now),
                     Input::CallArrived {
                         call: CallId::new(id),
-                        queue: ids[i].clone(),
+                        queue: queue.clone(),
                         priority: 0,
                     },
                 );
             }
             Event::GiveUp(id) => {
-                if calls
-                    .get(slot(id))
-                    .is_some_and(|c| c.answered.is_none() && c.left.is_none())
+                if let Some(c) = calls.get_mut(slot(id))
+                    && c.answered.is_none()
+                    && c.left.is_none()
                 {
+                    c.left = Some(now_s);
                     let _ = acd.handle(
                         at(now),
                         Input::CallAbandoned {
                             call: CallId::new(id),
                         },
                     );
-                    if let Some(c) = calls.get_mut(slot(id)) {
-                        c.left = Some(now);
-                    }
                 }
             }
             Event::Complete(id) => {
@@ -219,34 +276,38 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
                 let id = call.get();
                 // Under ring all every free agent is offered the call; the first answer takes
                 // it and the later ones are refused.
-                let answered = acd.handle(
-                    at(now),
-                    Input::OfferAnswered {
-                        call,
-                        agent: agent.clone(),
-                    },
-                );
+                let answered = acd.handle(at(now), Input::OfferAnswered { call, agent });
                 if answered.is_ok()
                     && let Some(c) = calls.get_mut(slot(id))
                 {
-                    c.answered = Some(now);
-                    c.agent = Some(agent);
+                    c.answered = Some(now_s);
                     busy += c.handle;
-                    push(&mut heap, now + c.handle, Event::Complete(id));
+                    push(
+                        &mut heap,
+                        now.saturating_add(nanos(c.handle)),
+                        Event::Complete(id),
+                    );
                 }
             }
         }
+        // Only a caller still waiting can give up: one answered at once needs no event.
+        if let Some((id, give_up)) = arrived
+            && calls.get(slot(id)).is_some_and(|c| c.answered.is_none())
+        {
+            push(&mut heap, give_up, Event::GiveUp(id));
+        }
         if let Some(deadline) = acd.poll_timeout() {
-            let t = deadline.saturating_duration_since(base).as_secs_f64();
-            let ns = nanos(t);
+            let ns = u64::try_from(deadline.saturating_duration_since(base).as_nanos())
+                .unwrap_or(u64::MAX);
             if timer_armed.is_none_or(|armed| armed > ns) {
                 timer_armed = Some(ns);
-                push(&mut heap, t.max(now), Event::AcdTimer);
+                push(&mut heap, ns.max(now), Event::AcdTimer);
             }
         }
     }
-    let end = last_activity.max(s.duration_s);
-    let mut reports: BTreeMap<String, QueueReport> = BTreeMap::new();
+    let end = secs(last_activity).max(s.duration_s);
+    // By queue index; keyed by name at the end (names are unique: the scenario checks).
+    let mut reports: Vec<QueueReport> = vec![QueueReport::default(); s.queues.len()];
     let mut sums: Vec<(f64, f64, f64, u64)> = vec![(0.0, 0.0, 0.0, 0); s.queues.len()]; // wait answered, handle, all waits, within T
     for c in &calls {
         let wait = match (c.answered, c.left) {
@@ -260,9 +321,10 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
         if short {
             continue;
         }
-        let r = reports.entry(s.queues[c.queue].name.clone()).or_default();
+        let (Some(r), Some(sum)) = (reports.get_mut(c.queue), sums.get_mut(c.queue)) else {
+            continue;
+        };
         r.offered += 1;
-        let sum = &mut sums[c.queue];
         sum.2 += wait;
         if c.answered.is_some() {
             r.answered += 1;
@@ -275,9 +337,7 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
             r.abandoned += 1;
         }
     }
-    for (i, q) in s.queues.iter().enumerate() {
-        let r = reports.entry(q.name.clone()).or_default();
-        let (wait_answered, handle, all_waits, within) = sums[i];
+    for (r, &(wait_answered, handle, all_waits, within)) in reports.iter_mut().zip(&sums) {
         let ratio = |a: f64, b: u64| if b == 0 { 0.0 } else { a / b as f64 };
         r.service_level = ratio(within as f64, r.offered);
         r.asa_s = ratio(wait_answered, r.answered);
@@ -285,7 +345,13 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
         r.abandon_rate = ratio(r.abandoned as f64, r.offered);
         r.mean_wait_s = ratio(all_waits, r.offered);
     }
-    let offered: u64 = reports.values().map(|r| r.offered).sum();
+    let offered: u64 = reports.iter().map(|r| r.offered).sum();
+    let reports: BTreeMap<String, QueueReport> = s
+        .queues
+        .iter()
+        .map(|q| q.name.clone())
+        .zip(reports)
+        .collect();
     let wall_time_s = wall.elapsed().as_secs_f64();
     Report {
         queues: reports,
