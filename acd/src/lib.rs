@@ -55,6 +55,7 @@ pub mod flow;
 pub mod priority;
 pub mod queue_log;
 mod scheduler;
+mod wait_list;
 
 pub use scheduler::{
     Acd, AcdConfig, AcdError, Action, AgentStatus, Input, QueueConfig, SkillRequirement, Strategy,

@@ -4,8 +4,10 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use rustc_hash::FxHashMap;
+use smallvec::{SmallVec, smallvec};
 
 use crate::bits::Bits;
+use crate::wait_list::{WaitKey, WaitList};
 use std::time::{Duration, Instant};
 
 use sambung_core::event::{AgentState, EventKind, QueueExit};
@@ -325,12 +327,16 @@ struct Agent {
     skills: BTreeMap<String, u8>,
 }
 
+/// The agents an offer rings: one, except under ring all. Inline, so an offer allocates
+/// nothing.
+type Ringing = SmallVec<[AgentId; 1]>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum CallState {
     Waiting,
     /// Ringing `agents`: one, or every free agent for [`Strategy::RingAll`].
     Offered {
-        agents: Vec<AgentId>,
+        agents: Ringing,
         offer: u64,
     },
     Connected {
@@ -355,9 +361,6 @@ struct Call {
     arrived: Instant,
 }
 
-/// Waiting order: higher priority first, then who came first.
-type WaitKey = (Reverse<i32>, u64);
-
 /// A queue. The fields every change of an agent's state touches (in each of the agent's
 /// queues) come first, in declaration order, from the start of a cache line: the free set,
 /// whether anyone waits, the dirty mark and the slot.
@@ -367,7 +370,8 @@ struct Queue {
     /// The places in `members` of the members who are available, in member order: routing
     /// walks these, never the whole floor.
     free: Bits,
-    waiting: BTreeMap<WaitKey, CallId>,
+    /// Waiting order: higher priority first, then who came first.
+    waiting: WaitList,
     /// Listed in `Acd::dirty` when this equals `Acd::epoch`.
     dirty_epoch: u64,
     /// Its place in the queue table.
@@ -606,7 +610,7 @@ impl Acd {
             None => {
                 self.queues.insert(Queue {
                     config,
-                    waiting: BTreeMap::new(),
+                    waiting: WaitList::default(),
                     members: Vec::new(),
                     member_slots: Vec::new(),
                     free: Bits::default(),
@@ -657,7 +661,7 @@ impl Acd {
             return None;
         }
         let q = self.queues.list.get(c.slot)?;
-        Some(q.waiting.range(..=(Reverse(c.priority), c.order)).count())
+        Some(q.waiting.count_through(&(Reverse(c.priority), c.order)))
     }
 
     fn next_id(&mut self) -> u64 {
@@ -1558,14 +1562,9 @@ impl Acd {
 
     /// The available agents of `queue` to ring by its strategy (one, or all of them for
     /// [`Strategy::RingAll`]), avoiding `refused` unless no one else is available.
-    fn pick_agents(
-        &mut self,
-        slot: usize,
-        refused: &[AgentId],
-        needed: Option<u8>,
-    ) -> Vec<AgentId> {
+    fn pick_agents(&mut self, slot: usize, refused: &[AgentId], needed: Option<u8>) -> Ringing {
         let Some(q) = self.queues.list.get(slot) else {
-            return Vec::new();
+            return Ringing::new();
         };
         // The free members with the skill level needed, in member order; of those, the ones
         // who have not refused this caller, unless that leaves no one. Walked as iterators:
@@ -1635,15 +1634,15 @@ impl Acd {
         };
         let Some((index, agent)) = chosen.and_then(|i| q.members.get(i).map(|m| (i, m.clone())))
         else {
-            return Vec::new();
+            return Ringing::new();
         };
         if let Some(q) = self.queues.list.get_mut(slot) {
             q.cursor = index + 1;
         }
-        vec![agent]
+        smallvec![agent]
     }
 
-    fn offer(&mut self, now: Instant, call: CallId, slot: usize, agents: Vec<AgentId>) {
+    fn offer(&mut self, now: Instant, call: CallId, slot: usize, agents: Ringing) {
         let offer = self.next_id();
         let Some(q) = self.queues.list.get(slot) else {
             return;

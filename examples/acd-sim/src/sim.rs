@@ -181,20 +181,22 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
         })
         .collect();
     let duration = nanos(s.duration_s);
+    // Give-ups, completions and scheduler timers, by time and then the order they were set.
+    // Each queue's next arrival is kept apart (one per queue, always the next thing the queue
+    // does), which spares the heap one entry per call.
     let mut heap: BinaryHeap<Reverse<(u64, u64, Event)>> = BinaryHeap::new();
     let mut seq = 0u64;
     let mut push = |heap: &mut BinaryHeap<Reverse<(u64, u64, Event)>>, t: u64, e: Event| {
         seq += 1;
         heap.push(Reverse((t, seq, e)));
     };
-    for (i, d) in draws.iter().enumerate() {
-        if let Some(gap) = &d.gap {
-            let first = nanos(gap.sample(&mut rng));
-            if first < duration {
-                push(&mut heap, first, Event::Arrival(i));
-            }
-        }
-    }
+    let mut next_arrival: Vec<Option<u64>> = draws
+        .iter()
+        .map(|d| {
+            let first = nanos(d.gap.as_ref()?.sample(&mut rng));
+            (first < duration).then_some(first)
+        })
+        .collect();
     // Call ids run 1, 2, 3…: call `id` is at `id - 1`.
     let mut calls: Vec<CallRecord> = Vec::new();
     let slot = |id: u64| usize::try_from(id.saturating_sub(1)).unwrap_or(usize::MAX);
@@ -203,7 +205,26 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
     // The last arrival, give-up or completion: scheduler timers do not stretch the run.
     let mut last_activity = 0u64;
     let mut timer_armed: Option<u64> = None;
-    while let Some(Reverse((now, _, event))) = heap.pop() {
+    loop {
+        // The earliest arrival (the first queue's on a tie), unless the heap holds something
+        // earlier.
+        let arrival = next_arrival
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some(((*t)?, i)))
+            .min();
+        let (now, event) = match (arrival, heap.peek()) {
+            (Some((t, i)), top) if top.is_none_or(|Reverse((first, _, _))| t <= *first) => {
+                if let Some(slot) = next_arrival.get_mut(i) {
+                    *slot = None;
+                }
+                (t, Event::Arrival(i))
+            }
+            _ => match heap.pop() {
+                Some(Reverse((t, _, event))) => (t, event),
+                None => break,
+            },
+        };
         let now_s = secs(now);
         // A caller who has just arrived, and when they would give up if still waiting.
         let mut arrived: Option<(u64, u64)> = None;
@@ -214,8 +235,10 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
                 };
                 if let Some(gap) = &d.gap {
                     let next = now.saturating_add(nanos(gap.sample(&mut rng)));
-                    if next < duration {
-                        push(&mut heap, next, Event::Arrival(i));
+                    if next < duration
+                        && let Some(slot) = next_arrival.get_mut(i)
+                    {
+                        *slot = Some(next);
                     }
                 }
                 next_call += 1;
