@@ -331,6 +331,9 @@ struct Agent {
 /// nothing.
 type Ringing = SmallVec<[AgentId; 1]>;
 
+/// The agents routing chose, each with their slot in the agent table.
+type Picks = SmallVec<[(AgentId, usize); 1]>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum CallState {
     Waiting,
@@ -1506,13 +1509,12 @@ impl Acd {
                     continue;
                 };
                 let refused = c.refused_by.clone();
-                let waited = now.saturating_duration_since(c.arrived);
                 let needed = self
                     .queues
                     .list
                     .get(slot)
                     .and_then(|q| q.config.skill.as_ref())
-                    .map(|s| s.needed(waited));
+                    .map(|s| s.needed(now.saturating_duration_since(c.arrived)));
                 let agents = self.pick_agents(slot, &refused, needed);
                 if !agents.is_empty() {
                     self.offer(now, call, slot, agents);
@@ -1562,9 +1564,9 @@ impl Acd {
 
     /// The available agents of `queue` to ring by its strategy (one, or all of them for
     /// [`Strategy::RingAll`]), avoiding `refused` unless no one else is available.
-    fn pick_agents(&mut self, slot: usize, refused: &[AgentId], needed: Option<u8>) -> Ringing {
+    fn pick_agents(&mut self, slot: usize, refused: &[AgentId], needed: Option<u8>) -> Picks {
         let Some(q) = self.queues.list.get(slot) else {
-            return Ringing::new();
+            return Picks::new();
         };
         // The free members with the skill level needed, in member order; of those, the ones
         // who have not refused this caller, unless that leaves no one. Walked as iterators:
@@ -1580,6 +1582,8 @@ impl Acd {
         };
         let not_refused = |i: &usize| q.members.get(*i).is_some_and(|m| !refused.contains(m));
         let avoid = !refused.is_empty() && q.free.iter().filter(skilled).any(|i| not_refused(&i));
+        // A member's id and agent-table slot, by place.
+        let pick = |i: usize| Some((q.members.get(i)?.clone(), *q.member_slots.get(i)?));
         let is_eligible = |i: usize| skilled(&i) && (!avoid || not_refused(&i));
         let eligible = || q.free.iter().filter(move |&i| is_eligible(i));
         let standings = &self.agents.standings;
@@ -1602,11 +1606,7 @@ impl Acd {
             best.map(|(_, i)| i)
         };
         let chosen = match q.config.strategy {
-            Strategy::RingAll => {
-                return eligible()
-                    .filter_map(|i| q.members.get(i).cloned())
-                    .collect();
-            }
+            Strategy::RingAll => return eligible().filter_map(pick).collect(),
             // Agents who never took a call (`None`) first, then whoever's last call ended
             // longest ago.
             Strategy::LeastRecent => lowest(&|s| (0, s.last_call_end)),
@@ -1632,17 +1632,16 @@ impl Acd {
                 }
             }
         };
-        let Some((index, agent)) = chosen.and_then(|i| q.members.get(i).map(|m| (i, m.clone())))
-        else {
-            return Ringing::new();
+        let Some((index, pick)) = chosen.and_then(|i| Some((i, pick(i)?))) else {
+            return Picks::new();
         };
         if let Some(q) = self.queues.list.get_mut(slot) {
             q.cursor = index + 1;
         }
-        smallvec![agent]
+        smallvec![pick]
     }
 
-    fn offer(&mut self, now: Instant, call: CallId, slot: usize, agents: Ringing) {
+    fn offer(&mut self, now: Instant, call: CallId, slot: usize, picks: Picks) {
         let offer = self.next_id();
         let Some(q) = self.queues.list.get(slot) else {
             return;
@@ -1651,7 +1650,8 @@ impl Acd {
         let timer = self.next_id();
         self.timers
             .push(Reverse((now + ring, timer, Timer::Ring { call, offer })));
-        for agent in &agents {
+        let mut agents = Ringing::new();
+        for (agent, agent_slot) in picks {
             self.actions.push_back(Action::Offer {
                 call,
                 agent: agent.clone(),
@@ -1661,7 +1661,8 @@ impl Acd {
                 queue: queue.clone(),
                 agent: agent.clone(),
             });
-            self.set_agent(now, agent, AgentStatus::Ringing(call));
+            self.set_agent_at(now, Some(agent_slot), &agent, AgentStatus::Ringing(call));
+            agents.push(agent);
         }
         if let Some(c) = self.calls.get_mut(&call) {
             c.state = CallState::Offered { agents, offer };
