@@ -3,10 +3,11 @@
 //! (15 minutes by default) keyed by wall-clock time, which can be rebuilt from the log at any
 //! time because they hold nothing the log does not.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
+use rustc_hash::FxHashMap;
 use sambung_core::event::{AgentState, Event, EventKind, Projection, QueueExit};
 use sambung_core::ids::{AgentId, CallId, QueueId};
 use serde::Serialize;
@@ -192,13 +193,18 @@ pub struct AgentLive<'a> {
 #[derive(Debug, Clone)]
 pub struct Cms {
     config: CmsConfig,
-    queues: BTreeMap<QueueId, QueueNow>,
-    agents: BTreeMap<AgentId, AgentNow>,
-    waiting: HashMap<CallId, Waiting>,
+    // Hash maps with a fast hasher: one to three of these are looked up for every event, and
+    // ordered maps spent most of the ingest comparing id strings. The views that list them
+    // in order sort when asked.
+    queues: FxHashMap<QueueId, QueueNow>,
+    agents: FxHashMap<AgentId, AgentNow>,
+    /// Callers waiting now (a fast hasher: looked up for every join and leave; nothing
+    /// depends on its order).
+    waiting: FxHashMap<CallId, Waiting>,
     /// Per interval start (Unix seconds), per queue.
-    queue_intervals: BTreeMap<(i64, QueueId), QueueStats>,
+    queue_intervals: FxHashMap<(i64, QueueId), QueueStats>,
     /// Per interval start, per agent.
-    agent_intervals: BTreeMap<(i64, AgentId), AgentTimes>,
+    agent_intervals: FxHashMap<(i64, AgentId), AgentTimes>,
     /// Events for calls or agents the projection never saw start.
     pub orphans: u64,
 }
@@ -209,11 +215,11 @@ impl Cms {
         let interval = config.interval.max(Duration::from_secs(1));
         Self {
             config: CmsConfig { interval, ..config },
-            queues: BTreeMap::new(),
-            agents: BTreeMap::new(),
-            waiting: HashMap::new(),
-            queue_intervals: BTreeMap::new(),
-            agent_intervals: BTreeMap::new(),
+            queues: FxHashMap::default(),
+            agents: FxHashMap::default(),
+            waiting: FxHashMap::default(),
+            queue_intervals: FxHashMap::default(),
+            agent_intervals: FxHashMap::default(),
             orphans: 0,
         }
     }
@@ -241,10 +247,12 @@ impl Cms {
         Some(totals)
     }
 
-    /// Every agent the log has seen, with the state they are in now (`None` when logged
-    /// out) and since when, for real-time displays (CMS-3).
+    /// Every agent the log has seen, by id, with the state they are in now (`None` when
+    /// logged out) and since when, for real-time displays (CMS-3).
     pub fn agents_now(&self) -> impl Iterator<Item = AgentLive<'_>> + '_ {
-        self.agents.iter().map(|(id, a)| AgentLive {
+        let mut agents: Vec<_> = self.agents.iter().collect();
+        agents.sort_unstable_by_key(|(id, _)| *id);
+        agents.into_iter().map(|(id, a)| AgentLive {
             agent: id,
             state: a.state.as_ref(),
             since: a.since_wall,
@@ -258,27 +266,38 @@ impl Cms {
         self.agents.get(agent).and_then(|a| a.logged_in)
     }
 
-    /// Interval rollups of a queue with start times (Unix seconds) in `[from, to)`.
+    /// Interval rollups of a queue with start times (Unix seconds) in `[from, to)`, in order.
     pub fn queue_intervals(&self, queue: &QueueId, from: i64, to: i64) -> Vec<(i64, QueueStats)> {
-        self.queue_intervals
+        let mut found: Vec<(i64, QueueStats)> = self
+            .queue_intervals
             .iter()
             .filter(|((start, q), _)| q == queue && (from..to).contains(start))
             .map(|((start, _), s)| (*start, s.clone()))
-            .collect()
+            .collect();
+        found.sort_unstable_by_key(|(start, _)| *start);
+        found
     }
 
     /// Every queue rollup, ordered by interval start (Unix seconds) and then queue.
     pub fn queue_rollups(&self) -> impl Iterator<Item = (i64, &QueueId, &QueueStats)> + '_ {
-        self.queue_intervals
+        let mut all: Vec<_> = self
+            .queue_intervals
             .iter()
             .map(|((start, q), s)| (*start, q, s))
+            .collect();
+        all.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        all.into_iter()
     }
 
     /// Every agent rollup, ordered by interval start (Unix seconds) and then agent.
     pub fn agent_rollups(&self) -> impl Iterator<Item = (i64, &AgentId, &AgentTimes)> + '_ {
-        self.agent_intervals
+        let mut all: Vec<_> = self
+            .agent_intervals
             .iter()
             .map(|((start, a), t)| (*start, a, t))
+            .collect();
+        all.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        all.into_iter()
     }
 
     /// The settings this projection counts with.
@@ -286,13 +305,17 @@ impl Cms {
         self.config
     }
 
-    /// Interval rollups of an agent with start times in `[from, to)` (closed states only).
+    /// Interval rollups of an agent with start times in `[from, to)` (closed states only), in
+    /// order.
     pub fn agent_intervals(&self, agent: &AgentId, from: i64, to: i64) -> Vec<(i64, AgentTimes)> {
-        self.agent_intervals
+        let mut found: Vec<(i64, AgentTimes)> = self
+            .agent_intervals
             .iter()
             .filter(|((start, a), _)| a == agent && (from..to).contains(start))
             .map(|((start, _), t)| (*start, t.clone()))
-            .collect()
+            .collect();
+        found.sort_unstable_by_key(|(start, _)| *start);
+        found
     }
 
     fn count(&mut self, wall: Timestamp, queue: &QueueId, f: impl Fn(&mut QueueStats)) {
@@ -305,15 +328,25 @@ impl Cms {
     }
 
     /// Closes the agent's current state at (`at`, `wall`), splitting it over the intervals it
-    /// spans.
-    fn close_state(&mut self, agent: &AgentId, at: Instant, wall: Timestamp) {
+    /// spans; returns the agent's record (`None` for an agent never logged in).
+    fn close_state(
+        &mut self,
+        agent: &AgentId,
+        at: Instant,
+        wall: Timestamp,
+    ) -> Option<&mut AgentNow> {
         let interval = self.config.interval;
-        let Some(a) = self.agents.get_mut(agent) else {
-            return;
+        let a = self.agents.get_mut(agent)?;
+        let AgentNow {
+            state: Some(state),
+            totals,
+            ..
+        } = a
+        else {
+            return Some(a);
         };
-        let Some(state) = a.state.clone() else { return };
         let total = at.saturating_duration_since(a.since);
-        add_state(&mut a.totals, &state, total);
+        add_state(totals, state, total);
         // Split by wall-clock interval boundaries.
         let mut start = a.since_wall;
         let end = wall;
@@ -333,7 +366,7 @@ impl Cms {
                 self.agent_intervals
                     .entry((slot, agent.clone()))
                     .or_default(),
-                &state,
+                state,
                 piece,
             );
             remaining = remaining.saturating_sub(piece);
@@ -344,6 +377,7 @@ impl Cms {
         }
         a.since = at;
         a.since_wall = wall;
+        Some(a)
     }
 }
 
@@ -435,18 +469,13 @@ impl Projection for Cms {
                 );
             }
             EventKind::AgentStateChanged { agent, state } => {
-                if !self.agents.contains_key(agent) {
-                    self.orphans += 1;
-                    return;
-                }
-                self.close_state(agent, at, wall);
-                if let Some(a) = self.agents.get_mut(agent) {
-                    a.state = Some(state.clone());
+                match self.close_state(agent, at, wall) {
+                    Some(a) => a.state = Some(state.clone()),
+                    None => self.orphans += 1,
                 }
             }
             EventKind::AgentLoggedOut { agent } => {
-                self.close_state(agent, at, wall);
-                if let Some(a) = self.agents.get_mut(agent) {
+                if let Some(a) = self.close_state(agent, at, wall) {
                     a.state = None;
                     a.logged_in = None;
                 }

@@ -20,11 +20,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
-use jiff::Timestamp;
 use sambung_acd::cms::{Cms, CmsConfig};
 use sambung_acd::{Input, Strategy};
-use sambung_benches::acd_load::{BUSY, Routing};
-use sambung_core::event::{Event, EventLog, MemoryEventLog, Projection};
+use sambung_benches::acd_load::{BUSY, Routing, routing_events};
+use sambung_core::event::{Event, Projection};
 
 /// The p99 of the arrival step alone over `n` decisions, in ns.
 fn arrival_p99(strategy: Strategy, n: usize) -> (f64, f64) {
@@ -60,22 +59,6 @@ fn arrival_p99(strategy: Strategy, n: usize) -> (f64, f64) {
 }
 
 /// The events of a routing run, as the event log stores them.
-fn routing_events(decisions: usize) -> Vec<Event> {
-    let mut routing = Routing::new(Strategy::LongestIdle);
-    routing.events = Some(Vec::new());
-    for _ in 0..decisions {
-        routing.step();
-    }
-    let mut log = MemoryEventLog::new();
-    let wall = Timestamp::UNIX_EPOCH;
-    for (at, kind) in routing.events.take().unwrap_or_default() {
-        let _ = log.append(at, wall, kind);
-    }
-    log.since(sambung_core::event::EventSeq::FIRST)
-        .cloned()
-        .collect()
-}
-
 fn output_dir() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("criterion")
 }

@@ -171,3 +171,20 @@ impl Routing {
         self.drain_events();
     }
 }
+
+/// The events of `decisions` routing decisions (longest idle), as an event log hands them to
+/// a projection: the CMS ingest load.
+pub fn routing_events(decisions: usize) -> Vec<sambung_core::event::Event> {
+    use sambung_core::event::{EventLog, EventSeq, MemoryEventLog};
+    let mut routing = Routing::new(Strategy::LongestIdle);
+    routing.events = Some(Vec::new());
+    for _ in 0..decisions {
+        routing.step();
+    }
+    let mut log = MemoryEventLog::new();
+    let wall = jiff::Timestamp::UNIX_EPOCH;
+    for (at, kind) in routing.events.take().unwrap_or_default() {
+        let _ = log.append(at, wall, kind);
+    }
+    log.since(EventSeq::FIRST).cloned().collect()
+}
