@@ -65,6 +65,9 @@ pub struct NameAddr<'a> {
     uri: Uri<'a>,
     bracketed: bool,
     params: Params<'a>,
+    /// The first `tag` parameter's value, found while the parameters were checked: dialogs
+    /// and transactions ask for it on every message.
+    tag: Option<&'a str>,
 }
 
 impl<'a> NameAddr<'a> {
@@ -110,7 +113,7 @@ impl<'a> NameAddr<'a> {
 
     /// The `tag` parameter.
     pub fn tag(&self) -> Option<&'a str> {
-        self.params.get("tag").flatten()
+        self.tag
     }
 }
 
@@ -486,7 +489,11 @@ pub(crate) fn parse_name_addr(
     c.pos = uri_end;
     let mut expires = None;
     let mut q = None;
+    let mut tag = None;
     let params = generic_params(&mut c, |name, v, at| {
+        if tag.is_none() && name.eq_ignore_ascii_case("tag") {
+            tag = Some(v);
+        }
         if ctx != AddrContext::Contact {
             return Ok(());
         }
@@ -519,6 +526,7 @@ pub(crate) fn parse_name_addr(
             uri,
             bracketed,
             params,
+            tag: tag.flatten(),
         },
         expires,
         q,
@@ -692,6 +700,23 @@ pub(crate) fn parse_auth(value: &str, base: usize) -> Result<AuthValue<'_>, Pars
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tag_kept_while_parsing_is_the_first_tag_parameter() {
+        for value in [
+            "<sip:a@b>;tag=abc",
+            "<sip:a@b>;TAG=abc",
+            "<sip:a@b> ; x=1 ; Tag = 2 ; tag=3",
+            "<sip:a@b>;tag=\"quoted ; tag\"",
+            "<sip:a@b>;tag;tag=later",
+            "<sip:a@b;tag=in-uri>",
+            "sip:a@b;tag=addr-spec",
+            "\"Ani\" <sip:a@b>",
+        ] {
+            let (n, _, _) = parse_name_addr(value, 0, AddrContext::FromTo).unwrap();
+            assert_eq!(n.tag(), n.params().get("tag").flatten(), "{value}");
+        }
+    }
 
     #[test]
     fn via_with_folds_and_spaces() {

@@ -171,6 +171,8 @@ pub struct Message<'a> {
     content_type: Option<MediaType<'a>>,
     expires: Option<u32>,
     first_contact: Option<ContactValue<'a>>,
+    /// How many Contact values there are (all checked by the parse).
+    contacts: usize,
 }
 
 /// The header fields: inline up to [`INLINE_HEADERS`], then moved to the heap.
@@ -399,6 +401,7 @@ impl<'a> Message<'a> {
             content_type: seen.content_type,
             expires: seen.expires,
             first_contact: seen.first_contact,
+            contacts: seen.contacts,
         })
     }
 
@@ -546,20 +549,20 @@ impl<'a> Message<'a> {
 
     /// Every Contact value.
     pub fn contacts(&self) -> impl Iterator<Item = ContactValue<'a>> + '_ {
-        // The first one was kept typed by the parse; the rest are typed again on demand.
-        self.first_contact
-            .into_iter()
-            .chain(
-                self.elements(HeaderName::Contact)
-                    .skip(1)
-                    .filter_map(|(o, e)| {
-                        if trim_lws_str(e) == "*" {
-                            Some(ContactValue::Star)
-                        } else {
-                            parse_contact(e, o).ok().map(ContactValue::Addr)
-                        }
-                    }),
-            )
+        // The first one was kept typed by the parse; the rest are typed again on demand (and
+        // the header list is not searched when there is no rest).
+        self.first_contact.into_iter().chain(
+            self.elements(HeaderName::Contact)
+                .skip(1)
+                .take(self.contacts.saturating_sub(1))
+                .filter_map(|(o, e)| {
+                    if trim_lws_str(e) == "*" {
+                        Some(ContactValue::Star)
+                    } else {
+                        parse_contact(e, o).ok().map(ContactValue::Addr)
+                    }
+                }),
+        )
     }
 
     /// The first Contact, if any.

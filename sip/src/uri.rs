@@ -10,7 +10,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{ErrorKind, ParseError, bad_uri};
-use crate::scan::{HNV, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER, all_in, find, parse_decimal};
+use crate::scan::{HNV, PARAMCHAR, PASSWORD, URIC, USER, all_in, find, parse_decimal};
 
 /// A URI of any scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -409,11 +409,7 @@ pub(crate) fn parse_hostport(
             .map_err(|_| bad_uri("an IPv6 address", base + 1))?;
         (Host::V6(addr), close + 1)
     } else {
-        let len = b
-            .iter()
-            .position(|&c| !HOSTCHAR[usize::from(c)])
-            .unwrap_or(b.len());
-        (parse_host_name(sub(s, 0, len), base)?, len)
+        scan_host_name(s, base)?
     };
     let mut port = None;
     if b.get(len) == Some(&b':') {
@@ -432,56 +428,85 @@ pub(crate) fn parse_hostport(
     Ok((len, host, port))
 }
 
-/// A host name or IPv4 address (already restricted to letters, digits, '-' and '.'):
+/// A whole host name or IPv4 address (only letters, digits, '-' and '.'):
 /// `hostname = *( domainlabel "." ) toplabel [ "." ]`, labels not starting or ending with '-'.
 pub(crate) fn parse_host_name(text: &str, base: usize) -> Result<Host<'_>, ParseError> {
-    let b = text.as_bytes();
-    if b.is_empty() {
-        return Err(bad_uri("a host", base));
+    let (host, len) = scan_host_name(text, base)?;
+    if len < text.len() {
+        return Err(bad_uri("host name characters", base + len));
     }
+    Ok(host)
+}
+
+/// The host name or IPv4 address at the start of `s` (up to the first byte that is not a
+/// letter, digit, '-' or '.'), checked as [`parse_host_name`] does, and its length. One pass
+/// finds the end, checks the labels and tells names from addresses: this runs for every URI
+/// and Via.
+fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), ParseError> {
+    let b = s.as_bytes();
     let mut all_numeric = true;
     let mut label_start = 0;
-    for (i, &c) in b.iter().enumerate() {
+    let mut prev = 0u8;
+    let mut len = 0;
+    // While it could be an IPv4 address: the octets so far and the one being read (dotted
+    // quad, no leading zeros, at most 255, checked at the end).
+    let mut octets = [0u8; 4];
+    let mut dots = 0usize;
+    let mut octet = 0u16;
+    let mut ipv4 = true;
+    while let Some(&c) = b.get(len) {
         match c {
+            b'0'..=b'9' => {
+                let digits = len - label_start;
+                ipv4 &= digits < 3 && !(digits == 1 && prev == b'0');
+                // At most three digits are added up: a long run cannot overflow.
+                if ipv4 {
+                    octet = octet * 10 + u16::from(c - b'0');
+                }
+            }
             b'.' => {
-                if i == label_start || b[i - 1] == b'-' {
+                if len == label_start || prev == b'-' {
                     return Err(bad_uri("a host name label", base + label_start));
                 }
-                label_start = i + 1;
+                if let (Some(slot), Ok(v)) = (octets.get_mut(dots), u8::try_from(octet)) {
+                    *slot = v;
+                } else {
+                    ipv4 = false;
+                }
+                dots += 1;
+                octet = 0;
+                label_start = len + 1;
             }
-            b'-' if i == label_start => return Err(bad_uri("a host name label", base + i)),
-            b'0'..=b'9' => {}
-            _ => all_numeric = false,
+            b'-' => {
+                if len == label_start {
+                    return Err(bad_uri("a host name label", base + len));
+                }
+                all_numeric = false;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' => all_numeric = false,
+            _ => break,
         }
+        prev = c;
+        len += 1;
     }
-    if b.last() == Some(&b'-') {
+    if len == 0 {
+        return Err(bad_uri("a host", base));
+    }
+    if prev == b'-' {
         return Err(bad_uri("a host name label", base + label_start));
     }
     if all_numeric {
-        return parse_ipv4(b)
-            .map(Host::V4)
-            .ok_or_else(|| bad_uri("an IPv4 address", base));
-    }
-    Ok(Host::Name(text))
-}
-
-/// Dotted-quad IPv4 (`1.2.3.4`, no leading `+`, each octet 0–255, at most three digits).
-/// Hand-written because `Ipv4Addr::from_str` costs several times more on this hot path.
-fn parse_ipv4(b: &[u8]) -> Option<Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut i = 0;
-    for (n, part) in b.split(|&c| c == b'.').enumerate() {
-        let slot = octets.get_mut(n)?;
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
-            return None;
+        // The last octet, which no dot closed.
+        if let (3, Some(slot), Ok(v)) = (dots, octets.get_mut(3), u8::try_from(octet))
+            && ipv4
+            && label_start < len
+        {
+            *slot = v;
+            return Ok((Host::V4(Ipv4Addr::from(octets)), len));
         }
-        let v = part.iter().try_fold(0u16, |acc, &d| {
-            d.is_ascii_digit().then(|| acc * 10 + u16::from(d - b'0'))
-        })?;
-        *slot = u8::try_from(v).ok()?;
-        i = n;
+        return Err(bad_uri("an IPv4 address", base));
     }
-    (i == 3).then(|| Ipv4Addr::from(octets))
+    Ok((Host::Name(sub(s, 0, len)), len))
 }
 
 /// Checks `name[=value](;name[=value])*` with each part in `class` (escapes allowed).
@@ -667,6 +692,38 @@ mod tests {
         );
     }
 
+    /// Dotted-quad IPv4 as the grammar reads it, split and checked part by part: the
+    /// reference the one-pass scan is held to.
+    fn parse_ipv4(b: &[u8]) -> Option<Ipv4Addr> {
+        let mut octets = [0u8; 4];
+        let mut i = 0;
+        for (n, part) in b.split(|&c| c == b'.').enumerate() {
+            let slot = octets.get_mut(n)?;
+            if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+                return None;
+            }
+            let v = part.iter().try_fold(0u16, |acc, &d| {
+                d.is_ascii_digit().then(|| acc * 10 + u16::from(d - b'0'))
+            })?;
+            *slot = u8::try_from(v).ok()?;
+            i = n;
+        }
+        (i == 3).then(|| Ipv4Addr::from(octets))
+    }
+
+    proptest::proptest! {
+        /// Every all-digit host the scan takes as an IPv4 address is one by the grammar, with
+        /// the same octets, and every one it refuses is not.
+        #[test]
+        fn the_one_pass_scan_reads_ipv4_as_the_grammar_does(s in "[0-9.]{1,17}") {
+            let scanned = match parse_host_name(&s, 0) {
+                Ok(Host::V4(a)) => Some(a),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(scanned, parse_ipv4(s.as_bytes()), "{}", s);
+        }
+    }
+
     #[test]
     fn ipv4_hosts() {
         assert_eq!(
@@ -686,6 +743,11 @@ mod tests {
             b"",
         ] {
             assert_eq!(parse_ipv4(bad), None, "{:?}", String::from_utf8_lossy(bad));
+            let text = std::str::from_utf8(bad).unwrap_or_default();
+            assert!(
+                !matches!(parse_host_name(text, 0), Ok(Host::V4(_))),
+                "{text}"
+            );
         }
     }
 
