@@ -712,6 +712,11 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
         /// Every all-digit host the scan takes as an IPv4 address is one by the grammar, with
         /// the same octets, and every one it refuses is not.
         #[test]
