@@ -327,12 +327,10 @@ struct Agent {
     skills: BTreeMap<String, u8>,
 }
 
-/// The agents an offer rings: one, except under ring all. Inline, so an offer allocates
-/// nothing.
-type Ringing = SmallVec<[AgentId; 1]>;
-
-/// The agents routing chose, each with their slot in the agent table.
-type Picks = SmallVec<[(AgentId, usize); 1]>;
+/// The agents an offer rings, each with their slot in the agent table: one, except under ring
+/// all. Inline, so an offer allocates nothing. The slots stay good while the offer stands (an
+/// agent who logs out is taken out of it first), so answering it hashes no agent id.
+type Ringing = SmallVec<[(AgentId, usize); 1]>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum CallState {
@@ -344,6 +342,8 @@ enum CallState {
     },
     Connected {
         agent: AgentId,
+        /// `agent`'s slot in the agent table (an agent cannot log out during a call).
+        slot: usize,
         since: Instant,
     },
 }
@@ -857,7 +857,7 @@ impl Acd {
                     CallState::Offered { agents, .. } => {
                         self.leave_queue(call, &c);
                         self.calls.remove(&call);
-                        for agent in &agents {
+                        for (agent, _) in &agents {
                             self.actions.push_back(Action::CancelOffer {
                                 call,
                                 agent: agent.clone(),
@@ -868,8 +868,8 @@ impl Acd {
                             queue: c.queue,
                             exit: QueueExit::Abandoned,
                         });
-                        for agent in &agents {
-                            self.set_agent(now, agent, AgentStatus::Available);
+                        for (agent, slot) in &agents {
+                            self.set_agent_at(now, Some(*slot), agent, AgentStatus::Available);
                         }
                     }
                     CallState::Connected { .. } => {
@@ -880,23 +880,32 @@ impl Acd {
             }
             Input::OfferAnswered { call, agent } => {
                 let c = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
-                let others: Vec<AgentId> = match &c.state {
-                    CallState::Offered { agents, .. } if agents.contains(&agent) => {
-                        agents.iter().filter(|a| **a != agent).cloned().collect()
-                    }
-                    _ => {
-                        return Err(AcdError::WrongState {
-                            what: "an answer to an offer not made",
-                        });
-                    }
+                let CallState::Offered { agents, .. } = &c.state else {
+                    return Err(AcdError::WrongState {
+                        what: "an answer to an offer not made",
+                    });
                 };
+                let Some(agent_slot) = agents
+                    .iter()
+                    .find_map(|(a, slot)| (*a == agent).then_some(*slot))
+                else {
+                    return Err(AcdError::WrongState {
+                        what: "an answer to an offer not made",
+                    });
+                };
+                debug_assert_eq!(self.agents.slot(&agent), Some(agent_slot));
+                let others: Ringing = agents
+                    .iter()
+                    .filter(|(a, _)| *a != agent)
+                    .cloned()
+                    .collect();
                 // Ring all: the others stop ringing and are free again, with no mark against them.
-                for other in &others {
+                for (other, slot) in &others {
                     self.actions.push_back(Action::CancelOffer {
                         call,
                         agent: other.clone(),
                     });
-                    self.set_agent(now, other, AgentStatus::Available);
+                    self.set_agent_at(now, Some(*slot), other, AgentStatus::Available);
                 }
                 let c = self
                     .calls
@@ -904,6 +913,7 @@ impl Acd {
                     .ok_or(AcdError::UnknownCall(call))?;
                 c.state = CallState::Connected {
                     agent: agent.clone(),
+                    slot: agent_slot,
                     since: now,
                 };
                 let queue = c.queue.clone();
@@ -913,8 +923,7 @@ impl Acd {
                 if let Some(q) = self.queues.list.get_mut(c.slot) {
                     q.waiting.remove(&key);
                 }
-                let agent_slot = self.agents.slot(&agent);
-                if let Some((a, standing)) = agent_slot.and_then(|s| self.agents.both_at_mut(s)) {
+                if let Some((a, standing)) = self.agents.both_at_mut(agent_slot) {
                     standing.calls_taken += 1;
                     a.unanswered = 0;
                 }
@@ -923,12 +932,12 @@ impl Acd {
                     queue,
                     agent: agent.clone(),
                 });
-                self.set_agent_at(now, agent_slot, &agent, AgentStatus::OnCall(call));
+                self.set_agent_at(now, Some(agent_slot), &agent, AgentStatus::OnCall(call));
                 Ok(())
             }
             Input::OfferFailed { call, agent } => {
                 let offered = matches!(&self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?.state,
-                    CallState::Offered { agents, .. } if agents.contains(&agent));
+                    CallState::Offered { agents, .. } if agents.iter().any(|(a, _)| *a == agent));
                 if !offered {
                     return Err(AcdError::WrongState {
                         what: "a failure of an offer not made",
@@ -965,7 +974,12 @@ impl Acd {
                 }
                 let Some(Call {
                     slot,
-                    state: CallState::Connected { agent, since },
+                    state:
+                        CallState::Connected {
+                            agent,
+                            slot: agent_slot,
+                            since,
+                        },
                     ..
                 }) = self.calls.remove(&call)
                 else {
@@ -976,7 +990,8 @@ impl Acd {
                     .list
                     .get(slot)
                     .map_or(Duration::ZERO, |q| q.config.wrap_up);
-                let agent_slot = self.agents.slot(&agent);
+                debug_assert_eq!(self.agents.slot(&agent), Some(agent_slot));
+                let agent_slot = Some(agent_slot);
                 if let Some((_, standing)) = agent_slot.and_then(|s| self.agents.both_at_mut(s)) {
                     standing.last_call_end = Some(now);
                 }
@@ -1294,7 +1309,7 @@ impl Acd {
         }) = self.calls.get_mut(&call)
             && agents.len() > 1
         {
-            agents.retain(|a| a != agent);
+            agents.retain(|(a, _)| a != agent);
             return true;
         }
         false
@@ -1357,7 +1372,7 @@ impl Acd {
                         }) if *o == offer => agents.clone(),
                         _ => continue,
                     };
-                    for agent in &agents {
+                    for (agent, _) in &agents {
                         self.actions.push_back(Action::CancelOffer {
                             call,
                             agent: agent.clone(),
@@ -1564,9 +1579,9 @@ impl Acd {
 
     /// The available agents of `queue` to ring by its strategy (one, or all of them for
     /// [`Strategy::RingAll`]), avoiding `refused` unless no one else is available.
-    fn pick_agents(&mut self, slot: usize, refused: &[AgentId], needed: Option<u8>) -> Picks {
+    fn pick_agents(&mut self, slot: usize, refused: &[AgentId], needed: Option<u8>) -> Ringing {
         let Some(q) = self.queues.list.get(slot) else {
-            return Picks::new();
+            return Ringing::new();
         };
         // The free members with the skill level needed, in member order; of those, the ones
         // who have not refused this caller, unless that leaves no one. Walked as iterators:
@@ -1633,7 +1648,7 @@ impl Acd {
             }
         };
         let Some((index, pick)) = chosen.and_then(|i| Some((i, pick(i)?))) else {
-            return Picks::new();
+            return Ringing::new();
         };
         if let Some(q) = self.queues.list.get_mut(slot) {
             q.cursor = index + 1;
@@ -1641,7 +1656,7 @@ impl Acd {
         smallvec![pick]
     }
 
-    fn offer(&mut self, now: Instant, call: CallId, slot: usize, picks: Picks) {
+    fn offer(&mut self, now: Instant, call: CallId, slot: usize, agents: Ringing) {
         let offer = self.next_id();
         let Some(q) = self.queues.list.get(slot) else {
             return;
@@ -1650,8 +1665,7 @@ impl Acd {
         let timer = self.next_id();
         self.timers
             .push(Reverse((now + ring, timer, Timer::Ring { call, offer })));
-        let mut agents = Ringing::new();
-        for (agent, agent_slot) in picks {
+        for (agent, agent_slot) in &agents {
             self.actions.push_back(Action::Offer {
                 call,
                 agent: agent.clone(),
@@ -1661,8 +1675,7 @@ impl Acd {
                 queue: queue.clone(),
                 agent: agent.clone(),
             });
-            self.set_agent_at(now, Some(agent_slot), &agent, AgentStatus::Ringing(call));
-            agents.push(agent);
+            self.set_agent_at(now, Some(*agent_slot), agent, AgentStatus::Ringing(call));
         }
         if let Some(c) = self.calls.get_mut(&call) {
             c.state = CallState::Offered { agents, offer };
