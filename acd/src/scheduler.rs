@@ -991,10 +991,10 @@ impl Acd {
                     .get(slot)
                     .map_or(Duration::ZERO, |q| q.config.wrap_up);
                 debug_assert_eq!(self.agents.slot(&agent), Some(agent_slot));
-                let agent_slot = Some(agent_slot);
-                if let Some((_, standing)) = agent_slot.and_then(|s| self.agents.both_at_mut(s)) {
+                if let Some((_, standing)) = self.agents.both_at_mut(agent_slot) {
                     standing.last_call_end = Some(now);
                 }
+                let agent_slot = Some(agent_slot);
                 if let Some(q) = self.queues.list.get_mut(slot) {
                     // Exponentially weighted mean handle time, for expected-wait estimates.
                     let handled = now.saturating_duration_since(since).as_secs_f64();

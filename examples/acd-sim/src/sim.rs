@@ -182,19 +182,21 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
         .collect();
     let duration = nanos(s.duration_s);
     // Give-ups, completions and scheduler timers, by time and then the order they were set.
-    // Each queue's next arrival is kept apart (one per queue, always the next thing the queue
-    // does), which spares the heap one entry per call.
+    // Each queue's next arrival waits in a heap of its own (one entry per queue), which keeps
+    // the main heap an entry per call smaller.
     let mut heap: BinaryHeap<Reverse<(u64, u64, Event)>> = BinaryHeap::new();
     let mut seq = 0u64;
     let mut push = |heap: &mut BinaryHeap<Reverse<(u64, u64, Event)>>, t: u64, e: Event| {
         seq += 1;
         heap.push(Reverse((t, seq, e)));
     };
-    let mut next_arrival: Vec<Option<u64>> = draws
+    // By time, then queue.
+    let mut arrivals: BinaryHeap<Reverse<(u64, usize)>> = draws
         .iter()
-        .map(|d| {
+        .enumerate()
+        .filter_map(|(i, d)| {
             let first = nanos(d.gap.as_ref()?.sample(&mut rng));
-            (first < duration).then_some(first)
+            (first < duration).then_some(Reverse((first, i)))
         })
         .collect();
     // Call ids run 1, 2, 3…: call `id` is at `id - 1`.
@@ -206,18 +208,12 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
     let mut last_activity = 0u64;
     let mut timer_armed: Option<u64> = None;
     loop {
-        // The earliest arrival (the first queue's on a tie), unless the heap holds something
-        // earlier.
-        let arrival = next_arrival
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| Some(((*t)?, i)))
-            .min();
-        let (now, event) = match (arrival, heap.peek()) {
-            (Some((t, i)), top) if top.is_none_or(|Reverse((first, _, _))| t <= *first) => {
-                if let Some(slot) = next_arrival.get_mut(i) {
-                    *slot = None;
-                }
+        // The earliest arrival, unless the main heap holds something earlier.
+        let (now, event) = match (arrivals.peek(), heap.peek()) {
+            (Some(&Reverse((t, i))), top)
+                if top.is_none_or(|Reverse((first, _, _))| t <= *first) =>
+            {
+                arrivals.pop();
                 (t, Event::Arrival(i))
             }
             _ => match heap.pop() {
@@ -235,10 +231,8 @@ pub fn run(s: &Scenario, base: Instant) -> Report {
                 };
                 if let Some(gap) = &d.gap {
                     let next = now.saturating_add(nanos(gap.sample(&mut rng)));
-                    if next < duration
-                        && let Some(slot) = next_arrival.get_mut(i)
-                    {
-                        *slot = Some(next);
+                    if next < duration {
+                        arrivals.push(Reverse((next, i)));
                     }
                 }
                 next_call += 1;
