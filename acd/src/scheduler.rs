@@ -769,7 +769,8 @@ impl Acd {
             let (arrived, joined) = (c.arrived, c.joined);
             let tiers = self
                 .queues
-                .get(&c.queue)
+                .list
+                .get(c.slot)
                 .and_then(|q| q.config.skill.as_ref())
                 .map_or(&[][..], |s| &s.tiers[..]);
             for &(after, _) in tiers.iter().filter(|(after, _)| !after.is_zero()) {
@@ -994,7 +995,6 @@ impl Acd {
                 if let Some((_, standing)) = self.agents.both_at_mut(agent_slot) {
                     standing.last_call_end = Some(now);
                 }
-                let agent_slot = Some(agent_slot);
                 if let Some(q) = self.queues.list.get_mut(slot) {
                     // Exponentially weighted mean handle time, for expected-wait estimates.
                     let handled = now.saturating_duration_since(since).as_secs_f64();
@@ -1002,11 +1002,15 @@ impl Acd {
                         Some(q.handle_ewma.map_or(handled, |m| m + 0.2 * (handled - m)));
                 }
                 if wrap_up.is_zero() {
-                    self.set_agent_at(now, agent_slot, &agent, AgentStatus::Available);
+                    self.set_agent_at(now, Some(agent_slot), &agent, AgentStatus::Available);
                 } else {
                     let until = now + wrap_up;
-                    let generation =
-                        self.set_agent_at(now, agent_slot, &agent, AgentStatus::WrapUp(until));
+                    let generation = self.set_agent_at(
+                        now,
+                        Some(agent_slot),
+                        &agent,
+                        AgentStatus::WrapUp(until),
+                    );
                     let id = self.next_id();
                     self.timers
                         .push(Reverse((until, id, Timer::WrapUp { agent, generation })));

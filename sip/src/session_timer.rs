@@ -295,12 +295,33 @@ pub enum RefreshDue {
 pub struct SessionRefresh {
     timer: SessionTimer,
     tx: Option<ClientTransaction>,
+    /// A refresh that could not be built or started is tried again no earlier than this.
+    /// Only the attempt moves: the session still expires when no refresh went through.
+    retry_at: Option<Instant>,
 }
 
 impl SessionRefresh {
     /// Around a started timer.
     pub fn new(timer: SessionTimer) -> Self {
-        Self { timer, tx: None }
+        Self {
+            timer,
+            tx: None,
+            retry_at: None,
+        }
+    }
+
+    /// When the next refresh should go: the timer's half-interval, or later after a refresh
+    /// that could not be built.
+    fn next_refresh(&self) -> Option<Instant> {
+        let at = self.timer.refresh_at()?;
+        Some(self.retry_at.map_or(at, |retry| at.max(retry)))
+    }
+
+    /// A refresh could not be built or started: try again half an interval from `now`,
+    /// without counting it as a refresh.
+    fn postpone(&mut self, now: Instant) -> RefreshDue {
+        self.retry_at = Some(now + Duration::from_secs(self.timer.interval_s() / 2));
+        RefreshDue::Nothing
     }
 
     /// The timer.
@@ -312,7 +333,7 @@ impl SessionRefresh {
     pub fn deadline(&self) -> Option<Instant> {
         let own = match &self.tx {
             Some(tx) => tx.poll_timeout(),
-            None => self.timer.refresh_at(),
+            None => self.next_refresh(),
         };
         Some(own.map_or(self.timer.expires_at(), |t| t.min(self.timer.expires_at())))
     }
@@ -335,14 +356,15 @@ impl SessionRefresh {
             self.tx = None;
             return RefreshDue::Expired;
         }
-        if self.tx.is_none() && self.timer.refresh_at().is_some_and(|t| t <= now) {
+        if self.tx.is_none() && self.next_refresh().is_some_and(|t| t <= now) {
             return RefreshDue::Refresh;
         }
         RefreshDue::Nothing
     }
 
     /// Builds the refresh UPDATE in `dialog` ([`refresh_request`]) and sends it. One that
-    /// cannot be built is tried again at the next half-interval, as one that cannot be sent.
+    /// cannot be built is tried again half an interval later, as one that cannot be started;
+    /// neither counts as a refresh, so the session still expires if none ever goes through.
     pub fn refresh(
         &mut self,
         dialog: &mut Dialog,
@@ -362,10 +384,7 @@ impl SessionRefresh {
         );
         match update {
             Ok(update) => self.start(update, reliable, timers, now, send),
-            Err(_) => {
-                self.timer.refreshed(now);
-                RefreshDue::Nothing
-            }
+            Err(_) => self.postpone(now),
         }
     }
 
@@ -384,11 +403,8 @@ impl SessionRefresh {
                 self.tx = Some(tx);
                 self.drain(now, send)
             }
-            // The call's own dialog makes a valid UPDATE; if not, try at the next half-interval.
-            Err(_) => {
-                self.timer.refreshed(now);
-                RefreshDue::Nothing
-            }
+            // The call's own dialog makes a valid UPDATE; if not, try half an interval later.
+            Err(_) => self.postpone(now),
         }
     }
 
@@ -514,6 +530,35 @@ mod tests {
             negotiate("Session-Expires: soon\r\n", config),
             Negotiated::None
         );
+    }
+
+    #[test]
+    fn a_refresh_that_cannot_start_is_retried_later_but_does_not_keep_the_session() {
+        use sambung_core::clock::{Clock, SimulatedClock};
+        let t = SimulatedClock::new(jiff::Timestamp::UNIX_EPOCH).now();
+        let mut session = SessionRefresh::new(SessionTimer::start(1800, true, t));
+        let mut sent = Vec::new();
+        let mut send = |b: Vec<u8>| sent.push(b);
+        let half = t + Duration::from_secs(900);
+        assert_eq!(session.on_timeout(half, &mut send), RefreshDue::Refresh);
+        // Not a request a transaction can carry.
+        let due = session.start(
+            b"not sip".to_vec(),
+            true,
+            Timers::default(),
+            half,
+            &mut send,
+        );
+        assert_eq!(due, RefreshDue::Nothing);
+        // Not due again at once (a driver would spin), but half an interval on…
+        assert_eq!(session.deadline(), Some(t + Duration::from_secs(1800)));
+        assert_eq!(session.on_timeout(half, &mut send), RefreshDue::Nothing);
+        // …where the session, never refreshed, has run out.
+        assert_eq!(
+            session.on_timeout(t + Duration::from_secs(1800), &mut send),
+            RefreshDue::Expired
+        );
+        assert!(sent.is_empty());
     }
 
     #[test]
