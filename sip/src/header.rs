@@ -126,84 +126,114 @@ const KNOWN: &[(&str, u8, HeaderName<'static>)] = &[
     ("Warning", 0, HeaderName::Warning),
 ];
 
+/// The longest known long name ("Proxy-Authorization", "Content-Disposition").
+const LONGEST_KNOWN: usize = 19;
+
+/// Known long names in lower case with their lengths, in the order of [`KNOWN`].
+static KNOWN_LOWER: [([u8; LONGEST_KNOWN], usize); KNOWN.len()] = lower_known();
+
+/// `KNOWN` indices of compact forms by lower-case letter; [`OTHER`] where none.
+static COMPACT: [u8; 128] = compact_table();
+
+/// [`KNOWN`] indices by [`name_hash`]; `u8::MAX` where no name hashes.
+static BY_HASH: [u8; 128] = hash_table();
+
+/// The bucket of a long name: its first and last letters (lower-cased when letters) and its
+/// length. The factors were chosen so that no two known names share a bucket; building
+/// [`BY_HASH`] fails to compile if a new name would.
+const fn name_hash(first: u8, last: u8, len: usize) -> usize {
+    ((first | 0x20) as usize + ((last | 0x20) as usize + len) * 12) & 127
+}
+
+const fn lower_known() -> [([u8; LONGEST_KNOWN], usize); KNOWN.len()] {
+    let mut out = [([0; LONGEST_KNOWN], 0); KNOWN.len()];
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let name = KNOWN[i].0.as_bytes();
+        let mut j = 0;
+        while j < name.len() {
+            out[i].0[j] = name[j].to_ascii_lowercase();
+            j += 1;
+        }
+        out[i].1 = name.len();
+        i += 1;
+    }
+    out
+}
+
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "indices of KNOWN, fewer than OTHER (checked at compile time)"
+)]
+const fn compact_table() -> [u8; 128] {
+    let mut out = [OTHER; 128];
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let c = KNOWN[i].1;
+        if c != 0 {
+            out[c as usize] = i as u8;
+        }
+        i += 1;
+    }
+    out
+}
+
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "indices of KNOWN, fewer than OTHER (checked at compile time)"
+)]
+const fn hash_table() -> [u8; 128] {
+    let mut out = [u8::MAX; 128];
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let name = KNOWN[i].0.as_bytes();
+        let slot = name_hash(name[0], name[name.len() - 1], name.len());
+        assert!(
+            out[slot] == u8::MAX,
+            "two known header names share a hash bucket"
+        );
+        out[slot] = i as u8;
+        i += 1;
+    }
+    out
+}
+
 impl<'a> HeaderName<'a> {
     /// Recognises a name in long or compact form, in any case. `name` must be a token.
     pub fn from_token(name: &'a str) -> Self {
-        let b = name.as_bytes();
-        let Some(&first) = b.first() else {
-            return Self::Other(name);
-        };
-        if b.len() == 1 {
-            return match first.to_ascii_lowercase() {
-                b'v' => Self::Via,
-                b'f' => Self::From,
-                b't' => Self::To,
-                b'i' => Self::CallId,
-                b'm' => Self::Contact,
-                b'l' => Self::ContentLength,
-                b'c' => Self::ContentType,
-                b'k' => Self::Supported,
-                b'e' => Self::ContentEncoding,
-                b'o' => Self::Event,
-                b'r' => Self::ReferTo,
-                b'b' => Self::ReferredBy,
-                b'x' => Self::SessionExpires,
-                b's' => Self::Subject,
-                _ => Self::Other(name),
-            };
+        Self::known(name.as_bytes()).unwrap_or(Self::Other(name))
+    }
+
+    /// The known header a name in long or compact form, in any case, stands for.
+    pub(crate) fn known(name: &[u8]) -> Option<HeaderName<'static>> {
+        Self::known_index(name)
+            .and_then(|i| KNOWN.get(usize::from(i)))
+            .map(|k| k.2)
+    }
+
+    /// The index in `KNOWN` of the header a name in long or compact form, in any case,
+    /// stands for.
+    ///
+    /// Every message header goes through this, so it is one hash and at most one compare: the
+    /// hash of the length and the first and last letters picks the only candidate.
+    pub(crate) fn known_index(name: &[u8]) -> Option<u8> {
+        match name {
+            [] => None,
+            [c] => COMPACT
+                .get(usize::from(c.to_ascii_lowercase() & 0x7f))
+                .copied()
+                .filter(|&i| i != OTHER),
+            [first, .., last] => {
+                let slot = BY_HASH[name_hash(*first, *last, name.len())];
+                let (long, len) = KNOWN_LOWER.get(usize::from(slot))?;
+                let same = *len == name.len()
+                    && long
+                        .iter()
+                        .zip(name)
+                        .all(|(&k, &t)| k == t.to_ascii_lowercase());
+                same.then_some(slot)
+            }
         }
-        // Candidates share the first letter and the length; one case-insensitive compare each.
-        let candidates: &[(&str, HeaderName<'static>)] = match (first.to_ascii_lowercase(), b.len())
-        {
-            (b'v', 3) => &[("Via", HeaderName::Via)],
-            (b't', 2) => &[("To", HeaderName::To)],
-            (b'f', 4) => &[("From", HeaderName::From)],
-            (b'c', 4) => &[("CSeq", HeaderName::CSeq)],
-            (b'c', 7) => &[
-                ("Call-ID", HeaderName::CallId),
-                ("Contact", HeaderName::Contact),
-            ],
-            (b'c', 12) => &[("Content-Type", HeaderName::ContentType)],
-            (b'c', 14) => &[("Content-Length", HeaderName::ContentLength)],
-            (b'c', 16) => &[("Content-Encoding", HeaderName::ContentEncoding)],
-            (b'c', 19) => &[("Content-Disposition", HeaderName::ContentDisposition)],
-            (b'm', 12) => &[("Max-Forwards", HeaderName::MaxForwards)],
-            (b'm', 11) => &[("Min-Expires", HeaderName::MinExpires)],
-            (b'r', 5) => &[("Route", HeaderName::Route)],
-            (b'r', 12) => &[("Record-Route", HeaderName::RecordRoute)],
-            (b'r', 7) => &[("Require", HeaderName::Require)],
-            (b'r', 8) => &[
-                ("Refer-To", HeaderName::ReferTo),
-                ("Replaces", HeaderName::Replaces),
-            ],
-            (b'r', 11) => &[
-                ("Referred-By", HeaderName::ReferredBy),
-                ("Retry-After", HeaderName::RetryAfter),
-            ],
-            (b'e', 7) => &[("Expires", HeaderName::Expires)],
-            (b'e', 5) => &[("Event", HeaderName::Event)],
-            (b'p', 13) => &[("Proxy-Require", HeaderName::ProxyRequire)],
-            (b'p', 19) => &[("Proxy-Authorization", HeaderName::ProxyAuthorization)],
-            (b'p', 18) => &[("Proxy-Authenticate", HeaderName::ProxyAuthenticate)],
-            (b'p', 4) => &[("Path", HeaderName::Path)],
-            (b's', 9) => &[("Supported", HeaderName::Supported)],
-            (b's', 6) => &[("Server", HeaderName::Server)],
-            (b's', 7) => &[("Subject", HeaderName::Subject)],
-            (b's', 15) => &[("Session-Expires", HeaderName::SessionExpires)],
-            (b'a', 13) => &[("Authorization", HeaderName::Authorization)],
-            (b'a', 6) => &[("Accept", HeaderName::Accept)],
-            (b'a', 5) => &[("Allow", HeaderName::Allow)],
-            (b'w', 16) => &[("WWW-Authenticate", HeaderName::WwwAuthenticate)],
-            (b'w', 7) => &[("Warning", HeaderName::Warning)],
-            (b'd', 4) => &[("Date", HeaderName::Date)],
-            (b'u', 11) => &[("Unsupported", HeaderName::Unsupported)],
-            (b'u', 10) => &[("User-Agent", HeaderName::UserAgent)],
-            _ => &[],
-        };
-        candidates
-            .iter()
-            .find(|(long, _)| token_eq_ignore_case(long.as_bytes(), b))
-            .map_or(Self::Other(name), |(_, known)| *known)
     }
 
     /// The canonical (long) form, or the name as written for an unknown header.
@@ -241,14 +271,6 @@ impl<'a> HeaderName<'a> {
 /// Case-insensitive equality of a known name and a token. Setting bit 0x20 lower-cases ASCII
 /// letters and leaves '-' and digits alone; no other token byte maps onto a letter, '-' or a
 /// digit that way, so this is exact for tokens and cheaper than `eq_ignore_ascii_case`.
-fn token_eq_ignore_case(known: &[u8], token: &[u8]) -> bool {
-    known.len() == token.len()
-        && known
-            .iter()
-            .zip(token)
-            .all(|(&k, &t)| (k | 0x20) == (t | 0x20))
-}
-
 impl fmt::Display for HeaderName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -256,38 +278,91 @@ impl fmt::Display for HeaderName<'_> {
 }
 
 /// One header field as it appeared: its name and its raw value.
+///
+/// Kept in 32 bytes, because a message holds a list of them inline and is moved whole.
 #[derive(Debug, Clone, Copy)]
 pub struct Header<'a> {
-    pub(crate) name: HeaderName<'a>,
-    pub(crate) value: &'a [u8],
-    pub(crate) offset: usize,
+    /// The field from the first byte of the name to the last byte of the trimmed value.
+    line: &'a [u8],
+    /// Byte offset of the value in the message.
+    offset: u32,
+    /// Where the value starts in `line`.
+    value_start: u32,
+    /// The length of the name at the start of `line`.
+    name_len: u32,
+    /// The index of a known name in `KNOWN`, or [`OTHER`] for any other name.
+    known: u8,
 }
 
+/// [`Header::known`] of a name that is not known.
+const OTHER: u8 = u8::MAX;
+
+const _: () = assert!(KNOWN.len() < OTHER as usize, "KNOWN indices fit in a u8");
+
 impl<'a> Header<'a> {
+    /// A field whose name is `line[..name_len]` and whose value is `line[value_start..]`,
+    /// found at `offset` in the message. `None` if a position does not fit in 32 bits.
+    pub(crate) fn new(
+        line: &'a [u8],
+        name_len: usize,
+        value_start: usize,
+        offset: usize,
+    ) -> Option<Self> {
+        let known = HeaderName::known_index(line.get(..name_len)?).unwrap_or(OTHER);
+        Some(Self {
+            line,
+            offset: u32::try_from(offset).ok()?,
+            value_start: u32::try_from(value_start).ok()?,
+            name_len: u32::try_from(name_len).ok()?,
+            known,
+        })
+    }
+
     /// The name.
     pub fn name(&self) -> HeaderName<'a> {
-        self.name
+        match self.known_name() {
+            Some(known) => known,
+            // The name is a token, which is ASCII.
+            None => HeaderName::Other(
+                std::str::from_utf8(self.line.get(..self.name_len as usize).unwrap_or_default())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// The name when it is a known one, without building the text of any other.
+    #[inline]
+    pub(crate) fn known_name(&self) -> Option<HeaderName<'static>> {
+        KNOWN.get(usize::from(self.known)).map(|k| k.2)
+    }
+
+    /// True when the name is `name` (a known name).
+    #[inline]
+    pub(crate) fn is(&self, name: HeaderName<'static>) -> bool {
+        self.known_name() == Some(name)
     }
 
     /// The value as it appeared, without leading and trailing white space; line folds
     /// (CRLF followed by white space) are kept.
     pub fn raw_value(&self) -> &'a [u8] {
-        self.value
+        self.line
+            .get(self.value_start as usize..)
+            .unwrap_or_default()
     }
 
     /// The value as text, if it is UTF-8 (line folds kept).
     pub fn text(&self) -> Option<&'a str> {
-        std::str::from_utf8(self.value).ok()
+        std::str::from_utf8(self.raw_value()).ok()
     }
 
     /// Byte offset of the value in the message.
     pub fn offset(&self) -> usize {
-        self.offset
+        self.offset as usize
     }
 
     /// The value with each line fold replaced by one space, as text (invalid UTF-8 replaced).
     pub fn value(&self) -> Cow<'a, str> {
-        unfold(self.value)
+        unfold(self.raw_value())
     }
 }
 
@@ -330,13 +405,39 @@ pub(crate) fn unfold_bytes(value: &[u8]) -> Cow<'_, [u8]> {
 impl PartialEq for Header<'_> {
     /// Same header and the same value once folds are undone; offsets do not matter.
     fn eq(&self, other: &Self) -> bool {
-        self.name.same_as(&other.name) && unfold_bytes(self.value) == unfold_bytes(other.value)
+        self.name().same_as(&other.name())
+            && unfold_bytes(self.raw_value()) == unfold_bytes(other.raw_value())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_known_name_is_found_in_any_case_and_near_misses_are_not() {
+        for (long, compact, known) in KNOWN {
+            assert_eq!(HeaderName::from_token(long), *known, "{long}");
+            assert_eq!(HeaderName::from_token(&long.to_ascii_lowercase()), *known);
+            assert_eq!(HeaderName::from_token(&long.to_ascii_uppercase()), *known);
+            if *compact != 0 {
+                let c = [*compact];
+                let c = std::str::from_utf8(&c).unwrap_or_default();
+                assert_eq!(HeaderName::from_token(c), *known);
+                assert_eq!(HeaderName::from_token(&c.to_ascii_uppercase()), *known);
+            }
+            // Same length, first and last letters (so the same bucket), one letter changed.
+            let mut near = long.as_bytes().to_vec();
+            if near.len() > 2 {
+                near[1] = if near[1] == b'q' { b'z' } else { b'q' };
+                let near = String::from_utf8(near).unwrap_or_default();
+                assert_eq!(HeaderName::from_token(&near), HeaderName::Other(&near));
+            }
+            let longer = format!("{long}x");
+            assert_eq!(HeaderName::from_token(&longer), HeaderName::Other(&longer));
+        }
+        assert_eq!(HeaderName::from_token("q"), HeaderName::Other("q"));
+    }
 
     #[test]
     fn names_in_every_form() {

@@ -15,7 +15,10 @@ use crate::scan::{TOKEN, split_commas, trim_lws, trim_lws_str};
 use crate::uri::{Uri, parse_uri};
 
 /// Headers kept inline before the list spills to the heap: a typical INVITE has 10 to 20.
-pub const INLINE_HEADERS: usize = 32;
+pub const INLINE_HEADERS: usize = 24;
+
+/// The largest input [`Message::parse`] reads: offsets are kept in 32 bits.
+pub const MAX_MESSAGE_LEN: usize = u32::MAX as usize;
 
 /// Default limit on the number of header fields in one message.
 pub const DEFAULT_MAX_HEADERS: usize = 256;
@@ -235,10 +238,12 @@ struct Source<'a> {
 }
 
 impl<'a> Source<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        let text = match std::str::from_utf8(bytes) {
+    /// The input, with its first `checked` bytes (the start line and headers) checked.
+    fn new(bytes: &'a [u8], checked: usize) -> Self {
+        let head = bytes.get(..checked).unwrap_or(bytes);
+        let text = match std::str::from_utf8(head) {
             Ok(t) => t,
-            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+            Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
         };
         Self { bytes, text }
     }
@@ -310,26 +315,22 @@ impl<'a> Message<'a> {
             )
         })?;
         let is_response = line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/");
-        let result = Self::parse_rest(Source::new(input), pos, line, next, is_response, options);
+        let result = Self::parse_rest(input, pos, line, next, is_response, options);
         result.map_err(|e| e.set_response(is_response))
     }
 
     fn parse_rest(
-        src: Source<'a>,
+        input: &'a [u8],
         line_start: usize,
         line: &'a [u8],
         mut pos: usize,
         is_response: bool,
         options: ParseOptions,
     ) -> Result<Self, ParseError> {
-        let input = src.bytes;
-        let start = if is_response {
-            parse_status_line(src, line, line_start)?
-        } else {
-            parse_request_line(src, line, line_start)?
-        };
+        // First split the header lines. A line that cannot be split ends the section; its
+        // error is reported after those of the start line and of the headers before it.
         let mut headers = HeaderList::default();
-        let mut seen = Seen::default();
+        let mut split_error = None;
         let body_start = loop {
             match input.get(pos..) {
                 None | Some([]) => break input.len(),
@@ -338,19 +339,36 @@ impl<'a> Message<'a> {
                 Some(_) => {}
             }
             if headers.len() == options.max_headers {
-                return Err(ParseError::new(
-                    ErrorKind::TooManyHeaders {
-                        max: options.max_headers,
-                    },
-                    pos,
-                ));
+                let max = options.max_headers;
+                split_error = Some(ParseError::new(ErrorKind::TooManyHeaders { max }, pos));
+                break pos;
             }
-            let (header, next) = split_header(src, pos)?;
-            type_header(src, &header, &mut seen)
-                .map_err(|e| e.in_header(header.name.static_name()))?;
-            headers.push(header);
-            pos = next;
+            match split_header(input, pos) {
+                Ok((header, next)) => {
+                    headers.push(header);
+                    pos = next;
+                }
+                Err(e) => {
+                    split_error = Some(e);
+                    break pos;
+                }
+            }
         };
+        // The text of the start line and headers is checked for UTF-8 once, the body never.
+        let src = Source::new(input, body_start);
+        let start = if is_response {
+            parse_status_line(src, line, line_start)?
+        } else {
+            parse_request_line(src, line, line_start)?
+        };
+        let mut seen = Seen::default();
+        for header in headers.iter() {
+            type_header(src, header, &mut seen)
+                .map_err(|e| e.in_header(header.name().static_name()))?;
+        }
+        if let Some(e) = split_error {
+            return Err(e);
+        }
         let available = input.len() - body_start;
         let body = match seen.content_length {
             Some(n) => {
@@ -382,8 +400,8 @@ impl<'a> Message<'a> {
         {
             let offset = headers
                 .iter()
-                .find(|h| h.name == HeaderName::CSeq)
-                .map_or(line_start, |h| h.offset);
+                .find(|h| h.is(HeaderName::CSeq))
+                .map_or(line_start, |h| h.offset());
             return Err(ParseError::new(ErrorKind::CSeqMethodMismatch, offset).in_header("CSeq"));
         }
         Ok(Self {
@@ -457,21 +475,21 @@ impl<'a> Message<'a> {
         &'s self,
         name: HeaderName<'s>,
     ) -> impl Iterator<Item = &'s Header<'a>> + 's {
-        self.headers.iter().filter(move |h| h.name.same_as(&name))
+        self.headers.iter().filter(move |h| h.name().same_as(&name))
     }
 
     /// The first header field with this name.
     pub fn header(&self, name: HeaderName<'_>) -> Option<&Header<'a>> {
-        self.headers.iter().find(|h| h.name.same_as(&name))
+        self.headers.iter().find(|h| h.name().same_as(&name))
     }
 
     /// The comma-separated elements of every header with this name, trimmed, with offsets.
     fn elements(&self, name: HeaderName<'static>) -> impl Iterator<Item = (usize, &'a str)> + '_ {
         self.headers
             .iter()
-            .filter(move |h| h.name == name)
+            .filter(move |h| h.is(name))
             .flat_map(|h| {
-                let base = h.offset;
+                let base = h.offset();
                 split_commas(h.text().unwrap_or_default()).map(move |(o, e)| (base + o, e))
             })
     }
@@ -619,8 +637,8 @@ impl<'a> Message<'a> {
     fn auth_values(&self, name: HeaderName<'static>) -> impl Iterator<Item = AuthValue<'a>> + '_ {
         self.headers
             .iter()
-            .filter(move |h| h.name == name)
-            .filter_map(|h| parse_auth(h.text()?, h.offset).ok())
+            .filter(move |h| h.is(name))
+            .filter_map(|h| parse_auth(h.text()?, h.offset()).ok())
     }
 
     /// Authorization credentials.
@@ -793,9 +811,8 @@ fn parse_status_line<'a>(
 }
 
 /// Splits the header field starting at `pos`; returns it and where the next line starts.
-fn split_header(src: Source<'_>, pos: usize) -> Result<(Header<'_>, usize), ParseError> {
-    let input = src.bytes;
-    let rest = &input[pos..];
+fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseError> {
+    let rest = input.get(pos..).unwrap_or_default();
     let name_len = rest
         .iter()
         .position(|&b| !TOKEN[usize::from(b)])
@@ -811,12 +828,15 @@ fn split_header(src: Source<'_>, pos: usize) -> Result<(Header<'_>, usize), Pars
         return Err(ParseError::new(ErrorKind::BadHeaderName, pos + i));
     }
     i += 1;
+    while matches!(rest.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
     // The value runs to the first line end not followed by SP or HTAB.
     let value_start = i;
     let mut end = rest.len();
     let mut next = rest.len();
     let mut search = i;
-    while let Some(nl) = memchr::memchr(b'\n', &rest[search..]) {
+    while let Some(nl) = find_newline(rest.get(search..).unwrap_or_default()) {
         let nl = search + nl;
         if matches!(rest.get(nl + 1), Some(b' ' | b'\t')) {
             search = nl + 1;
@@ -830,27 +850,61 @@ fn split_header(src: Source<'_>, pos: usize) -> Result<(Header<'_>, usize), Pars
         next = nl + 1;
         break;
     }
-    let raw = &rest[value_start..end];
+    // A value that starts with a fold, or ends in white space, is trimmed further.
+    let raw = rest.get(value_start..end).unwrap_or_default();
     let lead = raw
         .iter()
         .position(|&b| !crate::scan::is_lws(b))
         .unwrap_or(raw.len());
     let value = trim_lws(raw);
-    // Token bytes are ASCII.
-    let name = src.str(pos, pos + name_len).unwrap_or_default();
-    let header = Header {
-        name: HeaderName::from_token(name),
-        value,
-        offset: pos + value_start + lead,
-    };
+    // The field runs from the name to the end of the trimmed value.
+    let value_start = value_start + lead;
+    let line = rest.get(..value_start + value.len()).unwrap_or_default();
+    let header = Header::new(line, name_len, value_start, pos + value_start).ok_or_else(|| {
+        ParseError::new(
+            ErrorKind::TooLarge {
+                max: MAX_MESSAGE_LEN,
+            },
+            pos,
+        )
+    })?;
     Ok((header, pos + next))
+}
+
+/// Position of the first LF in `hay`, eight bytes at a time: header lines are a few dozen
+/// bytes, too short for `memchr`'s set-up to pay off and long enough for a byte loop to cost.
+fn find_newline(hay: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        // Bytes equal to LF become zero; the lowest zero byte sets the lowest flag exactly.
+        let x = u64::from_le_bytes(word) ^ LF;
+        let zero = x.wrapping_sub(ONES) & !x & HIGH;
+        if zero != 0 {
+            return Some(base + (zero.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| base + i)
 }
 
 /// Validates a core header and records single-valued ones.
 fn type_header<'a>(src: Source<'a>, h: &Header<'a>, seen: &mut Seen<'a>) -> Result<(), ParseError> {
     use HeaderName as H;
+    let Some(name) = h.known_name() else {
+        return Ok(());
+    };
     let core = matches!(
-        h.name,
+        name,
         H::Via
             | H::From
             | H::To
@@ -876,12 +930,12 @@ fn type_header<'a>(src: Source<'a>, h: &Header<'a>, seen: &mut Seen<'a>) -> Resu
     if !core {
         return Ok(());
     }
-    let at = h.offset;
+    let at = h.offset();
     // Core header values are UTF-8 text (RFC 3261 §25.1: TEXT-UTF8, UTF8-NONASCII).
     let v = src
-        .str(at, at + h.value.len())
+        .str(at, at + h.raw_value().len())
         .map_err(|o| bad_value("UTF-8 text", o))?;
-    match h.name {
+    match name {
         HeaderName::Via => {
             for (o, e) in split_commas(v) {
                 let via = parse_via(e, at + o)?;
@@ -947,7 +1001,7 @@ fn type_header<'a>(src: Source<'a>, h: &Header<'a>, seen: &mut Seen<'a>) -> Resu
         | HeaderName::ProxyRequire
         | HeaderName::Supported
         | HeaderName::Unsupported => {
-            if v.is_empty() && h.name == HeaderName::Supported {
+            if v.is_empty() && h.is(HeaderName::Supported) {
                 return Ok(());
             }
             for (o, e) in split_commas(v) {
@@ -963,4 +1017,25 @@ fn type_header<'a>(src: Source<'a>, h: &Header<'a>, seen: &mut Seen<'a>) -> Resu
         _ => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_newline;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The word-at-a-time search finds the first LF wherever it is, among any bytes.
+        #[test]
+        fn find_newline_finds_the_first_lf(hay in proptest::collection::vec(
+            proptest::prop_oneof![proptest::prelude::any::<u8>(), proptest::prelude::Just(b'\n')],
+            0..40,
+        )) {
+            proptest::prop_assert_eq!(find_newline(&hay), hay.iter().position(|&b| b == b'\n'));
+        }
+    }
 }

@@ -438,75 +438,107 @@ pub(crate) fn parse_host_name(text: &str, base: usize) -> Result<Host<'_>, Parse
     Ok(host)
 }
 
+/// Host-name byte classes; 0 ends a host.
+const HOST_DIGIT: u8 = 1;
+const HOST_ALPHA: u8 = 2;
+const HOST_DASH: u8 = 4;
+const HOST_DOT: u8 = 8;
+
+/// The class of every byte for [`scan_host_name`].
+static HOST_CLASS: [u8; 256] = {
+    let mut t = [0; 256];
+    let mut c: u8 = 0;
+    loop {
+        t[c as usize] = match c {
+            b'0'..=b'9' => HOST_DIGIT,
+            b'a'..=b'z' | b'A'..=b'Z' => HOST_ALPHA,
+            b'-' => HOST_DASH,
+            b'.' => HOST_DOT,
+            _ => 0,
+        };
+        if c == u8::MAX {
+            break;
+        }
+        c += 1;
+    }
+    t
+};
+
 /// The host name or IPv4 address at the start of `s` (up to the first byte that is not a
 /// letter, digit, '-' or '.'), checked as [`parse_host_name`] does, and its length. One pass
-/// finds the end, checks the labels and tells names from addresses: this runs for every URI
-/// and Via.
+/// of a table lookup per byte finds the end and checks the labels (no empty label, none
+/// starting or ending with '-'); an all-digit host is then read as a dotted quad. This runs for
+/// every URI and Via.
 fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), ParseError> {
     let b = s.as_bytes();
-    let mut all_numeric = true;
-    let mut label_start = 0;
-    let mut prev = 0u8;
     let mut len = 0;
-    // While it could be an IPv4 address: the octets so far and the one being read (dotted
-    // quad, no leading zeros, at most 255, checked at the end).
-    let mut octets = [0u8; 4];
-    let mut dots = 0usize;
-    let mut octet = 0u16;
-    let mut ipv4 = true;
+    let mut seen = 0;
+    // The start of the host behaves as the start of a label, as after a dot.
+    let mut prev = HOST_DOT;
+    let mut label_start = 0;
     while let Some(&c) = b.get(len) {
-        match c {
-            b'0'..=b'9' => {
-                let digits = len - label_start;
-                ipv4 &= digits < 3 && !(digits == 1 && prev == b'0');
-                // At most three digits are added up: a long run cannot overflow.
-                if ipv4 {
-                    octet = octet * 10 + u16::from(c - b'0');
-                }
-            }
-            b'.' => {
-                if len == label_start || prev == b'-' {
+        let class = HOST_CLASS[usize::from(c)];
+        if class == 0 {
+            break;
+        }
+        if class >= HOST_DASH {
+            if class == HOST_DOT {
+                if prev >= HOST_DASH {
                     return Err(bad_uri("a host name label", base + label_start));
                 }
-                if let (Some(slot), Ok(v)) = (octets.get_mut(dots), u8::try_from(octet)) {
-                    *slot = v;
-                } else {
-                    ipv4 = false;
-                }
-                dots += 1;
-                octet = 0;
                 label_start = len + 1;
+            } else if prev == HOST_DOT {
+                return Err(bad_uri("a host name label", base + len));
             }
-            b'-' => {
-                if len == label_start {
-                    return Err(bad_uri("a host name label", base + len));
-                }
-                all_numeric = false;
-            }
-            b'a'..=b'z' | b'A'..=b'Z' => all_numeric = false,
-            _ => break,
         }
-        prev = c;
+        seen |= class;
+        prev = class;
         len += 1;
     }
     if len == 0 {
         return Err(bad_uri("a host", base));
     }
-    if prev == b'-' {
+    if prev == HOST_DASH {
         return Err(bad_uri("a host name label", base + label_start));
     }
-    if all_numeric {
-        // The last octet, which no dot closed.
-        if let (3, Some(slot), Ok(v)) = (dots, octets.get_mut(3), u8::try_from(octet))
-            && ipv4
-            && label_start < len
-        {
-            *slot = v;
-            return Ok((Host::V4(Ipv4Addr::from(octets)), len));
-        }
-        return Err(bad_uri("an IPv4 address", base));
+    if seen & (HOST_ALPHA | HOST_DASH) == 0 {
+        return match dotted_quad(&b[..len]) {
+            Some(addr) => Ok((Host::V4(addr), len)),
+            None => Err(bad_uri("an IPv4 address", base)),
+        };
     }
     Ok((Host::Name(sub(s, 0, len)), len))
+}
+
+/// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT` of digits and dots, with
+/// no octet above 255 and no leading zeros.
+fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut filled = 0;
+    let mut value: u16 = 0;
+    let mut digits = 0;
+    for &c in b {
+        if c == b'.' {
+            if digits == 0 {
+                return None;
+            }
+            *octets.get_mut(filled)? = u8::try_from(value).ok()?;
+            filled += 1;
+            value = 0;
+            digits = 0;
+        } else {
+            if digits == 3 || (digits == 1 && value == 0) {
+                return None;
+            }
+            value = value * 10 + u16::from(c.wrapping_sub(b'0'));
+            digits += 1;
+        }
+    }
+    if digits == 0 || filled != 3 {
+        return None;
+    }
+    octets[3] = u8::try_from(value).ok()?;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// Checks `name[=value](;name[=value])*` with each part in `class` (escapes allowed).
@@ -726,6 +758,38 @@ mod tests {
                 _ => None,
             };
             proptest::prop_assert_eq!(scanned, parse_ipv4(s.as_bytes()), "{}", s);
+        }
+    }
+
+    /// A host at the start of `s` as the grammar reads it, label by label: the reference the
+    /// one-pass scan is held to.
+    fn reference_host(s: &str) -> Option<Host<'_>> {
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+            .unwrap_or(s.len());
+        let h = &s[..end];
+        if h.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return parse_ipv4(h.as_bytes()).map(Host::V4);
+        }
+        let labels = h.strip_suffix('.').unwrap_or(h);
+        let bad = labels
+            .split('.')
+            .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'));
+        (!bad).then_some(Host::Name(h))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The scan takes exactly the hosts the label-by-label reading takes, and stops where
+        /// the host ends.
+        #[test]
+        fn the_one_pass_scan_reads_host_names_as_the_grammar_does(s in "[a-c0-2.-]{0,10}[;:>]?[a-c.]{0,3}") {
+            let scanned = scan_host_name(&s, 0).ok().map(|(h, _)| h);
+            proptest::prop_assert_eq!(scanned, reference_host(&s), "{}", s);
         }
     }
 
