@@ -72,7 +72,7 @@ pub(crate) fn all_in(s: &[u8], class: &[bool; 256], escapes: bool) -> Option<usi
     None
 }
 
-fn is_hex_pair(pair: Option<&[u8]>) -> bool {
+pub(crate) fn is_hex_pair(pair: Option<&[u8]>) -> bool {
     matches!(pair, Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit())
 }
 
