@@ -132,6 +132,53 @@ const LONGEST_KNOWN: usize = 19;
 /// Known long names in lower case with their lengths, in the order of [`KNOWN`].
 static KNOWN_LOWER: [([u8; LONGEST_KNOWN], usize); KNOWN.len()] = lower_known();
 
+/// Known long names eight bytes to a word (little-endian, lower case, zero-padded), the bits
+/// that may differ by case (0x20 in each letter, none in '-'), and the length.
+static KNOWN_WORDS: [([u64; 3], [u64; 3], usize); KNOWN.len()] = known_words();
+
+/// Does `text[..len]` equal a known name given as [`KNOWN_WORDS`] in any case? `text` holds
+/// whole words; the bytes past `len` are masked off. Setting the case bits of each letter
+/// compares letters in any case and every other byte exactly.
+#[inline]
+fn words_match(text: &[u8], len: usize, words: &[u64; 3], cases: &[u64; 3]) -> bool {
+    let mut left = len;
+    for ((chunk, &word), &case) in text.chunks_exact(8).zip(words).zip(cases) {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(chunk);
+        let keep = if left >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (left * 8)) - 1
+        };
+        if (u64::from_le_bytes(bytes) | case) & keep != word {
+            return false;
+        }
+        left = left.saturating_sub(8);
+    }
+    true
+}
+
+const fn known_words() -> [([u64; 3], [u64; 3], usize); KNOWN.len()] {
+    let mut out = [([0; 3], [0; 3], 0); KNOWN.len()];
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let name = KNOWN[i].0.as_bytes();
+        assert!(name.len() <= 24, "known names fit in three words");
+        let mut j = 0;
+        while j < name.len() {
+            let shift = (j % 8) * 8;
+            out[i].0[j / 8] |= (name[j].to_ascii_lowercase() as u64) << shift;
+            if name[j].is_ascii_alphabetic() {
+                out[i].1[j / 8] |= 0x20 << shift;
+            }
+            j += 1;
+        }
+        out[i].2 = name.len();
+        i += 1;
+    }
+    out
+}
+
 /// `KNOWN` indices of compact forms by lower-case letter; [`OTHER`] where none.
 static COMPACT: [u8; 128] = compact_table();
 
@@ -213,10 +260,17 @@ impl<'a> HeaderName<'a> {
 
     /// The index in `KNOWN` of the header a name in long or compact form, in any case,
     /// stands for.
+    pub(crate) fn known_index(name: &[u8]) -> Option<u8> {
+        Self::known_index_at(name, name.len())
+    }
+
+    /// [`known_index`](Self::known_index) of `text[..len]`, where `text` may go on past the
+    /// name (a header line does), so that the name can be compared a word at a time.
     ///
     /// Every message header goes through this, so it is one hash and at most one compare: the
     /// hash of the length and the first and last letters picks the only candidate.
-    pub(crate) fn known_index(name: &[u8]) -> Option<u8> {
+    pub(crate) fn known_index_at(text: &[u8], len: usize) -> Option<u8> {
+        let name = text.get(..len)?;
         match name {
             [] => None,
             [c] => COMPACT
@@ -224,13 +278,20 @@ impl<'a> HeaderName<'a> {
                 .copied()
                 .filter(|&i| i != OTHER),
             [first, .., last] => {
-                let slot = BY_HASH[name_hash(*first, *last, name.len())];
-                let (long, len) = KNOWN_LOWER.get(usize::from(slot))?;
-                let same = *len == name.len()
-                    && long
-                        .iter()
-                        .zip(name)
-                        .all(|(&k, &t)| k == t.to_ascii_lowercase());
+                let slot = BY_HASH[name_hash(*first, *last, len)];
+                let (words, cases, known_len) = KNOWN_WORDS.get(usize::from(slot))?;
+                if *known_len != len {
+                    return None;
+                }
+                let same = match text.get(..len.div_ceil(8) * 8) {
+                    Some(padded) => words_match(padded, len, words, cases),
+                    None => {
+                        let (long, _) = KNOWN_LOWER.get(usize::from(slot))?;
+                        long.iter()
+                            .zip(name)
+                            .all(|(&k, &t)| k == t.to_ascii_lowercase())
+                    }
+                };
                 same.then_some(slot)
             }
         }
@@ -301,14 +362,16 @@ const _: () = assert!(KNOWN.len() < OTHER as usize, "KNOWN indices fit in a u8")
 
 impl<'a> Header<'a> {
     /// A field whose name is `line[..name_len]` and whose value is `line[value_start..]`,
-    /// found at `offset` in the message. `None` if a position does not fit in 32 bits.
+    /// found at `offset` in the message; `known` is [`HeaderName::known_index`] of the name.
+    /// `None` if a position does not fit in 32 bits.
     pub(crate) fn new(
         line: &'a [u8],
         name_len: usize,
         value_start: usize,
         offset: usize,
+        known: Option<u8>,
     ) -> Option<Self> {
-        let known = HeaderName::known_index(line.get(..name_len)?).unwrap_or(OTHER);
+        let known = known.unwrap_or(OTHER);
         Some(Self {
             line,
             offset: u32::try_from(offset).ok()?,
@@ -437,6 +500,48 @@ mod tests {
             assert_eq!(HeaderName::from_token(&longer), HeaderName::Other(&longer));
         }
         assert_eq!(HeaderName::from_token("q"), HeaderName::Other("q"));
+    }
+
+    #[test]
+    fn names_are_compared_a_word_at_a_time_inside_a_line() {
+        for (long, _, known) in KNOWN {
+            let mixed: String = long
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect();
+            for name in [long.to_string(), long.to_ascii_lowercase(), mixed] {
+                let line = format!("{name}: some value that runs on");
+                let index = HeaderName::known_index_at(line.as_bytes(), name.len());
+                assert_eq!(
+                    index.and_then(|i| KNOWN.get(usize::from(i))).map(|k| k.2),
+                    Some(*known),
+                    "{name}"
+                );
+            }
+            // '-' is compared exactly (CR differs from it only in the case bit).
+            let bent = long.replace('-', "\r");
+            if bent != *long {
+                let line = format!("{bent}: some value that runs on");
+                assert_eq!(
+                    HeaderName::known_index_at(line.as_bytes(), bent.len()),
+                    None
+                );
+            }
+            // A letter changed to the byte that differs from it only in the case bit's place
+            // on the other side ('@' for '`', etc.) is no match either.
+            let mut odd = long.as_bytes().to_vec();
+            odd[0] ^= 0x40;
+            let mut line = odd.clone();
+            line.extend_from_slice(b": some value that runs on");
+            assert_eq!(HeaderName::known_index_at(&line, odd.len()), None);
+        }
     }
 
     #[test]

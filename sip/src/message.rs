@@ -675,7 +675,7 @@ impl PartialEq for Message<'_> {
 /// The line starting at `pos` without its line ending, and where the next line starts.
 fn line_at(input: &[u8], pos: usize) -> Option<(&[u8], usize)> {
     let rest = input.get(pos..)?;
-    let nl = memchr::memchr(b'\n', rest)?;
+    let nl = find_newline(rest)?;
     let line = &rest[..nl];
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     Some((line, pos + nl + 1))
@@ -691,6 +691,12 @@ fn check_version(v: &[u8], offset: usize) -> Result<(), ParseError> {
             offset,
         )
     };
+    // The one version there is, checked in one compare.
+    if let [s, i, p, b'/', b'2', b'.', b'0'] = v
+        && [s | 0x20, i | 0x20, p | 0x20] == *b"sip"
+    {
+        return Ok(());
+    }
     if v.len() < 4 || !v[..4].eq_ignore_ascii_case(b"SIP/") {
         return Err(bad());
     }
@@ -860,14 +866,16 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
     // The field runs from the name to the end of the trimmed value.
     let value_start = value_start + lead;
     let line = rest.get(..value_start + value.len()).unwrap_or_default();
-    let header = Header::new(line, name_len, value_start, pos + value_start).ok_or_else(|| {
-        ParseError::new(
-            ErrorKind::TooLarge {
-                max: MAX_MESSAGE_LEN,
-            },
-            pos,
-        )
-    })?;
+    let known = HeaderName::known_index_at(rest, name_len);
+    let header =
+        Header::new(line, name_len, value_start, pos + value_start, known).ok_or_else(|| {
+            ParseError::new(
+                ErrorKind::TooLarge {
+                    max: MAX_MESSAGE_LEN,
+                },
+                pos,
+            )
+        })?;
     Ok((header, pos + next))
 }
 
