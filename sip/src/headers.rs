@@ -21,6 +21,19 @@ pub struct Via<'a> {
     rport: Option<Option<u16>>,
 }
 
+impl Via<'static> {
+    /// What an accessor of a message without a Via would see; a parsed message always has one.
+    pub(crate) const NONE: Self = Self {
+        transport: "",
+        host: Host::Name(""),
+        port: None,
+        params: Params::EMPTY,
+        branch: None,
+        received: None,
+        rport: None,
+    };
+}
+
 impl<'a> Via<'a> {
     /// The transport token as written (`UDP`, `TCP`, `TLS`, `WS`, or an unknown token).
     pub fn transport(&self) -> &'a str {
@@ -68,6 +81,18 @@ pub struct NameAddr<'a> {
     /// The first `tag` parameter's value, found while the parameters were checked: dialogs
     /// and transactions ask for it on every message.
     tag: Option<&'a str>,
+}
+
+impl NameAddr<'static> {
+    /// What an accessor of a message without From or To would see; a parsed message always
+    /// has them.
+    pub(crate) const NONE: Self = Self {
+        display_name: None,
+        uri: Uri::NONE,
+        bracketed: false,
+        params: Params::EMPTY,
+        tag: None,
+    };
 }
 
 impl<'a> NameAddr<'a> {
@@ -154,6 +179,11 @@ pub enum ContactValue<'a> {
 pub struct CSeq<'a> {
     seq: u32,
     method: &'a str,
+}
+
+impl CSeq<'static> {
+    /// What an accessor of a message without CSeq would see; a parsed message always has it.
+    pub(crate) const NONE: Self = Self { seq: 0, method: "" };
 }
 
 impl<'a> CSeq<'a> {

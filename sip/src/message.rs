@@ -164,18 +164,9 @@ pub struct Message<'a> {
     headers: HeaderList<'a>,
     body: &'a [u8],
     len: usize,
-    via: Via<'a>,
-    from: NameAddr<'a>,
-    to: NameAddr<'a>,
-    call_id: &'a str,
-    cseq: CSeq<'a>,
-    max_forwards: Option<u8>,
-    content_length: Option<u32>,
-    content_type: Option<MediaType<'a>>,
-    expires: Option<u32>,
-    first_contact: Option<ContactValue<'a>>,
-    /// How many Contact values there are (all checked by the parse).
-    contacts: usize,
+    /// The core headers kept typed. Via, From, To, Call-ID and CSeq are always there once
+    /// the parse succeeded.
+    core: Core<'a>,
 }
 
 /// The header fields: inline up to [`INLINE_HEADERS`], then moved to the heap.
@@ -258,9 +249,10 @@ impl<'a> Source<'a> {
     }
 }
 
-/// What the header loop has seen of the single-valued core headers.
-#[derive(Default)]
-struct Seen<'a> {
+/// The single-valued core headers (and the first Contact), typed by the header loop in place
+/// in the message it builds: a message is moved whole, so it is built once.
+#[derive(Debug, Clone, Default)]
+struct Core<'a> {
     via: Option<Via<'a>>,
     from: Option<NameAddr<'a>>,
     to: Option<NameAddr<'a>>,
@@ -271,6 +263,7 @@ struct Seen<'a> {
     content_type: Option<MediaType<'a>>,
     expires: Option<u32>,
     contact_star: bool,
+    /// How many Contact values there are (all checked by the parse).
     contacts: usize,
     first_contact: Option<ContactValue<'a>>,
 }
@@ -329,7 +322,19 @@ impl<'a> Message<'a> {
     ) -> Result<Self, ParseError> {
         // First split the header lines. A line that cannot be split ends the section; its
         // error is reported after those of the start line and of the headers before it.
-        let mut headers = HeaderList::default();
+        // The message is built in place: it is large (its headers are inline), and each move
+        // of it costs a copy.
+        let mut msg = Self {
+            start: StartLine::Response {
+                status: 0,
+                reason: "",
+            },
+            headers: HeaderList::default(),
+            body: &[],
+            len: 0,
+            core: Core::default(),
+        };
+        let headers = &mut msg.headers;
         let mut split_error = None;
         let body_start = loop {
             match input.get(pos..) {
@@ -356,21 +361,20 @@ impl<'a> Message<'a> {
         };
         // The text of the start line and headers is checked for UTF-8 once, the body never.
         let src = Source::new(input, body_start);
-        let start = if is_response {
+        msg.start = if is_response {
             parse_status_line(src, line, line_start)?
         } else {
             parse_request_line(src, line, line_start)?
         };
-        let mut seen = Seen::default();
-        for header in headers.iter() {
-            type_header(src, header, &mut seen)
+        for header in msg.headers.iter() {
+            type_header(src, header, &mut msg.core)
                 .map_err(|e| e.in_header(header.name().static_name()))?;
         }
         if let Some(e) = split_error {
             return Err(e);
         }
         let available = input.len() - body_start;
-        let body = match seen.content_length {
+        let body = match msg.core.content_length {
             Some(n) => {
                 let n = n as usize;
                 if n > available {
@@ -390,37 +394,31 @@ impl<'a> Message<'a> {
         let missing = |name: &'static str| {
             ParseError::new(ErrorKind::MissingHeader, body_start).in_header(name)
         };
-        let via = seen.via.ok_or_else(|| missing("Via"))?;
-        let from = seen.from.ok_or_else(|| missing("From"))?;
-        let to = seen.to.ok_or_else(|| missing("To"))?;
-        let call_id = seen.call_id.ok_or_else(|| missing("Call-ID"))?;
-        let cseq = seen.cseq.ok_or_else(|| missing("CSeq"))?;
-        if let StartLine::Request { method, .. } = &start
+        let core = &msg.core;
+        for (absent, name) in [
+            (core.via.is_none(), "Via"),
+            (core.from.is_none(), "From"),
+            (core.to.is_none(), "To"),
+            (core.call_id.is_none(), "Call-ID"),
+            (core.cseq.is_none(), "CSeq"),
+        ] {
+            if absent {
+                return Err(missing(name));
+            }
+        }
+        if let (StartLine::Request { method, .. }, Some(cseq)) = (&msg.start, &core.cseq)
             && method.as_str() != cseq.method()
         {
-            let offset = headers
+            let offset = msg
+                .headers
                 .iter()
                 .find(|h| h.is(HeaderName::CSeq))
                 .map_or(line_start, |h| h.offset());
             return Err(ParseError::new(ErrorKind::CSeqMethodMismatch, offset).in_header("CSeq"));
         }
-        Ok(Self {
-            start,
-            headers,
-            body,
-            len: body_start + body.len(),
-            via,
-            from,
-            to,
-            call_id,
-            cseq,
-            max_forwards: seen.max_forwards,
-            content_length: seen.content_length,
-            content_type: seen.content_type,
-            expires: seen.expires,
-            first_contact: seen.first_contact,
-            contacts: seen.contacts,
-        })
+        msg.body = body;
+        msg.len = body_start + body.len();
+        Ok(msg)
     }
 
     /// The start line.
@@ -437,7 +435,7 @@ impl<'a> Message<'a> {
     pub fn method(&self) -> Method<'a> {
         match self.start {
             StartLine::Request { method, .. } => method,
-            StartLine::Response { .. } => Method::from_token(self.cseq.method()),
+            StartLine::Response { .. } => Method::from_token(self.cseq().method()),
         }
     }
 
@@ -512,13 +510,13 @@ impl<'a> Message<'a> {
 
     /// The topmost Via.
     pub fn via(&self) -> &Via<'a> {
-        &self.via
+        self.core.via.as_ref().unwrap_or(&Via::NONE)
     }
 
     /// Every Via, top first.
     pub fn vias(&self) -> impl Iterator<Item = Via<'a>> + '_ {
         // The top one was kept typed by the parse; the rest are typed again on demand.
-        std::iter::once(self.via).chain(
+        std::iter::once(*self.via()).chain(
             self.elements(HeaderName::Via)
                 .skip(1)
                 .filter_map(|(o, e)| parse_via(e, o).ok()),
@@ -527,52 +525,52 @@ impl<'a> Message<'a> {
 
     /// From.
     pub fn from(&self) -> &NameAddr<'a> {
-        &self.from
+        self.core.from.as_ref().unwrap_or(&NameAddr::NONE)
     }
 
     /// To.
     pub fn to(&self) -> &NameAddr<'a> {
-        &self.to
+        self.core.to.as_ref().unwrap_or(&NameAddr::NONE)
     }
 
     /// Call-ID.
     pub fn call_id(&self) -> &'a str {
-        self.call_id
+        self.core.call_id.unwrap_or_default()
     }
 
     /// CSeq.
     pub fn cseq(&self) -> &CSeq<'a> {
-        &self.cseq
+        self.core.cseq.as_ref().unwrap_or(&CSeq::NONE)
     }
 
     /// Max-Forwards, if present.
     pub fn max_forwards(&self) -> Option<u8> {
-        self.max_forwards
+        self.core.max_forwards
     }
 
     /// Content-Length, if present.
     pub fn content_length(&self) -> Option<u32> {
-        self.content_length
+        self.core.content_length
     }
 
     /// Content-Type, if present.
     pub fn content_type(&self) -> Option<&MediaType<'a>> {
-        self.content_type.as_ref()
+        self.core.content_type.as_ref()
     }
 
     /// Expires, if present.
     pub fn expires(&self) -> Option<u32> {
-        self.expires
+        self.core.expires
     }
 
     /// Every Contact value.
     pub fn contacts(&self) -> impl Iterator<Item = ContactValue<'a>> + '_ {
         // The first one was kept typed by the parse; the rest are typed again on demand (and
         // the header list is not searched when there is no rest).
-        self.first_contact.into_iter().chain(
+        self.core.first_contact.into_iter().chain(
             self.elements(HeaderName::Contact)
                 .skip(1)
-                .take(self.contacts.saturating_sub(1))
+                .take(self.core.contacts.saturating_sub(1))
                 .filter_map(|(o, e)| {
                     if trim_lws_str(e) == "*" {
                         Some(ContactValue::Star)
@@ -585,7 +583,7 @@ impl<'a> Message<'a> {
 
     /// The first Contact, if any.
     pub fn contact(&self) -> Option<&ContactValue<'a>> {
-        self.first_contact.as_ref()
+        self.core.first_contact.as_ref()
     }
 
     /// Every Contact address (without `*`).
@@ -879,34 +877,13 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
     Ok((header, pos + next))
 }
 
-/// Position of the first LF in `hay`, eight bytes at a time: header lines are a few dozen
-/// bytes, too short for `memchr`'s set-up to pay off and long enough for a byte loop to cost.
+/// Position of the first LF in `hay`.
 fn find_newline(hay: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    let mut chunks = hay.chunks_exact(8);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        // Bytes equal to LF become zero; the lowest zero byte sets the lowest flag exactly.
-        let x = u64::from_le_bytes(word) ^ LF;
-        let zero = x.wrapping_sub(ONES) & !x & HIGH;
-        if zero != 0 {
-            return Some(base + (zero.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|i| base + i)
+    crate::scan::find_byte::<b'\n'>(hay)
 }
 
 /// Validates a core header and records single-valued ones.
-fn type_header<'a>(src: Source<'a>, h: &Header<'a>, seen: &mut Seen<'a>) -> Result<(), ParseError> {
+fn type_header<'a>(src: Source<'a>, h: &Header<'a>, seen: &mut Core<'a>) -> Result<(), ParseError> {
     use HeaderName as H;
     let Some(name) = h.known_name() else {
         return Ok(());

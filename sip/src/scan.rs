@@ -51,6 +51,34 @@ pub(crate) fn find(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
 }
 
+/// Position of the first `NEEDLE` in `hay`, eight bytes at a time: header values are a few
+/// dozen bytes, too short for `memchr`'s set-up to pay off and long enough for a byte loop to
+/// cost.
+pub(crate) fn find_byte<const NEEDLE: u8>(hay: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let spread = u64::from_ne_bytes([NEEDLE; 8]);
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        // Bytes equal to the needle become zero; the lowest zero byte sets the lowest flag
+        // exactly (a borrow only ever flags bytes above a true zero).
+        let x = u64::from_le_bytes(word) ^ spread;
+        let zero = x.wrapping_sub(ONES) & !x & HIGH;
+        if zero != 0 {
+            return Some(base + (zero.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == NEEDLE)
+        .map(|i| base + i)
+}
+
 /// True for SP, HTAB, CR, LF: white space inside a folded header value.
 #[inline]
 pub(crate) fn is_lws(b: u8) -> bool {
@@ -219,16 +247,20 @@ pub(crate) fn trim_lws(s: &[u8]) -> &[u8] {
     &s[start..end]
 }
 
-/// Trims LWS from both ends of text.
+/// Trims LWS from both ends of text. (LWS is ASCII, so the cuts fall on character
+/// boundaries; bytes, not characters, are looked at.)
 pub(crate) fn trim_lws_str(s: &str) -> &str {
-    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_lws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_lws(c)).map_or(start, |e| e + 1);
+    s.get(start..end).unwrap_or_default()
 }
 
 /// Splits a header value at top-level commas, respecting quoted strings and `<…>`.
 /// Yields `(offset within value, element)` with the element untrimmed.
 pub(crate) fn split_commas(value: &str) -> CommaSplit<'_> {
     // Most values hold one element: no comma, no scanning state needed.
-    if !value.as_bytes().contains(&b',') {
+    if find_byte::<b','>(value.as_bytes()).is_none() {
         return CommaSplit {
             value,
             pos: value.len(),

@@ -68,6 +68,11 @@ pub struct Params<'a> {
     raw: &'a str,
 }
 
+impl Params<'static> {
+    /// No parameters.
+    pub(crate) const EMPTY: Self = Self { raw: "" };
+}
+
 impl<'a> Params<'a> {
     pub(crate) fn new(raw: &'a str) -> Self {
         Self { raw }
@@ -130,6 +135,14 @@ impl<'a> Params<'a> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
     }
+}
+
+impl Uri<'static> {
+    /// A placeholder no parse returns: an empty opaque URI.
+    pub(crate) const NONE: Self = Self::Other(AbsoluteUri {
+        raw: "",
+        scheme: "",
+    });
 }
 
 impl<'a> Uri<'a> {
