@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+mod fast;
+
 use crate::error::{ErrorKind, ParseError, bad_value};
 use crate::scan::{Cursor, HOSTCHAR, TOKEN, WORD, find, is_lws, parse_decimal, trim_lws_str};
 use crate::uri::{Host, Params, Uri, parse_host_name, parse_hostport, parse_uri};
@@ -341,6 +343,14 @@ fn generic_params<'a>(
 
 /// Parses one Via element.
 pub(crate) fn parse_via(value: &str, base: usize) -> Result<Via<'_>, ParseError> {
+    match fast::via(value) {
+        Some(via) => Ok(via),
+        None => parse_via_general(value, base),
+    }
+}
+
+/// Parses one Via element of any shape (see [`fast`] for the common one).
+fn parse_via_general(value: &str, base: usize) -> Result<Via<'_>, ParseError> {
     let mut c = Cursor::new(value, base);
     c.skip_lws();
     let at = c.offset();
@@ -449,6 +459,18 @@ pub(crate) enum AddrContext {
 
 /// Parses one name-addr or addr-spec element with its parameters.
 pub(crate) fn parse_name_addr(
+    value: &str,
+    base: usize,
+    ctx: AddrContext,
+) -> Result<(NameAddr<'_>, Option<u32>, Option<u16>), ParseError> {
+    match fast::name_addr(value, ctx) {
+        Some(addr) => Ok((addr, None, None)),
+        None => parse_name_addr_general(value, base, ctx),
+    }
+}
+
+/// Parses one name-addr or addr-spec element of any shape (see [`fast`] for the common one).
+fn parse_name_addr_general(
     value: &str,
     base: usize,
     ctx: AddrContext,

@@ -600,7 +600,7 @@ static HOST_CLASS: [u8; 256] = {
 /// of a table lookup per byte finds the end and checks the labels (no empty label, none
 /// starting or ending with '-'); an all-digit host is then read as a dotted quad. This runs for
 /// every URI and Via.
-fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), ParseError> {
+pub(crate) fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), ParseError> {
     let b = s.as_bytes();
     let mut len = 0;
     let mut seen = 0;
