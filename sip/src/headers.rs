@@ -613,6 +613,14 @@ pub(crate) fn parse_contact(value: &str, base: usize) -> Result<Contact<'_>, Par
 
 /// CSeq = 1*DIGIT LWS Method.
 pub(crate) fn parse_cseq(value: &str, base: usize) -> Result<CSeq<'_>, ParseError> {
+    // Nearly always `digits SP method`: read it without the cursor.
+    if let Some((seq, method)) = value.split_once(' ')
+        && let Some(seq) = parse_decimal(seq.as_bytes()).and_then(|n| u32::try_from(n).ok())
+        && !method.is_empty()
+        && method.bytes().all(|b| TOKEN[usize::from(b)])
+    {
+        return Ok(CSeq { seq, method });
+    }
     let mut c = Cursor::new(value, base);
     c.skip_lws();
     let at = c.offset();
@@ -650,6 +658,12 @@ static DIGITS: [bool; 256] = {
 
 /// A number header (Max-Forwards, Content-Length, Expires, Min-Expires) bounded by `max`.
 pub(crate) fn parse_number(value: &str, base: usize, max: u64) -> Result<u64, ParseError> {
+    // Nearly always just digits: read them without the cursor.
+    if let Some(n) = parse_decimal(value.as_bytes())
+        && n <= max
+    {
+        return Ok(n);
+    }
     let mut c = Cursor::new(value, base);
     c.skip_lws();
     let at = c.offset();
@@ -666,14 +680,27 @@ pub(crate) fn parse_number(value: &str, base: usize, max: u64) -> Result<u64, Pa
 /// Call-ID = word [ "@" word ].
 pub(crate) fn parse_call_id(value: &str, base: usize) -> Result<&str, ParseError> {
     let v = trim_lws_str(value);
-    let lead = value.bytes().position(|b| !is_lws(b)).unwrap_or(0);
-    let mut parts = v.as_bytes().splitn(2, |&b| b == b'@');
-    let first = parts.next().unwrap_or_default();
-    let ok_word = |w: &[u8]| !w.is_empty() && w.iter().all(|&b| WORD[usize::from(b)]);
-    if !ok_word(first) || parts.next().is_some_and(|second| !ok_word(second)) {
-        let bad = v
-            .bytes()
-            .position(|b| !(WORD[usize::from(b)] || b == b'@'))
+    let b = v.as_bytes();
+    let word_len = |w: &[u8]| {
+        w.iter()
+            .position(|&c| !WORD[usize::from(c)])
+            .unwrap_or(w.len())
+    };
+    // One pass over the first word; the second, if there is an '@', is the rest.
+    let first = word_len(b);
+    let ok = match b.get(first) {
+        None => first > 0,
+        Some(b'@') => {
+            let second = b.get(first + 1..).unwrap_or_default();
+            first > 0 && !second.is_empty() && word_len(second) == second.len()
+        }
+        Some(_) => false,
+    };
+    if !ok {
+        let lead = value.bytes().position(|b| !is_lws(b)).unwrap_or(0);
+        let bad = b
+            .iter()
+            .position(|&b| !(WORD[usize::from(b)] || b == b'@'))
             .unwrap_or(0);
         return Err(bad_value("word [@ word]", base + lead + bad));
     }
@@ -707,6 +734,11 @@ pub(crate) fn parse_media_type(value: &str, base: usize) -> Result<MediaType<'_>
 
 /// One option tag of Require, Proxy-Require, Supported, Unsupported.
 pub(crate) fn parse_option_tag(value: &str, base: usize) -> Result<&str, ParseError> {
+    // Nearly always a token with white space around it at most.
+    let tag = trim_lws_str(value);
+    if !tag.is_empty() && tag.bytes().all(|b| TOKEN[usize::from(b)]) {
+        return Ok(tag);
+    }
     let mut c = Cursor::new(value, base);
     c.skip_lws();
     let at = c.offset();

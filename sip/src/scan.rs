@@ -258,6 +258,7 @@ pub(crate) fn trim_lws_str(s: &str) -> &str {
 
 /// Splits a header value at top-level commas, respecting quoted strings and `<…>`.
 /// Yields `(offset within value, element)` with the element untrimmed.
+#[inline]
 pub(crate) fn split_commas(value: &str) -> CommaSplit<'_> {
     // Most values hold one element: no comma, no scanning state needed.
     if find_byte::<b','>(value.as_bytes()).is_none() {
@@ -288,6 +289,7 @@ pub(crate) struct CommaSplit<'a> {
 impl<'a> Iterator for CommaSplit<'a> {
     type Item = (usize, &'a str);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
