@@ -817,20 +817,26 @@ fn parse_status_line<'a>(
 /// Splits the header field starting at `pos`; returns it and where the next line starts.
 fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseError> {
     let rest = input.get(pos..).unwrap_or_default();
-    let name_len = rest
-        .iter()
-        .position(|&b| !TOKEN[usize::from(b)])
-        .unwrap_or(rest.len());
-    if name_len == 0 {
-        return Err(ParseError::new(ErrorKind::BadHeaderName, pos));
-    }
-    let mut i = name_len;
-    while matches!(rest.get(i), Some(b' ' | b'\t')) {
-        i += 1;
-    }
-    if rest.get(i) != Some(&b':') {
-        return Err(ParseError::new(ErrorKind::BadHeaderName, pos + i));
-    }
+    let (name_len, known, mut i) = match known_name_before_colon(rest) {
+        Some(found) => found,
+        None => {
+            let name_len = rest
+                .iter()
+                .position(|&b| !TOKEN[usize::from(b)])
+                .unwrap_or(rest.len());
+            if name_len == 0 {
+                return Err(ParseError::new(ErrorKind::BadHeaderName, pos));
+            }
+            let mut i = name_len;
+            while matches!(rest.get(i), Some(b' ' | b'\t')) {
+                i += 1;
+            }
+            if rest.get(i) != Some(&b':') {
+                return Err(ParseError::new(ErrorKind::BadHeaderName, pos + i));
+            }
+            (name_len, HeaderName::known_index_at(rest, name_len), i)
+        }
+    };
     i += 1;
     while matches!(rest.get(i), Some(b' ' | b'\t')) {
         i += 1;
@@ -864,7 +870,6 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
     // The field runs from the name to the end of the trimmed value.
     let value_start = value_start + lead;
     let line = rest.get(..value_start + value.len()).unwrap_or_default();
-    let known = HeaderName::known_index_at(rest, name_len);
     let header =
         Header::new(line, name_len, value_start, pos + value_start, known).ok_or_else(|| {
             ParseError::new(
@@ -875,6 +880,23 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
             )
         })?;
     Ok((header, pos + next))
+}
+
+/// A known header name at the start of a line, found from the colon after it: its length,
+/// its index in the known names, and where the colon is. Only the first 32 bytes are looked
+/// at; `None` for anything else (an unknown name, no colon there), which the byte-by-byte
+/// reading then takes. A known name is letters and '-' only, so the word compare that finds
+/// it also checks that it is a token.
+#[inline]
+fn known_name_before_colon(line: &[u8]) -> Option<(usize, Option<u8>, usize)> {
+    let colon = crate::scan::find_byte::<b':'>(line.get(..32).unwrap_or(line))?;
+    let name = line.get(..colon)?;
+    let name_len = name
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(0, |last| last + 1);
+    let known = HeaderName::known_index_at(line, name_len)?;
+    Some((name_len, Some(known), colon))
 }
 
 /// Position of the first LF in `hay`.

@@ -8,7 +8,7 @@
 //! below hold every value a fast path accepts to what the general parser makes of it.
 
 use super::{AddrContext, NameAddr, Via};
-use crate::scan::{TOKEN, is_lws, parse_decimal, trim_lws_str};
+use crate::scan::{TOKEN, find_byte, is_lws, parse_decimal, trim_lws_str};
 use crate::uri::{Params, parse_uri, scan_host_name};
 
 /// How many bytes at the start of `s` are in `class`.
@@ -28,18 +28,6 @@ static PLAIN_QDTEXT: [bool; 256] = {
             || c == b'\t' as usize;
         c += 1;
     }
-    t
-};
-
-/// What a URI between `<` and `>` may hold here: anything but `>` and white space (the URI
-/// parser checks the rest).
-static IN_ANGLES: [bool; 256] = {
-    let mut t = [true; 256];
-    t[b'>' as usize] = false;
-    t[b' ' as usize] = false;
-    t[b'\t' as usize] = false;
-    t[b'\r' as usize] = false;
-    t[b'\n' as usize] = false;
     t
 };
 
@@ -118,19 +106,24 @@ pub(super) fn via(value: &str) -> Option<Via<'_>> {
     let params_start = at + 1;
     loop {
         let (name, text, end) = param(value, at)?;
-        if name.eq_ignore_ascii_case("branch") {
-            via.branch = Some(text?);
-        } else if name.eq_ignore_ascii_case("received") {
-            let r = text?;
-            r.parse::<std::net::IpAddr>().ok()?;
-            via.received = Some(r);
-        } else if name.eq_ignore_ascii_case("rport") {
-            via.rport = Some(match text {
-                None => None,
-                Some(p) => Some(u16::try_from(parse_decimal(p.as_bytes())?).ok()?),
-            });
-        } else if name.eq_ignore_ascii_case("ttl") || name.eq_ignore_ascii_case("maddr") {
-            return None;
+        // The names with rules, told apart by length first.
+        match name.len() {
+            6 if name.eq_ignore_ascii_case("branch") => via.branch = Some(text?),
+            8 if name.eq_ignore_ascii_case("received") => {
+                let r = text?;
+                r.parse::<std::net::IpAddr>().ok()?;
+                via.received = Some(r);
+            }
+            5 if name.eq_ignore_ascii_case("rport") => {
+                via.rport = Some(match text {
+                    None => None,
+                    Some(p) => Some(u16::try_from(parse_decimal(p.as_bytes())?).ok()?),
+                });
+            }
+            3 | 5 if name.eq_ignore_ascii_case("ttl") || name.eq_ignore_ascii_case("maddr") => {
+                return None;
+            }
+            _ => {}
         }
         at = end;
         match b.get(at) {
@@ -167,10 +160,8 @@ pub(super) fn name_addr(value: &str, ctx: AddrContext) -> Option<NameAddr<'_>> {
         return None;
     }
     at += 1;
-    let uri_len = run(b.get(at..)?, &IN_ANGLES);
-    if b.get(at + uri_len) != Some(&b'>') {
-        return None;
-    }
+    // White space before '>' makes the URI parse fail, and the general parser then says why.
+    let uri_len = find_byte::<b'>'>(b.get(at..)?)?;
     let uri = parse_uri(value.get(at..at + uri_len)?, 0).ok()?;
     at += uri_len + 1;
     let mut addr = NameAddr {
