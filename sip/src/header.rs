@@ -269,7 +269,7 @@ impl<'a> HeaderName<'a> {
     ///
     /// Every message header goes through this, so it is one hash and at most one compare: the
     /// hash of the length and the first and last letters picks the only candidate.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn known_index_at(text: &[u8], len: usize) -> Option<u8> {
         let name = text.get(..len)?;
         match name {
