@@ -65,7 +65,9 @@ pub mod peers {
     /// Contact, Route… is validated); the same fields as the peers' are then read back: the top
     /// Via, From, To, Call-ID, CSeq, every Contact, Max-Forwards, Content-Length.
     pub fn sambung(bytes: &[u8]) -> Option<usize> {
-        let m = sambung_sip::Message::parse(bytes).ok()?;
+        let parsed = sambung_sip::Message::parse(bytes);
+        // Read in place: the message is large (its headers are inline) and need not move.
+        let m = parsed.as_ref().ok()?;
         let n = m.via().params().as_str().len() + m.contact_addrs().count();
         Some(
             n + m.via().branch().map_or(0, str::len)

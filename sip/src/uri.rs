@@ -479,6 +479,13 @@ fn scan_userinfo(b: &[u8]) -> Userinfo {
     // The first byte after the first ':' that a password cannot hold.
     let mut bad_password = None;
     loop {
+        // Runs of password characters (which users nearly always are) in a tight loop.
+        i += b
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .position(|&c| !PASSWORD[usize::from(c)])
+            .unwrap_or(b.len().saturating_sub(i));
         let Some(&c) = b.get(i) else {
             return Userinfo::None;
         };
