@@ -11,7 +11,7 @@ use crate::headers::{
     parse_call_id, parse_contact, parse_cseq, parse_media_type, parse_name_addr, parse_number,
     parse_option_tag, parse_via,
 };
-use crate::scan::{TOKEN, split_commas, trim_lws, trim_lws_str};
+use crate::scan::{TOKEN, is_lws, split_commas, trim_lws, trim_lws_str};
 use crate::uri::{Uri, parse_uri};
 
 /// Headers kept inline before the list spills to the heap: a typical INVITE has 10 to 20.
@@ -862,11 +862,14 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
     }
     // A value that starts with a fold, or ends in white space, is trimmed further.
     let raw = rest.get(value_start..end).unwrap_or_default();
-    let lead = raw
-        .iter()
-        .position(|&b| !crate::scan::is_lws(b))
-        .unwrap_or(raw.len());
-    let value = trim_lws(raw);
+    let (lead, value) = match raw {
+        // Nearly always: nothing to trim (white space after the colon was skipped already).
+        [first, .., last] if !is_lws(*first) && !is_lws(*last) => (0, raw),
+        _ => (
+            raw.iter().position(|&b| !is_lws(b)).unwrap_or(raw.len()),
+            trim_lws(raw),
+        ),
+    };
     // The field runs from the name to the end of the trimmed value.
     let value_start = value_start + lead;
     let line = rest.get(..value_start + value.len()).unwrap_or_default();

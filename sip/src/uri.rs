@@ -346,6 +346,7 @@ pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError>
     }
 }
 
+#[inline]
 fn parse_sip<'a>(
     whole: &'a str,
     rest: &'a str,
@@ -396,6 +397,7 @@ fn parse_sip<'a>(
 /// on (with its offset), the user and password checked.
 type UserinfoSplit<'a> = (Option<&'a str>, Option<&'a str>, &'a str, usize);
 
+#[inline]
 fn split_userinfo(rest: &str, rest_base: usize) -> Result<UserinfoSplit<'_>, ParseError> {
     Ok(match scan_userinfo(rest.as_bytes()) {
         Userinfo::None => (None, None, rest, rest_base),
@@ -531,6 +533,7 @@ fn scan_userinfo(b: &[u8]) -> Userinfo {
 }
 
 /// Parses `host[:port]` at the start of `s`; returns how many bytes it took.
+#[inline]
 pub(crate) fn parse_hostport(
     s: &str,
     base: usize,
