@@ -469,6 +469,14 @@ pub(crate) fn parse_name_addr(
     }
 }
 
+/// Parses a From or To value.
+pub(crate) fn parse_from_to(value: &str, base: usize) -> Result<NameAddr<'_>, ParseError> {
+    match fast::name_addr(value, AddrContext::FromTo) {
+        Some(addr) => Ok(addr),
+        None => parse_name_addr_general(value, base, AddrContext::FromTo).map(|(n, _, _)| n),
+    }
+}
+
 /// Parses one name-addr or addr-spec element of any shape (see [`fast`] for the common one).
 fn parse_name_addr_general(
     value: &str,
@@ -614,8 +622,11 @@ pub(crate) fn parse_contact(value: &str, base: usize) -> Result<Contact<'_>, Par
 /// CSeq = 1*DIGIT LWS Method.
 pub(crate) fn parse_cseq(value: &str, base: usize) -> Result<CSeq<'_>, ParseError> {
     // Nearly always `digits SP method`: read it without the cursor.
-    if let Some((seq, method)) = value.split_once(' ')
-        && let Some(seq) = parse_decimal(seq.as_bytes()).and_then(|n| u32::try_from(n).ok())
+    let b = value.as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if b.get(digits) == Some(&b' ')
+        && let Some(seq) = parse_decimal(&b[..digits]).and_then(|n| u32::try_from(n).ok())
+        && let Some(method) = value.get(digits + 1..)
         && !method.is_empty()
         && method.bytes().all(|b| TOKEN[usize::from(b)])
     {

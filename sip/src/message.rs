@@ -8,8 +8,8 @@ use crate::error::{ErrorKind, ParseError, bad_value};
 use crate::header::{Header, HeaderName};
 use crate::headers::{
     AddrContext, AuthValue, CSeq, Contact, ContactValue, MediaType, NameAddr, Via, parse_auth,
-    parse_call_id, parse_contact, parse_cseq, parse_media_type, parse_name_addr, parse_number,
-    parse_option_tag, parse_via,
+    parse_call_id, parse_contact, parse_cseq, parse_from_to, parse_media_type, parse_name_addr,
+    parse_number, parse_option_tag, parse_via,
 };
 use crate::scan::{TOKEN, is_lws, split_commas, trim_lws, trim_lws_str};
 use crate::uri::{Uri, parse_uri};
@@ -955,12 +955,12 @@ fn type_header<'a>(src: Source<'a>, h: &Header<'a>, seen: &mut Core<'a>) -> Resu
             }
         }
         HeaderName::From => {
-            let (n, _, _) = parse_name_addr(v, at, AddrContext::FromTo)?;
-            once(&mut seen.from, n, at)?;
+            let addr = parse_from_to(v, at)?;
+            once(&mut seen.from, addr, at)?;
         }
         HeaderName::To => {
-            let (n, _, _) = parse_name_addr(v, at, AddrContext::FromTo)?;
-            once(&mut seen.to, n, at)?;
+            let addr = parse_from_to(v, at)?;
+            once(&mut seen.to, addr, at)?;
         }
         HeaderName::CallId => once(&mut seen.call_id, parse_call_id(v, at)?, at)?,
         HeaderName::CSeq => once(&mut seen.cseq, parse_cseq(v, at)?, at)?,
