@@ -180,10 +180,10 @@ const fn known_words() -> [([u64; 3], [u64; 3], usize); KNOWN.len()] {
 }
 
 /// `KNOWN` indices of compact forms by lower-case letter; [`OTHER`] where none.
-static COMPACT: [u8; 128] = compact_table();
+static COMPACT: [u8; 128] = index_tables().0;
 
 /// [`KNOWN`] indices by [`name_hash`]; `u8::MAX` where no name hashes.
-static BY_HASH: [u8; 128] = hash_table();
+static BY_HASH: [u8; 128] = index_tables().1;
 
 /// The bucket of a long name: its first and last letters (lower-cased when letters) and its
 /// length. The factors were chosen so that no two known names share a bucket; building
@@ -208,41 +208,30 @@ const fn lower_known() -> [([u8; LONGEST_KNOWN], usize); KNOWN.len()] {
     out
 }
 
+/// [`COMPACT`] and [`BY_HASH`], built in one walk over `KNOWN`.
 #[expect(
     clippy::cast_possible_truncation,
     reason = "indices of KNOWN, fewer than OTHER (checked at compile time)"
 )]
-const fn compact_table() -> [u8; 128] {
-    let mut out = [OTHER; 128];
+const fn index_tables() -> ([u8; 128], [u8; 128]) {
+    let mut compact = [OTHER; 128];
+    let mut by_hash = [u8::MAX; 128];
     let mut i = 0;
     while i < KNOWN.len() {
-        let c = KNOWN[i].1;
-        if c != 0 {
-            out[c as usize] = i as u8;
+        let (long, short, _) = KNOWN[i];
+        if short != 0 {
+            compact[short as usize] = i as u8;
         }
-        i += 1;
-    }
-    out
-}
-
-#[expect(
-    clippy::cast_possible_truncation,
-    reason = "indices of KNOWN, fewer than OTHER (checked at compile time)"
-)]
-const fn hash_table() -> [u8; 128] {
-    let mut out = [u8::MAX; 128];
-    let mut i = 0;
-    while i < KNOWN.len() {
-        let name = KNOWN[i].0.as_bytes();
+        let name = long.as_bytes();
         let slot = name_hash(name[0], name[name.len() - 1], name.len());
         assert!(
-            out[slot] == u8::MAX,
+            by_hash[slot] == u8::MAX,
             "two known header names share a hash bucket"
         );
-        out[slot] = i as u8;
+        by_hash[slot] = i as u8;
         i += 1;
     }
-    out
+    (compact, by_hash)
 }
 
 impl<'a> HeaderName<'a> {

@@ -8,7 +8,7 @@
 //! below hold every value a fast path accepts to what the general parser makes of it.
 
 use super::{AddrContext, NameAddr, Via};
-use crate::scan::{TOKEN, find_byte, is_lws, parse_decimal, trim_lws_str};
+use crate::scan::{TOKEN, find_byte, parse_decimal, trim_lws_str};
 use crate::uri::{Params, parse_uri, scan_host_name};
 
 /// How many bytes at the start of `s` are in `class`.
@@ -98,14 +98,7 @@ pub(super) fn via(value: &str) -> Option<Via<'_>> {
         received: None,
         rport: None,
     };
-    match b.get(at) {
-        None => return Some(via),
-        Some(b';') => {}
-        Some(_) => return None,
-    }
-    let params_start = at + 1;
-    loop {
-        let (name, text, end) = param(value, at)?;
+    via.params = token_params(value, at, |name, text| {
         // The names with rules, told apart by length first.
         match name.len() {
             6 if name.eq_ignore_ascii_case("branch") => via.branch = Some(text?),
@@ -125,14 +118,8 @@ pub(super) fn via(value: &str) -> Option<Via<'_>> {
             }
             _ => {}
         }
-        at = end;
-        match b.get(at) {
-            None => break,
-            Some(b';') => {}
-            Some(_) => return None,
-        }
-    }
-    via.params = Params::new(value.get(params_start..)?);
+        Some(())
+    })?;
     Some(via)
 }
 
@@ -171,25 +158,39 @@ pub(super) fn name_addr(value: &str, ctx: AddrContext) -> Option<NameAddr<'_>> {
         params: Params::EMPTY,
         tag: None,
     };
-    match b.get(at) {
-        None => return Some(addr),
-        Some(b';') => {}
-        Some(_) => return None,
-    }
-    let params_start = at + 1;
     // The first tag parameter is the tag, even when it has no value.
     let mut tag_seen = false;
-    loop {
-        let (name, text, end) = param(value, at)?;
+    addr.params = token_params(value, at, |name, text| {
         if !tag_seen && name.eq_ignore_ascii_case("tag") {
             tag_seen = true;
             addr.tag = text;
         }
-        if ctx == AddrContext::Contact
-            && (name.eq_ignore_ascii_case("expires") || name.eq_ignore_ascii_case("q"))
-        {
-            return None;
-        }
+        let own_rules = ctx == AddrContext::Contact
+            && (name.eq_ignore_ascii_case("expires") || name.eq_ignore_ascii_case("q"));
+        (!own_rules).then_some(())
+    })?;
+    Some(addr)
+}
+
+/// The `*(;token[=token])` parameters from `at` to the end of `value`, each handed to `each`
+/// (which returns `None` to give up on the fast path), as written. `None` unless the value
+/// ends at `at` or continues with such parameters and nothing else.
+#[inline]
+fn token_params<'a>(
+    value: &'a str,
+    mut at: usize,
+    mut each: impl FnMut(&'a str, Option<&'a str>) -> Option<()>,
+) -> Option<Params<'a>> {
+    let b = value.as_bytes();
+    match b.get(at) {
+        None => return Some(Params::EMPTY),
+        Some(b';') => {}
+        Some(_) => return None,
+    }
+    let start = at + 1;
+    loop {
+        let (name, text, end) = param(value, at)?;
+        each(name, text)?;
         at = end;
         match b.get(at) {
             None => break,
@@ -197,10 +198,7 @@ pub(super) fn name_addr(value: &str, ctx: AddrContext) -> Option<NameAddr<'_>> {
             Some(_) => return None,
         }
     }
-    addr.params = Params::new(value.get(params_start..)?);
-    // Nothing the general parser would have trimmed is left inside.
-    debug_assert!(!value.bytes().last().is_some_and(is_lws));
-    Some(addr)
+    Some(Params::new(value.get(start..)?))
 }
 
 #[cfg(test)]
