@@ -1,4 +1,7 @@
-//! SIP messages: one-pass, zero-copy parsing of a complete datagram (RFC 3261 §7, §18.3).
+//! SIP messages: zero-copy parsing of a complete datagram in one call (RFC 3261 §7, §18.3).
+//!
+//! The header lines are split first (each line end and known name found a word at a time),
+//! then the start line and the core headers are validated and typed in place in the message.
 
 use std::fmt;
 
