@@ -213,23 +213,23 @@ fn validate_name(s: &str, rule: &NameRule) -> Result<(), IdError> {
 }
 
 macro_rules! named_id {
-    ($(#[$doc:meta])* $name:ident, $rule:expr) => {
+    ($(#[$doc:meta])* $name:ident, $rule:expr, $capacity:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+        ///
+        /// The text is kept inline, zero-padded: no allocation and no reference count, so a
+        /// clone copies a few words (the ACD clones ids into every event it emits).
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(std::sync::Arc<str>);
-
-        impl std::hash::Hash for $name {
-            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-                // The text's hash, as equality compares text.
-                self.0.hash(state);
-            }
+        pub struct $name {
+            // Field order matters to the derived `Ord`: zero padding sorts before every
+            // allowed character, so comparing the padded bytes orders ids as their text.
+            bytes: [u8; $capacity],
+            len: u8,
         }
 
-        impl PartialEq for $name {
-            fn eq(&self, other: &Self) -> bool {
-                // Clones share their text: comparing the pointer settles most lookups.
-                std::sync::Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.as_str()).finish()
             }
         }
 
@@ -237,18 +237,30 @@ macro_rules! named_id {
             /// Validates and wraps `s`.
             pub fn new(s: &str) -> Result<Self, IdError> {
                 validate_name(s, &$rule)?;
-                Ok(Self(s.into()))
+                let mut bytes = [0; $capacity];
+                // The rule's maximum fits the capacity (checked at compile time below).
+                if let Some(slot) = bytes.get_mut(..s.len()) {
+                    slot.copy_from_slice(s.as_bytes());
+                }
+                Ok(Self {
+                    bytes,
+                    len: u8::try_from(s.len()).unwrap_or(u8::MAX),
+                })
             }
 
             /// The id as text.
             pub fn as_str(&self) -> &str {
-                &self.0
+                // Only ASCII passes validation.
+                std::str::from_utf8(self.bytes.get(..usize::from(self.len)).unwrap_or_default())
+                    .unwrap_or_default()
             }
         }
 
+        const _: () = assert!($rule.max <= $capacity && $capacity <= u8::MAX as usize);
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
             }
         }
 
@@ -262,20 +274,19 @@ macro_rules! named_id {
         impl TryFrom<String> for $name {
             type Error = IdError;
             fn try_from(s: String) -> Result<Self, IdError> {
-                validate_name(&s, &$rule)?;
-                Ok(Self(s.into()))
+                Self::new(&s)
             }
         }
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0.as_ref().to_owned()
+                id.as_str().to_owned()
             }
         }
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
-                &self.0
+                self.as_str()
             }
         }
     };
@@ -319,17 +330,17 @@ const REASON_RULE: NameRule = NameRule {
 named_id!(
     /// An agent's login ID: 1 to 16 decimal digits, so it can be keyed in on any phone
     /// (`*71` agent-ID `#` PIN `#`). Leading zeros are significant.
-    AgentId, AGENT_RULE
+    AgentId, AGENT_RULE, 16
 );
 named_id!(
     /// A queue's name, such as `pengaduan`: a lower-case letter, then up to 31 lower-case
     /// letters, digits, `_` or `-`.
-    QueueId, QUEUE_RULE
+    QueueId, QUEUE_RULE, 32
 );
 named_id!(
     /// A code from the not-ready reason catalogue (`break`, `meeting`, `training`, …), with the
     /// same spelling rules as [`QueueId`].
-    ReasonCode, REASON_RULE
+    ReasonCode, REASON_RULE, 32
 );
 
 #[cfg(test)]
