@@ -238,6 +238,35 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            cases: 3000,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Looser shapes, with any of the bytes that matter to the grammar in any place: what
+        /// a fast path accepts, the general parser reads the same.
+        #[test]
+        fn the_fast_paths_agree_on_loosely_shaped_values(
+            tail in r#"[a-zA-Z0-9.:;=@%<>\[\]\\" \t\r\n,!~*'()+_-]{0,24}"#,
+            host in r"[a-z0-9.:\[\]-]{0,12}",
+            contact in proptest::bool::ANY,
+        ) {
+            let v = format!("SIP/2.0/UDP {host}{tail}");
+            if let Some(fast) = via(&v) {
+                proptest::prop_assert_eq!(Some(fast), parse_via_general(&v, 0).ok(), "{}", v);
+            }
+            let ctx = if contact { AddrContext::Contact } else { AddrContext::FromTo };
+            for v in [format!("<sip:{host}{tail}"), format!("\"{host}\" <sips:u@{tail}")] {
+                if let Some(fast) = name_addr(&v, ctx) {
+                    let general = parse_name_addr_general(&v, 0, ctx).ok();
+                    proptest::prop_assert_eq!(Some((fast, None, None)), general, "{}", v);
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_fast_paths_take_the_common_shapes() {
         let via = via("SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9;rport");
