@@ -109,6 +109,11 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
         /// It behaves as the ordered map it replaced, whatever the order of joins and leaves.
         #[test]
         fn behaves_as_an_ordered_map(ops in prop::collection::vec(op(), 0..200)) {

@@ -126,12 +126,6 @@ const KNOWN: &[(&str, u8, HeaderName<'static>)] = &[
     ("Warning", 0, HeaderName::Warning),
 ];
 
-/// The longest known long name ("Proxy-Authorization", "Content-Disposition").
-const LONGEST_KNOWN: usize = 19;
-
-/// Known long names in lower case with their lengths, in the order of [`KNOWN`].
-static KNOWN_LOWER: [([u8; LONGEST_KNOWN], usize); KNOWN.len()] = lower_known();
-
 /// Known long names eight bytes to a word (little-endian, lower case, zero-padded), the bits
 /// that may differ by case (0x20 in each letter, none in '-'), and the length.
 static KNOWN_WORDS: [([u64; 3], [u64; 3], usize); KNOWN.len()] = known_words();
@@ -156,6 +150,18 @@ fn words_match(text: &[u8], len: usize, words: &[u64; 3], cases: &[u64; 3]) -> b
         left = left.saturating_sub(8);
     }
     true
+}
+
+/// [`words_match`] for a name that ends its text inside the last word: on a zero-padded
+/// copy. (Only names not followed by anything, as `from_token` is given, come here.)
+#[cold]
+fn padded_match(name: &[u8], words: &[u64; 3], cases: &[u64; 3]) -> bool {
+    let mut padded = [0; 24];
+    let Some(slot) = padded.get_mut(..name.len()) else {
+        return false;
+    };
+    slot.copy_from_slice(name);
+    words_match(&padded, name.len(), words, cases)
 }
 
 const fn known_words() -> [([u64; 3], [u64; 3], usize); KNOWN.len()] {
@@ -190,22 +196,6 @@ static BY_HASH: [u8; 128] = index_tables().1;
 /// [`BY_HASH`] fails to compile if a new name would.
 const fn name_hash(first: u8, last: u8, len: usize) -> usize {
     ((first | 0x20) as usize + ((last | 0x20) as usize + len) * 12) & 127
-}
-
-const fn lower_known() -> [([u8; LONGEST_KNOWN], usize); KNOWN.len()] {
-    let mut out = [([0; LONGEST_KNOWN], 0); KNOWN.len()];
-    let mut i = 0;
-    while i < KNOWN.len() {
-        let name = KNOWN[i].0.as_bytes();
-        let mut j = 0;
-        while j < name.len() {
-            out[i].0[j] = name[j].to_ascii_lowercase();
-            j += 1;
-        }
-        out[i].1 = name.len();
-        i += 1;
-    }
-    out
 }
 
 /// [`COMPACT`] and [`BY_HASH`], built in one walk over `KNOWN`.
@@ -263,8 +253,9 @@ impl<'a> HeaderName<'a> {
         let name = text.get(..len)?;
         match name {
             [] => None,
+            // Bytes from 0x80 up are past the table: no compact form.
             [c] => COMPACT
-                .get(usize::from(c.to_ascii_lowercase() & 0x7f))
+                .get(usize::from(c.to_ascii_lowercase()))
                 .copied()
                 .filter(|&i| i != OTHER),
             [first, .., last] => {
@@ -275,12 +266,7 @@ impl<'a> HeaderName<'a> {
                 }
                 let same = match text.get(..len.div_ceil(8) * 8) {
                     Some(padded) => words_match(padded, len, words, cases),
-                    None => {
-                        let (long, _) = KNOWN_LOWER.get(usize::from(slot))?;
-                        long.iter()
-                            .zip(name)
-                            .all(|(&k, &t)| k == t.to_ascii_lowercase())
-                    }
+                    None => padded_match(name, words, cases),
                 };
                 same.then_some(slot)
             }
@@ -319,9 +305,6 @@ impl<'a> HeaderName<'a> {
     }
 }
 
-/// Case-insensitive equality of a known name and a token. Setting bit 0x20 lower-cases ASCII
-/// letters and leaves '-' and digits alone; no other token byte maps onto a letter, '-' or a
-/// digit that way, so this is exact for tokens and cheaper than `eq_ignore_ascii_case`.
 impl fmt::Display for HeaderName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -531,6 +514,19 @@ mod tests {
             let mut line = odd.clone();
             line.extend_from_slice(b": some value that runs on");
             assert_eq!(HeaderName::known_index_at(&line, odd.len()), None);
+        }
+    }
+
+    #[test]
+    fn a_byte_outside_ascii_is_no_compact_name() {
+        // 0xF6 & 0x7F is 'v': a lookup that folded it would call the byte Via.
+        for b in 0x80..=0xff_u8 {
+            assert_eq!(HeaderName::known_index(&[b]), None, "{b:#x}");
+            assert_eq!(
+                HeaderName::known_index_at(&[b, b':', b' '], 1),
+                None,
+                "{b:#x}"
+            );
         }
     }
 

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 mod fast;
 
 use crate::error::{ErrorKind, ParseError, bad_value};
-use crate::scan::{Cursor, HOSTCHAR, TOKEN, WORD, find, is_lws, parse_decimal, trim_lws_str};
+use crate::scan::{Cursor, HOSTCHAR, TOKEN, WORD, find, is_lws, parse_decimal, run, trim_lws_str};
 use crate::uri::{Host, Params, Uri, parse_host_name, parse_hostport, parse_uri};
 
 /// One Via value.
@@ -692,11 +692,7 @@ pub(crate) fn parse_number(value: &str, base: usize, max: u64) -> Result<u64, Pa
 pub(crate) fn parse_call_id(value: &str, base: usize) -> Result<&str, ParseError> {
     let v = trim_lws_str(value);
     let b = v.as_bytes();
-    let word_len = |w: &[u8]| {
-        w.iter()
-            .position(|&c| !WORD[usize::from(c)])
-            .unwrap_or(w.len())
-    };
+    let word_len = |w: &[u8]| run(w, &WORD);
     // One pass over the first word; the second, if there is an '@', is the rest.
     let first = word_len(b);
     let ok = match b.get(first) {

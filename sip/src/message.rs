@@ -14,7 +14,7 @@ use crate::headers::{
     parse_call_id, parse_contact, parse_cseq, parse_from_to, parse_media_type, parse_name_addr,
     parse_number, parse_option_tag, parse_via,
 };
-use crate::scan::{TOKEN, is_lws, split_commas, trim_lws, trim_lws_str};
+use crate::scan::{TOKEN, is_lws, lws_bounds, run, split_commas, trim_lws_str};
 use crate::uri::{Uri, parse_uri};
 
 /// Headers kept inline before the list spills to the heap: a typical INVITE has 10 to 20.
@@ -823,10 +823,7 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
     let (name_len, known, mut i) = match known_name_before_colon(rest) {
         Some(found) => found,
         None => {
-            let name_len = rest
-                .iter()
-                .position(|&b| !TOKEN[usize::from(b)])
-                .unwrap_or(rest.len());
+            let name_len = run(rest, &TOKEN);
             if name_len == 0 {
                 return Err(ParseError::new(ErrorKind::BadHeaderName, pos));
             }
@@ -868,10 +865,10 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
     let (lead, value) = match raw {
         // Nearly always: nothing to trim (white space after the colon was skipped already).
         [first, .., last] if !is_lws(*first) && !is_lws(*last) => (0, raw),
-        _ => (
-            raw.iter().position(|&b| !is_lws(b)).unwrap_or(raw.len()),
-            trim_lws(raw),
-        ),
+        _ => {
+            let (start, end) = lws_bounds(raw);
+            (start, raw.get(start..end).unwrap_or_default())
+        }
     };
     // The field runs from the name to the end of the trimmed value.
     let value_start = value_start + lead;
@@ -1034,7 +1031,17 @@ fn type_header<'a>(src: Source<'a>, h: &Header<'a>, seen: &mut Core<'a>) -> Resu
 
 #[cfg(test)]
 mod tests {
-    use super::find_newline;
+    use super::{Message, find_newline};
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn a_header_name_of_one_non_ascii_byte_is_refused() {
+        let input = b"OPTIONS sip:a@b SIP/2.0\r\n\xf6: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+            From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
+        let err = Message::parse(input).map(|m| m.len()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadHeaderName);
+        assert_eq!(err.offset(), 25);
+    }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig {

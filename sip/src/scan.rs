@@ -79,6 +79,14 @@ pub(crate) fn find_byte<const NEEDLE: u8>(hay: &[u8]) -> Option<usize> {
         .map(|i| base + i)
 }
 
+/// How many bytes at the start of `s` are in `class`.
+#[inline]
+pub(crate) fn run(s: &[u8], class: &[bool; 256]) -> usize {
+    s.iter()
+        .position(|&b| !class[usize::from(b)])
+        .unwrap_or(s.len())
+}
+
 /// True for SP, HTAB, CR, LF: white space inside a folded header value.
 #[inline]
 pub(crate) fn is_lws(b: u8) -> bool {
@@ -240,19 +248,17 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Trims LWS from both ends.
-pub(crate) fn trim_lws(s: &[u8]) -> &[u8] {
+/// Where `s` starts and ends once LWS is trimmed from both ends.
+pub(crate) fn lws_bounds(s: &[u8]) -> (usize, usize) {
     let start = s.iter().position(|&b| !is_lws(b)).unwrap_or(s.len());
     let end = s.iter().rposition(|&b| !is_lws(b)).map_or(start, |e| e + 1);
-    &s[start..end]
+    (start, end)
 }
 
 /// Trims LWS from both ends of text. (LWS is ASCII, so the cuts fall on character
 /// boundaries; bytes, not characters, are looked at.)
 pub(crate) fn trim_lws_str(s: &str) -> &str {
-    let b = s.as_bytes();
-    let start = b.iter().position(|&c| !is_lws(c)).unwrap_or(b.len());
-    let end = b.iter().rposition(|&c| !is_lws(c)).map_or(start, |e| e + 1);
+    let (start, end) = lws_bounds(s.as_bytes());
     s.get(start..end).unwrap_or_default()
 }
 

@@ -10,7 +10,9 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{ErrorKind, ParseError, bad_uri};
-use crate::scan::{HNV, PARAMCHAR, PASSWORD, URIC, USER, all_in, find, is_hex_pair, parse_decimal};
+use crate::scan::{
+    HNV, PARAMCHAR, PASSWORD, URIC, USER, all_in, find, is_hex_pair, parse_decimal, run,
+};
 
 /// A URI of any scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,12 +307,10 @@ pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError>
     // scheme scan. (A letter OR 0x20 is its lower case, and no other byte gives a letter.)
     match bytes {
         [s, i, p, b':', ..] if [s | 0x20, i | 0x20, p | 0x20] == *b"sip" => {
-            return parse_sip(input, sub(input, 4, input.len()), base, base + 4, false)
-                .map(Uri::Sip);
+            return parse_sip(input, sub(input, 4, input.len()), base + 4, false).map(Uri::Sip);
         }
         [s, i, p, s2, b':', ..] if [s | 0x20, i | 0x20, p | 0x20, s2 | 0x20] == *b"sips" => {
-            return parse_sip(input, sub(input, 5, input.len()), base, base + 5, true)
-                .map(Uri::Sip);
+            return parse_sip(input, sub(input, 5, input.len()), base + 5, true).map(Uri::Sip);
         }
         _ => {}
     }
@@ -329,7 +329,7 @@ pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError>
     let rest = sub(input, colon + 1, input.len());
     let rest_base = base + colon + 1;
     if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {
-        parse_sip(input, rest, base, rest_base, scheme.len() == 4).map(Uri::Sip)
+        parse_sip(input, rest, rest_base, scheme.len() == 4).map(Uri::Sip)
     } else if scheme.eq_ignore_ascii_case(b"tel") {
         parse_tel(input, rest, rest_base).map(Uri::Tel)
     } else {
@@ -350,11 +350,9 @@ pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError>
 fn parse_sip<'a>(
     whole: &'a str,
     rest: &'a str,
-    base: usize,
     rest_base: usize,
     secure: bool,
 ) -> Result<SipUri<'a>, ParseError> {
-    let _ = base;
     let (user, password, hostpart, host_base) = split_userinfo(rest, rest_base)?;
     // hostport, then ;params, then ?headers
     let (hostport_len, host, port) = parse_hostport(hostpart, host_base)?;
@@ -482,17 +480,12 @@ fn scan_userinfo(b: &[u8]) -> Userinfo {
     let mut bad_password = None;
     loop {
         // Runs of password characters (which users nearly always are) in a tight loop.
-        i += b
-            .get(i..)
-            .unwrap_or_default()
-            .iter()
-            .position(|&c| !PASSWORD[usize::from(c)])
-            .unwrap_or(b.len().saturating_sub(i));
+        i += run(b.get(i..).unwrap_or_default(), &PASSWORD);
         let Some(&c) = b.get(i) else {
             return Userinfo::None;
         };
+        // Not a password character: the run above took those.
         match USERINFO_CLASS[usize::from(c)] {
-            UI_PASSWORD => i += 1,
             UI_USER => {
                 if colon.is_some() && bad_password.is_none() {
                     bad_password = Some(i);

@@ -8,16 +8,8 @@
 //! below hold every value a fast path accepts to what the general parser makes of it.
 
 use super::{AddrContext, NameAddr, Via};
-use crate::scan::{TOKEN, find_byte, parse_decimal, trim_lws_str};
+use crate::scan::{TOKEN, find_byte, parse_decimal, run, trim_lws_str};
 use crate::uri::{Params, parse_uri, scan_host_name};
-
-/// How many bytes at the start of `s` are in `class`.
-#[inline]
-fn run(s: &[u8], class: &[bool; 256]) -> usize {
-    s.iter()
-        .position(|&b| !class[usize::from(b)])
-        .unwrap_or(s.len())
-}
 
 /// Plain `qdtext`: what a display name holds when it has no escapes and no line folds.
 static PLAIN_QDTEXT: [bool; 256] = {
