@@ -237,6 +237,12 @@ impl<'a> HeaderName<'a> {
             .map(|k| k.2)
     }
 
+    /// The known header at an index that [`known_index`](Self::known_index) returned.
+    #[inline]
+    pub(crate) fn from_known_index(index: u8) -> Option<HeaderName<'static>> {
+        KNOWN.get(usize::from(index)).map(|k| k.2)
+    }
+
     /// The index in `KNOWN` of the header a name in long or compact form, in any case,
     /// stands for.
     pub(crate) fn known_index(name: &[u8]) -> Option<u8> {

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-mod fast;
+pub(crate) mod fast;
 
 use crate::error::{ErrorKind, ParseError, bad_value};
 use crate::scan::{Cursor, HOSTCHAR, TOKEN, WORD, find, is_lws, parse_decimal, run, trim_lws_str};
@@ -343,7 +343,7 @@ fn generic_params<'a>(
 
 /// Parses one Via element.
 pub(crate) fn parse_via(value: &str, base: usize) -> Result<Via<'_>, ParseError> {
-    match fast::via(value) {
+    match fast::whole(value, fast::via) {
         Some(via) => Ok(via),
         None => parse_via_general(value, base),
     }
@@ -463,16 +463,16 @@ pub(crate) fn parse_name_addr(
     base: usize,
     ctx: AddrContext,
 ) -> Result<(NameAddr<'_>, Option<u32>, Option<u16>), ParseError> {
-    match fast::name_addr(value, ctx) {
-        Some(addr) => Ok((addr, None, None)),
+    match fast::whole(value, |t, at| fast::name_addr(t, at, ctx)) {
+        Some(found) => Ok(found),
         None => parse_name_addr_general(value, base, ctx),
     }
 }
 
 /// Parses a From or To value.
 pub(crate) fn parse_from_to(value: &str, base: usize) -> Result<NameAddr<'_>, ParseError> {
-    match fast::name_addr(value, AddrContext::FromTo) {
-        Some(addr) => Ok(addr),
+    match fast::whole(value, |t, at| fast::name_addr(t, at, AddrContext::FromTo)) {
+        Some((addr, _, _)) => Ok(addr),
         None => parse_name_addr_general(value, base, AddrContext::FromTo).map(|(n, _, _)| n),
     }
 }
@@ -594,7 +594,7 @@ fn parse_name_addr_general(
 }
 
 /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths.
-fn parse_qvalue(v: &[u8]) -> Option<u16> {
+pub(super) fn parse_qvalue(v: &[u8]) -> Option<u16> {
     let (int, frac) = match v.iter().position(|&b| b == b'.') {
         Some(d) => (&v[..d], &v[d + 1..]),
         None => (v, &[][..]),
@@ -622,15 +622,8 @@ pub(crate) fn parse_contact(value: &str, base: usize) -> Result<Contact<'_>, Par
 /// CSeq = 1*DIGIT LWS Method.
 pub(crate) fn parse_cseq(value: &str, base: usize) -> Result<CSeq<'_>, ParseError> {
     // Nearly always `digits SP method`: read it without the cursor.
-    let b = value.as_bytes();
-    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    if b.get(digits) == Some(&b' ')
-        && let Some(seq) = parse_decimal(&b[..digits]).and_then(|n| u32::try_from(n).ok())
-        && let Some(method) = value.get(digits + 1..)
-        && !method.is_empty()
-        && method.bytes().all(|b| TOKEN[usize::from(b)])
-    {
-        return Ok(CSeq { seq, method });
+    if let Some(cseq) = fast::whole(value, fast::cseq) {
+        return Ok(cseq);
     }
     let mut c = Cursor::new(value, base);
     c.skip_lws();

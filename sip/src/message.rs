@@ -232,12 +232,13 @@ struct Source<'a> {
 }
 
 impl<'a> Source<'a> {
-    /// The input, with its first `checked` bytes (the start line and headers) checked.
-    fn new(bytes: &'a [u8], checked: usize) -> Self {
-        let head = bytes.get(..checked).unwrap_or(bytes);
-        let text = match std::str::from_utf8(head) {
+    /// The input, with its longest valid UTF-8 prefix.
+    fn new(bytes: &'a [u8]) -> Self {
+        // `simdutf8` checks 32 bytes a step where the CPU can; the whole datagram, body too,
+        // costs less that way than the headers alone a word at a time with `std`.
+        let text = match simdutf8::compat::from_utf8(bytes) {
             Ok(t) => t,
-            Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+            Err(e) => simdutf8::compat::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
         };
         Self { bytes, text }
     }
@@ -291,6 +292,12 @@ impl<'a> Message<'a> {
 
     /// Parses with explicit limits.
     pub fn parse_with(input: &'a [u8], options: ParseOptions) -> Result<Self, ParseError> {
+        Self::parse_impl(input, options, true)
+    }
+
+    /// Parses, with the in-place fast paths for core headers or without them.
+    #[inline(always)]
+    fn parse_impl(input: &'a [u8], options: ParseOptions, fast: bool) -> Result<Self, ParseError> {
         let mut pos = 0;
         while let Some(rest) = input.get(pos..) {
             match rest {
@@ -311,10 +318,21 @@ impl<'a> Message<'a> {
             )
         })?;
         let is_response = line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/");
-        let result = Self::parse_rest(input, pos, line, next, is_response, options);
+        let result = Self::parse_rest(input, pos, line, next, is_response, options, fast);
         result.map_err(|e| e.set_response(is_response))
     }
 
+    /// [`parse_with`](Self::parse_with) without the in-place fast paths: every header line is
+    /// split and then parsed by the general parsers. Tests hold the two to the same result.
+    #[cfg(test)]
+    pub(crate) fn parse_general(input: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_impl(input, ParseOptions::default(), false)
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the state parse_with found, passed on whole"
+    )]
     fn parse_rest(
         input: &'a [u8],
         line_start: usize,
@@ -322,23 +340,25 @@ impl<'a> Message<'a> {
         mut pos: usize,
         is_response: bool,
         options: ParseOptions,
+        fast: bool,
     ) -> Result<Self, ParseError> {
-        // First split the header lines. A line that cannot be split ends the section; its
-        // error is reported after those of the start line and of the headers before it.
+        // The text is checked for UTF-8 once, up to its first byte that is not.
+        let src = Source::new(input);
         // The message is built in place: it is large (its headers are inline), and each move
         // of it costs a copy.
         let mut msg = Self {
-            start: StartLine::Response {
-                status: 0,
-                reason: "",
+            start: if is_response {
+                parse_status_line(src, line, line_start)?
+            } else {
+                parse_request_line(src, line, line_start)?
             },
             headers: HeaderList::default(),
             body: &[],
             len: 0,
             core: Core::default(),
         };
-        let headers = &mut msg.headers;
-        let mut split_error = None;
+        // Each header line in order: a core header of the usual shape is read in place by its
+        // fast path, which also finds where the line ends; any other is split, then parsed.
         let body_start = loop {
             match input.get(pos..) {
                 None | Some([]) => break input.len(),
@@ -346,36 +366,21 @@ impl<'a> Message<'a> {
                 Some([b'\n', ..]) => break pos + 1,
                 Some(_) => {}
             }
-            if headers.len() == options.max_headers {
+            if msg.headers.len() == options.max_headers {
                 let max = options.max_headers;
-                split_error = Some(ParseError::new(ErrorKind::TooManyHeaders { max }, pos));
-                break pos;
+                return Err(ParseError::new(ErrorKind::TooManyHeaders { max }, pos));
             }
-            match split_header(input, pos) {
-                Ok((header, next)) => {
-                    headers.push(header);
-                    pos = next;
-                }
-                Err(e) => {
-                    split_error = Some(e);
-                    break pos;
-                }
+            if fast && let Some((header, next)) = fast_header(src, pos, &mut msg.core) {
+                msg.headers.push(header);
+                pos = next;
+                continue;
             }
-        };
-        // The text of the start line and headers is checked for UTF-8 once, the body never.
-        let src = Source::new(input, body_start);
-        msg.start = if is_response {
-            parse_status_line(src, line, line_start)?
-        } else {
-            parse_request_line(src, line, line_start)?
-        };
-        for header in msg.headers.iter() {
-            type_header(src, header, &mut msg.core)
+            let (header, next) = split_header(input, pos)?;
+            type_header(src, &header, &mut msg.core)
                 .map_err(|e| e.in_header(header.name().static_name()))?;
-        }
-        if let Some(e) = split_error {
-            return Err(e);
-        }
+            msg.headers.push(header);
+            pos = next;
+        };
         let available = input.len() - body_start;
         let body = match msg.core.content_length {
             Some(n) => {
@@ -821,7 +826,7 @@ fn parse_status_line<'a>(
 fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseError> {
     let rest = input.get(pos..).unwrap_or_default();
     let (name_len, known, mut i) = match known_name_before_colon(rest) {
-        Some(found) => found,
+        Some((name_len, known, colon)) => (name_len, Some(known), colon),
         None => {
             let name_len = run(rest, &TOKEN);
             if name_len == 0 {
@@ -891,7 +896,7 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
 /// reading then takes. A known name is letters and '-' only, so the word compare that finds
 /// it also checks that it is a token.
 #[inline]
-fn known_name_before_colon(line: &[u8]) -> Option<(usize, Option<u8>, usize)> {
+fn known_name_before_colon(line: &[u8]) -> Option<(usize, u8, usize)> {
     let colon = crate::scan::find_byte::<b':'>(line.get(..32).unwrap_or(line))?;
     let name = line.get(..colon)?;
     let name_len = name
@@ -899,8 +904,128 @@ fn known_name_before_colon(line: &[u8]) -> Option<(usize, Option<u8>, usize)> {
         .rposition(|&b| b != b' ' && b != b'\t')
         .map_or(0, |last| last + 1);
     let known = HeaderName::known_index_at(line, name_len)?;
-    Some((name_len, Some(known), colon))
+    Some((name_len, known, colon))
 }
+
+/// A core header on one line whose value a fast path reads to the line end, typed in place:
+/// the header and where the next line starts. `None` for anything else (another header, a
+/// value of another shape, a line that goes on, a header that may not repeat seen again),
+/// which the general split and parse then take. Finding the line end this way saves a
+/// second pass over the value.
+#[inline]
+fn fast_header<'a>(
+    src: Source<'a>,
+    pos: usize,
+    core: &mut Core<'a>,
+) -> Option<(Header<'a>, usize)> {
+    use crate::headers::fast;
+    use HeaderName as H;
+    let rest = src.bytes.get(pos..)?;
+    let (name_len, known, colon) = known_name_before_colon(rest)?;
+    let value_start = colon + 1 + run(rest.get(colon + 1..)?, &BLANK);
+    let (text, start) = (src.text, pos + value_start);
+    // Each arm reads the value, checks that the line ends where it stopped, and only then
+    // records it.
+    let name = HeaderName::from_known_index(known)?;
+    let end = match name {
+        H::Via => {
+            let (via, end) = fast::via(text, start)?;
+            line_end(rest, end - pos)?;
+            core.via.get_or_insert(via);
+            end
+        }
+        H::From | H::To => {
+            let slot = if name == H::From {
+                &mut core.from
+            } else {
+                &mut core.to
+            };
+            if slot.is_some() {
+                return None;
+            }
+            let ((addr, _, _), end) = fast::name_addr(text, start, AddrContext::FromTo)?;
+            line_end(rest, end - pos)?;
+            *slot = Some(addr);
+            end
+        }
+        H::CallId if core.call_id.is_none() => {
+            let (id, end) = fast::call_id(text, start)?;
+            line_end(rest, end - pos)?;
+            core.call_id = Some(id);
+            end
+        }
+        H::CSeq if core.cseq.is_none() => {
+            let (cseq, end) = fast::cseq(text, start)?;
+            line_end(rest, end - pos)?;
+            core.cseq = Some(cseq);
+            end
+        }
+        H::MaxForwards if core.max_forwards.is_none() => {
+            let (n, end) = fast::number(text, start, 255)?;
+            line_end(rest, end - pos)?;
+            core.max_forwards = Some(u8::try_from(n).ok()?);
+            end
+        }
+        H::ContentLength if core.content_length.is_none() => {
+            let (n, end) = fast::number(text, start, u64::from(u32::MAX))?;
+            line_end(rest, end - pos)?;
+            core.content_length = Some(u32::try_from(n).ok()?);
+            end
+        }
+        H::Expires if core.expires.is_none() => {
+            let (n, end) = fast::number(text, start, u64::from(u32::MAX))?;
+            line_end(rest, end - pos)?;
+            core.expires = Some(u32::try_from(n).ok()?);
+            end
+        }
+        H::ContentType if core.content_type.is_none() => {
+            let (media, end) = fast::media_type(text, start)?;
+            line_end(rest, end - pos)?;
+            core.content_type = Some(media);
+            end
+        }
+        H::Contact if !core.contact_star => {
+            let (contact, end) = fast::contact(text, start)?;
+            line_end(rest, end - pos)?;
+            core.first_contact.get_or_insert(ContactValue::Addr(contact));
+            core.contacts += 1;
+            end
+        }
+        H::Require | H::ProxyRequire | H::Supported | H::Unsupported => {
+            let end = fast::option_tags(text, start)?;
+            line_end(rest, end - pos)?;
+            end
+        }
+        _ => return None,
+    };
+    let line = rest.get(..end - pos)?;
+    let header = Header::new(line, name_len, value_start, start, Some(known))?;
+    let next = pos + line_end(rest, end - pos)?;
+    Some((header, next))
+}
+
+/// Where the next line starts, if a line ends at `at` (CRLF or LF, not followed by SP or
+/// HTAB, which would fold the line).
+#[inline(always)]
+fn line_end(rest: &[u8], at: usize) -> Option<usize> {
+    let next = match rest.get(at..)? {
+        [b'\r', b'\n', ..] => at + 2,
+        [b'\n', ..] => at + 1,
+        _ => return None,
+    };
+    match rest.get(next) {
+        Some(b' ' | b'\t') => None,
+        _ => Some(next),
+    }
+}
+
+/// SP and HTAB.
+static BLANK: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b' ' as usize] = true;
+    t[b'\t' as usize] = true;
+    t
+};
 
 /// Position of the first LF in `hay`.
 fn find_newline(hay: &[u8]) -> Option<usize> {
@@ -1041,6 +1166,123 @@ mod tests {
         let err = Message::parse(input).map(|m| m.len()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadHeaderName);
         assert_eq!(err.offset(), 25);
+    }
+
+    /// Header names, in the forms and cases a message may use, for the agreement test.
+    const NAMES: &[&str] = &[
+        "Via", "v", "VIA", "From", "f", "To", "t", "Call-ID", "i", "call-id", "CSeq",
+        "Max-Forwards", "Content-Length", "l", "Expires", "Content-Type", "c", "Contact", "m",
+        "Supported", "k", "Require", "Proxy-Require", "Unsupported", "Route", "Allow", "X-Foo",
+    ];
+
+    /// Values of the usual shapes, and a few others, for any of [`NAMES`].
+    const VALUES: &[&str] = &[
+        "SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9;rport",
+        "SIP/2.0/TCP h.example;received=192.0.2.1;rport=5060",
+        "sip/2.0/udp [::1]:5060;branch=z9hG4bK1",
+        "\"Ani\" <sip:+6281234567890@carrier.example>;tag=9fxced76sl",
+        "<sip:1500112@bnpt.example>",
+        "<sip:u@192.0.2.10:5060;transport=udp>;expires=3600;q=0.9",
+        "<sip:u@h>;q=1.5",
+        "Bob <sip:b@h>",
+        "sip:a@h;tag=1",
+        "*",
+        "3848276298220188511@192.0.2.10",
+        "a@b@c",
+        "314159 INVITE",
+        "4294967296 INVITE",
+        "70",
+        "0",
+        "255",
+        "256",
+        "99999999999",
+        "application/sdp",
+        "text/plain;charset=utf-8",
+        "replaces, timer",
+        "100rel",
+        "a b",
+        "",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            cases: 2000,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Reading the core headers in place gives what splitting every line and then parsing
+        /// it gives: the same message, or the same error.
+        #[test]
+        fn the_in_place_fast_paths_agree_with_split_then_parse(
+            lines in proptest::collection::vec((
+                0..NAMES.len(),
+                proptest::prop_oneof![
+                    proptest::prelude::Just(": "),
+                    proptest::prelude::Just(":"),
+                    proptest::prelude::Just(" :\t"),
+                ],
+                0..VALUES.len(),
+                r#"[a-zA-Z0-9.:;=@%<>\[\]\\" \t,!~*'()+_/-]{0,4}"#,
+                proptest::prop_oneof![
+                    4 => proptest::prelude::Just("\r\n"),
+                    1 => proptest::prelude::Just("\n"),
+                    1 => proptest::prelude::Just("\r\n "),
+                    1 => proptest::prelude::Just("\r"),
+                ],
+            ), 0..8),
+            tail in proptest::prop_oneof![
+                3 => proptest::prelude::Just(false),
+                1 => proptest::prelude::Just(true),
+            ],
+            base in 0..3,
+            end in proptest::prop_oneof![
+                proptest::prelude::Just("\r\n"),
+                proptest::prelude::Just(""),
+            ],
+        ) {
+            // The headers a request needs, before the generated lines, after them, or not at all.
+            let needed = "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\n\
+                To: <sip:b@c>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n";
+            let mut msg = String::from("INVITE sip:a@b SIP/2.0\r\n");
+            if base == 1 {
+                msg.push_str(needed);
+            }
+            for (name, sep, value, extra, eol) in lines {
+                msg.push_str(NAMES[name]);
+                msg.push_str(sep);
+                msg.push_str(VALUES[value]);
+                if tail {
+                    msg.push_str(&extra);
+                }
+                msg.push_str(eol);
+            }
+            if base == 2 {
+                msg.push_str(needed);
+            }
+            msg.push_str(end);
+            msg.push_str("v=0\r\n");
+            let fast = Message::parse(msg.as_bytes());
+            let general = Message::parse_general(msg.as_bytes());
+            proptest::prop_assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{:?}", msg);
+        }
+    }
+
+    /// Every message under `tests/messages`, read both ways, gives the same result.
+    #[test]
+    fn the_sample_messages_read_the_same_both_ways() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/messages");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let Ok(bytes) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            let fast = format!("{:?}", Message::parse(&bytes));
+            let general = format!("{:?}", Message::parse_general(&bytes));
+            assert_eq!(fast, general, "{}", entry.path().display());
+            seen += 1;
+        }
+        assert!(seen >= 3, "the sample messages are there");
     }
 
     proptest::proptest! {

@@ -54,29 +54,51 @@ pub(crate) fn find(needle: u8, hay: &[u8]) -> Option<usize> {
 /// Position of the first `NEEDLE` in `hay`, eight bytes at a time: header values are a few
 /// dozen bytes, too short for `memchr`'s set-up to pay off and long enough for a byte loop to
 /// cost.
+#[inline]
 pub(crate) fn find_byte<const NEEDLE: u8>(hay: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let spread = u64::from_ne_bytes([NEEDLE; 8]);
+    find_words(hay, |w| zero_bytes(w ^ splat(NEEDLE)), |b| b == NEEDLE)
+}
+
+/// Position of the first `A` or `B` in `hay`, eight bytes at a time (see [`find_byte`]).
+#[inline]
+pub(crate) fn find_either<const A: u8, const B: u8>(hay: &[u8]) -> Option<usize> {
+    // The lowest flag of either set is exact: a false flag only ever lies above a true one
+    // of its own set, and so above the first match of either.
+    find_words(
+        hay,
+        |w| zero_bytes(w ^ splat(A)) | zero_bytes(w ^ splat(B)),
+        |b| b == A || b == B,
+    )
+}
+
+/// `byte` in every byte of a word.
+const fn splat(byte: u8) -> u64 {
+    u64::from_ne_bytes([byte; 8])
+}
+
+/// The high bit of each zero byte of `x`, exact for the lowest one (a borrow only ever flags
+/// bytes above a true zero).
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(splat(0x01)) & !x & splat(0x80)
+}
+
+/// The first byte of `hay` that `flags` marks in its word (little-endian), or that `is`
+/// takes in the tail shorter than a word.
+#[inline(always)]
+fn find_words(hay: &[u8], flags: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -> Option<usize> {
     let mut chunks = hay.chunks_exact(8);
     let mut base = 0;
     for chunk in &mut chunks {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        // Bytes equal to the needle become zero; the lowest zero byte sets the lowest flag
-        // exactly (a borrow only ever flags bytes above a true zero).
-        let x = u64::from_le_bytes(word) ^ spread;
-        let zero = x.wrapping_sub(ONES) & !x & HIGH;
-        if zero != 0 {
-            return Some(base + (zero.trailing_zeros() / 8) as usize);
+        let found = flags(u64::from_le_bytes(word));
+        if found != 0 {
+            return Some(base + (found.trailing_zeros() / 8) as usize);
         }
         base += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == NEEDLE)
-        .map(|i| base + i)
+    chunks.remainder().iter().position(|&b| is(b)).map(|i| base + i)
 }
 
 /// How many bytes at the start of `s` are in `class`.

@@ -1,14 +1,22 @@
 //! Fast paths for the shapes core header values nearly always have: `SIP/2.0/UDP host:port`
-//! with token parameters, and `["Display"] <uri>` with token parameters.
+//! with token parameters, `["Display"] <uri>` with token parameters, and the usual shapes of
+//! Call-ID, CSeq, numbers, option tags and media types.
 //!
-//! Each reads its value in one pass over the bytes, with its position in a local, and returns
-//! `None` for anything else (line folds, white space around separators, quoted parameter
-//! values, escapes, IPv6 references, parameters that need their own checks, errors). The
-//! general parser then decides, and reports the error if there is one. The property tests
-//! below hold every value a fast path accepts to what the general parser makes of it.
+//! Each reads from a position in a text, in one pass over the bytes, and returns what it read
+//! and where it stopped: the first byte it did not take. It returns `None` for anything else
+//! (line folds, white space around separators, quoted parameter values, escapes, IPv6
+//! references, parameters that need their own checks, errors). The general parser then
+//! decides, and reports the error if there is one.
+//!
+//! Two kinds of callers use them. The general parsers try them on a whole value and take the
+//! result only if it ends where the value ends. The message parser tries them on a header
+//! line in place, before the line is split, and takes the result only if the line ends (CRLF
+//! not followed by white space) where the fast path stopped; that saves a second pass over
+//! the value to find its end. The property tests below hold every value a fast path accepts
+//! to what the general parser makes of it.
 
-use super::{AddrContext, NameAddr, Via};
-use crate::scan::{TOKEN, find_byte, parse_decimal, run, trim_lws_str};
+use super::{AddrContext, CSeq, Contact, DIGITS, MediaType, NameAddr, Via, parse_qvalue};
+use crate::scan::{TOKEN, WORD, find_either, parse_decimal, run, trim_lws_str};
 use crate::uri::{Params, parse_uri, scan_host_name};
 
 /// Plain `qdtext`: what a display name holds when it has no escapes and no line folds.
@@ -23,61 +31,61 @@ static PLAIN_QDTEXT: [bool; 256] = {
     t
 };
 
+/// A fast path run over a whole value: its result, if it read the value (trimmed of white
+/// space) to the end.
+#[inline]
+pub(super) fn whole<'a, T>(
+    value: &'a str,
+    read: impl FnOnce(&'a str, usize) -> Option<(T, usize)>,
+) -> Option<T> {
+    let value = trim_lws_str(value);
+    match read(value, 0)? {
+        (found, end) if end == value.len() => Some(found),
+        _ => None,
+    }
+}
+
+/// How many bytes at `at` are in `class`, and the text of them; `None` if there are none.
+#[inline]
+fn run_at<'a>(text: &'a str, at: usize, class: &[bool; 256]) -> Option<(&'a str, usize)> {
+    let len = run(text.as_bytes().get(at..)?, class);
+    if len == 0 {
+        return None;
+    }
+    Some((text.get(at..at + len)?, at + len))
+}
+
 /// One `;name[=token]` parameter starting at the `;` at `at`: its name, its value and where
 /// it ends. `None` unless the name and value are tokens with nothing between them and `=`.
 #[inline]
-fn param(value: &str, at: usize) -> Option<(&str, Option<&str>, usize)> {
-    let b = value.as_bytes();
-    let start = at + 1;
-    let name_len = run(b.get(start..)?, &TOKEN);
-    if name_len == 0 {
-        return None;
-    }
-    let mut end = start + name_len;
-    let name = value.get(start..end)?;
-    if b.get(end) != Some(&b'=') {
+fn param(text: &str, at: usize) -> Option<(&str, Option<&str>, usize)> {
+    let (name, end) = run_at(text, at + 1, &TOKEN)?;
+    if text.as_bytes().get(end) != Some(&b'=') {
         return Some((name, None, end));
     }
-    let value_len = run(b.get(end + 1..)?, &TOKEN);
-    if value_len == 0 {
-        return None;
-    }
-    let text = value.get(end + 1..end + 1 + value_len)?;
-    end += 1 + value_len;
-    Some((name, Some(text), end))
+    let (value, end) = run_at(text, end + 1, &TOKEN)?;
+    Some((name, Some(value), end))
 }
 
-/// `SIP/2.0/transport SP host[:port]*(;token[=token])`, the parameters branch, received
-/// (an IPv4 address), rport, and any others without their own rules.
-pub(super) fn via(value: &str) -> Option<Via<'_>> {
-    let value = trim_lws_str(value);
-    let b = value.as_bytes();
-    match b {
-        [s, i, p, b'/', b'2', b'.', b'0', b'/', ..]
-            if [s | 0x20, i | 0x20, p | 0x20] == *b"sip" => {}
+/// `SIP/2.0/transport SP host[:port]*(;token[=token])` at `start`, the parameters branch,
+/// received (an IPv4 address), rport, and any others without their own rules.
+pub(crate) fn via(text: &str, start: usize) -> Option<(Via<'_>, usize)> {
+    let b = text.as_bytes();
+    match b.get(start..start + 8)? {
+        [s, i, p, b'/', b'2', b'.', b'0', b'/'] if [s | 0x20, i | 0x20, p | 0x20] == *b"sip" => {}
         _ => return None,
     }
-    let mut at = 8;
-    let transport_len = run(b.get(at..)?, &TOKEN);
-    if transport_len == 0 {
-        return None;
-    }
-    let transport = value.get(at..at + transport_len)?;
-    at += transport_len;
-    let gap = b.get(at..)?.iter().position(|&c| c != b' ' && c != b'\t')?;
+    let (transport, mut at) = run_at(text, start + 8, &TOKEN)?;
+    let gap = run(b.get(at..)?, &BLANK);
     if gap == 0 {
         return None;
     }
     at += gap;
-    let (host, host_len) = scan_host_name(value.get(at..)?, 0).ok()?;
+    let (host, host_len) = scan_host_name(text.get(at..)?, 0).ok()?;
     at += host_len;
     let mut port = None;
     if b.get(at) == Some(&b':') {
-        let digits = b
-            .get(at + 1..)?
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .count();
+        let digits = run(b.get(at + 1..)?, &DIGITS);
         port = Some(u16::try_from(parse_decimal(b.get(at + 1..at + 1 + digits)?)?).ok()?);
         at += 1 + digits;
     }
@@ -90,7 +98,7 @@ pub(super) fn via(value: &str) -> Option<Via<'_>> {
         received: None,
         rport: None,
     };
-    via.params = token_params(value, at, |name, text| {
+    let (params, end) = token_params(text, at, |name, text| {
         // The names with rules, told apart by length first.
         match name.len() {
             6 if name.eq_ignore_ascii_case("branch") => via.branch = Some(text?),
@@ -112,36 +120,40 @@ pub(super) fn via(value: &str) -> Option<Via<'_>> {
         }
         Some(())
     })?;
-    Some(via)
+    via.params = params;
+    Some((via, end))
 }
 
-/// `["Display Name"] <uri>*(;token[=token])`. Contact's expires and q, which carry their own
-/// rules, are left to the general parser.
-pub(super) fn name_addr(value: &str, ctx: AddrContext) -> Option<NameAddr<'_>> {
-    let value = trim_lws_str(value);
-    let b = value.as_bytes();
-    let mut at = 0;
+/// `["Display Name"] <uri>*(;token[=token])` at `start`, and for a Contact its expires and
+/// q parameters (the last of each, as the general parser has it).
+pub(crate) fn name_addr(
+    text: &str,
+    start: usize,
+    ctx: AddrContext,
+) -> Option<((NameAddr<'_>, Option<u32>, Option<u16>), usize)> {
+    let b = text.as_bytes();
+    let mut at = start;
     let mut display_name = None;
-    if b.first() == Some(&b'"') {
-        let close = 1 + run(b.get(1..)?, &PLAIN_QDTEXT);
+    if b.get(at) == Some(&b'"') {
+        let close = at + 1 + run(b.get(at + 1..)?, &PLAIN_QDTEXT);
         if b.get(close) != Some(&b'"') {
             return None;
         }
-        display_name = Some(value.get(..=close)?);
+        display_name = Some(text.get(at..=close)?);
         at = close + 1;
-        at += b
-            .get(at..)?
-            .iter()
-            .take_while(|&&c| c == b' ' || c == b'\t')
-            .count();
+        at += run(b.get(at..)?, &BLANK);
     }
     if b.get(at) != Some(&b'<') {
         return None;
     }
     at += 1;
-    // White space before '>' makes the URI parse fail, and the general parser then says why.
-    let uri_len = find_byte::<b'>'>(b.get(at..)?)?;
-    let uri = parse_uri(value.get(at..at + uri_len)?, 0).ok()?;
+    // The '>' on this line: a URI holds neither it nor a line end. White space before it
+    // makes the URI parse fail, and the general parser then says why.
+    let uri_len = find_either::<b'>', b'\n'>(b.get(at..)?)?;
+    if b.get(at + uri_len) != Some(&b'>') {
+        return None;
+    }
+    let uri = parse_uri(text.get(at..at + uri_len)?, 0).ok()?;
     at += uri_len + 1;
     let mut addr = NameAddr {
         display_name,
@@ -150,47 +162,125 @@ pub(super) fn name_addr(value: &str, ctx: AddrContext) -> Option<NameAddr<'_>> {
         params: Params::EMPTY,
         tag: None,
     };
+    let (mut expires, mut q) = (None, None);
     // The first tag parameter is the tag, even when it has no value.
     let mut tag_seen = false;
-    addr.params = token_params(value, at, |name, text| {
+    let (params, end) = token_params(text, at, |name, value| {
         if !tag_seen && name.eq_ignore_ascii_case("tag") {
             tag_seen = true;
-            addr.tag = text;
+            addr.tag = value;
         }
-        let own_rules = ctx == AddrContext::Contact
-            && (name.eq_ignore_ascii_case("expires") || name.eq_ignore_ascii_case("q"));
-        (!own_rules).then_some(())
+        if ctx == AddrContext::Contact {
+            if name.eq_ignore_ascii_case("expires") {
+                let n = parse_decimal(value?.as_bytes())?;
+                expires = Some(u32::try_from(n).ok()?);
+            } else if name.eq_ignore_ascii_case("q") {
+                q = Some(parse_qvalue(value?.as_bytes())?);
+            }
+        }
+        Some(())
     })?;
-    Some(addr)
+    addr.params = params;
+    Some(((addr, expires, q), end))
 }
 
-/// The `*(;token[=token])` parameters from `at` to the end of `value`, each handed to `each`
-/// (which returns `None` to give up on the fast path), as written. `None` unless the value
-/// ends at `at` or continues with such parameters and nothing else.
+/// A Contact name-addr at `start` (see [`name_addr`]).
+#[inline]
+pub(crate) fn contact(text: &str, start: usize) -> Option<(Contact<'_>, usize)> {
+    let ((addr, expires, q), end) = name_addr(text, start, AddrContext::Contact)?;
+    Some((Contact { addr, expires, q }, end))
+}
+
+/// `word ["@" word]` at `start`: a Call-ID.
+#[inline]
+pub(crate) fn call_id(text: &str, start: usize) -> Option<(&str, usize)> {
+    let (_, mut end) = run_at(text, start, &WORD)?;
+    if text.as_bytes().get(end) == Some(&b'@') {
+        (_, end) = run_at(text, end + 1, &WORD)?;
+    }
+    Some((text.get(start..end)?, end))
+}
+
+/// `digits SP method` at `start`: a CSeq whose number fits in 32 bits.
+#[inline]
+pub(crate) fn cseq(text: &str, start: usize) -> Option<(CSeq<'_>, usize)> {
+    let (digits, at) = run_at(text, start, &DIGITS)?;
+    let seq = u32::try_from(parse_decimal(digits.as_bytes())?).ok()?;
+    if text.as_bytes().get(at) != Some(&b' ') {
+        return None;
+    }
+    let (method, end) = run_at(text, at + 1, &TOKEN)?;
+    Some((CSeq { seq, method }, end))
+}
+
+/// Digits at `start`: a number no larger than `max`.
+#[inline]
+pub(crate) fn number(text: &str, start: usize, max: u64) -> Option<(u64, usize)> {
+    let (digits, end) = run_at(text, start, &DIGITS)?;
+    let n = parse_decimal(digits.as_bytes()).filter(|&n| n <= max)?;
+    Some((n, end))
+}
+
+/// `token *(*SP "," *SP token)` at `start`: a list of option tags (checked, not kept).
+#[inline]
+pub(crate) fn option_tags(text: &str, start: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let (_, mut end) = run_at(text, start, &TOKEN)?;
+    loop {
+        let comma = end + run(b.get(end..)?, &BLANK);
+        if b.get(comma) != Some(&b',') {
+            return Some(end);
+        }
+        let next = comma + 1 + run(b.get(comma + 1..)?, &BLANK);
+        (_, end) = run_at(text, next, &TOKEN)?;
+    }
+}
+
+/// `type "/" subtype *(";" token "=" token)` at `start`: a media type.
+#[inline]
+pub(crate) fn media_type(text: &str, start: usize) -> Option<(MediaType<'_>, usize)> {
+    let (kind, at) = run_at(text, start, &TOKEN)?;
+    if text.as_bytes().get(at) != Some(&b'/') {
+        return None;
+    }
+    let (subtype, at) = run_at(text, at + 1, &TOKEN)?;
+    let (params, end) = token_params(text, at, |_, value| value.map(|_| ()))?;
+    let media = MediaType {
+        kind,
+        subtype,
+        params,
+    };
+    Some((media, end))
+}
+
+/// SP and HTAB.
+static BLANK: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b' ' as usize] = true;
+    t[b'\t' as usize] = true;
+    t
+};
+
+/// The `*(;token[=token])` parameters at `at`, each handed to `each` (which returns `None`
+/// to give up on the fast path), as written, and where they end: the first byte after them
+/// that is not a `;`.
 #[inline]
 fn token_params<'a>(
-    value: &'a str,
+    text: &'a str,
     mut at: usize,
     mut each: impl FnMut(&'a str, Option<&'a str>) -> Option<()>,
-) -> Option<Params<'a>> {
-    let b = value.as_bytes();
-    match b.get(at) {
-        None => return Some(Params::EMPTY),
-        Some(b';') => {}
-        Some(_) => return None,
+) -> Option<(Params<'a>, usize)> {
+    let b = text.as_bytes();
+    if b.get(at) != Some(&b';') {
+        return Some((Params::EMPTY, at));
     }
     let start = at + 1;
-    loop {
-        let (name, text, end) = param(value, at)?;
-        each(name, text)?;
+    while b.get(at) == Some(&b';') {
+        let (name, value, end) = param(text, at)?;
+        each(name, value)?;
         at = end;
-        match b.get(at) {
-            None => break,
-            Some(b';') => {}
-            Some(_) => return None,
-        }
     }
-    Some(Params::new(value.get(start..)?))
+    Some((Params::new(text.get(start..at)?), at))
 }
 
 #[cfg(test)]
@@ -210,22 +300,21 @@ mod tests {
         fn the_via_fast_path_agrees_with_the_general_parser(
             v in "( )?(SIP|sip|SIQ)/2\\.[01]/(UDP|tls|X)( |  |\t)(h|a\\.b|-a|192\\.0\\.2\\.1|1\\.2\\.3|\\[::1\\])(:5060|:|:99999)?(;(branch|BRANCH|received|rport|ttl|x)(=(z9hG4bK1|1\\.2\\.3\\.4|80|a:b|\"q\"|))?){0,3}( )?"
         ) {
-            if let Some(fast) = via(&v) {
+            if let Some(fast) = whole(&v, via) {
                 proptest::prop_assert_eq!(Some(fast), parse_via_general(&v, 0).ok(), "{}", v);
             }
         }
 
-        /// Every name-addr the fast path reads, the general parser reads the same, with no
-        /// expires or q.
+        /// Every name-addr the fast path reads, the general parser reads the same.
         #[test]
         fn the_name_addr_fast_path_agrees_with_the_general_parser(
-            v in "( )?(\"A b\" ?|\"a\\\\\"b\" |Bob )?<(sip:a@b|sips:x.y:5061;lr|sip:%41@h|tel:+1|sip:a b|sip:[::1]|sip:@h)>( )?(;(tag|TAG|expires|q|x)(=(1|a\\.b|\"q\"|0\\.5|))?){0,3}( )?",
+            v in "( )?(\"A b\" ?|\"a\\\\\"b\" |Bob )?<(sip:a@b|sips:x.y:5061;lr|sip:%41@h|tel:+1|sip:a b|sip:[::1]|sip:@h)>( )?(;(tag|TAG|expires|q|x)(=(1|a\\.b|\"q\"|0\\.5|3600|99999999999|1\\.000|1\\.5|))?){0,3}( )?",
             contact in proptest::bool::ANY,
         ) {
             let ctx = if contact { AddrContext::Contact } else { AddrContext::FromTo };
-            if let Some(fast) = name_addr(&v, ctx) {
+            if let Some(fast) = whole(&v, |t, at| name_addr(t, at, ctx)) {
                 let general = parse_name_addr_general(&v, 0, ctx).ok();
-                proptest::prop_assert_eq!(Some((fast, None, None)), general, "{}", v);
+                proptest::prop_assert_eq!(Some(fast), general, "{}", v);
             }
         }
     }
@@ -246,14 +335,14 @@ mod tests {
             contact in proptest::bool::ANY,
         ) {
             let v = format!("SIP/2.0/UDP {host}{tail}");
-            if let Some(fast) = via(&v) {
+            if let Some(fast) = whole(&v, via) {
                 proptest::prop_assert_eq!(Some(fast), parse_via_general(&v, 0).ok(), "{}", v);
             }
             let ctx = if contact { AddrContext::Contact } else { AddrContext::FromTo };
             for v in [format!("<sip:{host}{tail}"), format!("\"{host}\" <sips:u@{tail}")] {
-                if let Some(fast) = name_addr(&v, ctx) {
+                if let Some(fast) = whole(&v, |t, at| name_addr(t, at, ctx)) {
                     let general = parse_name_addr_general(&v, 0, ctx).ok();
-                    proptest::prop_assert_eq!(Some((fast, None, None)), general, "{}", v);
+                    proptest::prop_assert_eq!(Some(fast), general, "{}", v);
                 }
             }
         }
@@ -261,14 +350,14 @@ mod tests {
 
     #[test]
     fn the_fast_paths_take_the_common_shapes() {
-        let via = via("SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9;rport");
+        let via = whole("SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9;rport", via);
         assert!(via.is_some_and(|v| v.branch() == Some("z9hG4bK74bf9") && v.rport() == Some(None)));
         for v in [
             "\"Ani\" <sip:+6281234567890@carrier.example>;tag=9fxced76sl",
             "<sip:1500112@bnpt.example>",
             "<sip:+6281234567890@192.0.2.10:5060>",
         ] {
-            assert!(name_addr(v, AddrContext::FromTo).is_some(), "{v}");
+            assert!(whole(v, |t, at| name_addr(t, at, AddrContext::FromTo)).is_some(), "{v}");
         }
     }
 }
