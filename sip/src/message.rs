@@ -193,15 +193,23 @@ impl Default for HeaderList<'_> {
 }
 
 impl<'a> HeaderList<'a> {
+    #[inline(always)]
     fn push(&mut self, header: Header<'a>) {
         match self {
+            Self::Inline(list) if !list.is_full() => list.push(header),
+            _ => self.push_spilled(header),
+        }
+    }
+
+    /// [`push`](Self::push) when the inline list is full or has spilled already.
+    #[cold]
+    fn push_spilled(&mut self, header: Header<'a>) {
+        match self {
             Self::Inline(list) => {
-                if let Err(full) = list.try_push(header) {
-                    let mut heap = Vec::with_capacity(INLINE_HEADERS * 2);
-                    heap.extend_from_slice(list);
-                    heap.push(full.element());
-                    *self = Self::Heap(heap);
-                }
+                let mut heap = Vec::with_capacity(INLINE_HEADERS * 2);
+                heap.extend_from_slice(list);
+                heap.push(header);
+                *self = Self::Heap(heap);
             }
             Self::Heap(list) => list.push(header),
         }
@@ -318,8 +326,24 @@ impl<'a> Message<'a> {
             )
         })?;
         let is_response = line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/");
-        let result = Self::parse_rest(input, pos, line, next, is_response, options, fast);
-        result.map_err(|e| e.set_response(is_response))
+        // The message is built in place in the result that is returned: it is large (its
+        // headers are inline), and each move of it costs a copy.
+        let mut result = Ok(Self {
+            start: StartLine::Response {
+                status: 0,
+                reason: "",
+            },
+            headers: HeaderList::default(),
+            body: &[],
+            len: 0,
+            core: Core::default(),
+        });
+        if let Ok(msg) = &mut result
+            && let Err(e) = msg.fill(input, pos, line, next, is_response, options, fast)
+        {
+            result = Err(e.set_response(is_response));
+        }
+        result
     }
 
     /// [`parse_with`](Self::parse_with) without the in-place fast paths: every header line is
@@ -333,7 +357,10 @@ impl<'a> Message<'a> {
         clippy::too_many_arguments,
         reason = "the state parse_with found, passed on whole"
     )]
-    fn parse_rest(
+    /// Parses the start line `line` and what follows it at `pos` into `self`, which is empty.
+    #[inline(always)]
+    fn fill(
+        &mut self,
         input: &'a [u8],
         line_start: usize,
         line: &'a [u8],
@@ -341,21 +368,14 @@ impl<'a> Message<'a> {
         is_response: bool,
         options: ParseOptions,
         fast: bool,
-    ) -> Result<Self, ParseError> {
+    ) -> Result<(), ParseError> {
         // The text is checked for UTF-8 once, up to its first byte that is not.
         let src = Source::new(input);
-        // The message is built in place: it is large (its headers are inline), and each move
-        // of it costs a copy.
-        let mut msg = Self {
-            start: if is_response {
-                parse_status_line(src, line, line_start)?
-            } else {
-                parse_request_line(src, line, line_start)?
-            },
-            headers: HeaderList::default(),
-            body: &[],
-            len: 0,
-            core: Core::default(),
+        let msg = self;
+        msg.start = if is_response {
+            parse_status_line(src, line, line_start)?
+        } else {
+            parse_request_line(src, line, line_start)?
         };
         // Each header line in order: a core header of the usual shape is read in place by its
         // fast path, which also finds where the line ends; any other is split, then parsed.
@@ -370,12 +390,16 @@ impl<'a> Message<'a> {
                 let max = options.max_headers;
                 return Err(ParseError::new(ErrorKind::TooManyHeaders { max }, pos));
             }
-            if fast && let Some((header, next)) = fast_header(src, pos, &mut msg.core) {
+            let known = known_name_before_colon(input.get(pos..).unwrap_or_default());
+            if fast
+                && let Some(name) = known
+                && let Some((header, next)) = fast_header(src, pos, name, &mut msg.core)
+            {
                 msg.headers.push(header);
                 pos = next;
                 continue;
             }
-            let (header, next) = split_header(input, pos)?;
+            let (header, next) = split_header(input, pos, known)?;
             type_header(src, &header, &mut msg.core)
                 .map_err(|e| e.in_header(header.name().static_name()))?;
             msg.headers.push(header);
@@ -426,7 +450,7 @@ impl<'a> Message<'a> {
         }
         msg.body = body;
         msg.len = body_start + body.len();
-        Ok(msg)
+        Ok(())
     }
 
     /// The start line.
@@ -823,9 +847,13 @@ fn parse_status_line<'a>(
 }
 
 /// Splits the header field starting at `pos`; returns it and where the next line starts.
-fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseError> {
+fn split_header(
+    input: &[u8],
+    pos: usize,
+    known: Option<KnownName>,
+) -> Result<(Header<'_>, usize), ParseError> {
     let rest = input.get(pos..).unwrap_or_default();
-    let (name_len, known, mut i) = match known_name_before_colon(rest) {
+    let (name_len, known, mut i) = match known {
         Some((name_len, known, colon)) => (name_len, Some(known), colon),
         None => {
             let name_len = run(rest, &TOKEN);
@@ -890,13 +918,17 @@ fn split_header(input: &[u8], pos: usize) -> Result<(Header<'_>, usize), ParseEr
     Ok((header, pos + next))
 }
 
+/// What [`known_name_before_colon`] finds: the name's length, its index in the known names,
+/// and where the colon is.
+type KnownName = (usize, u8, usize);
+
 /// A known header name at the start of a line, found from the colon after it: its length,
 /// its index in the known names, and where the colon is. Only the first 32 bytes are looked
 /// at; `None` for anything else (an unknown name, no colon there), which the byte-by-byte
 /// reading then takes. A known name is letters and '-' only, so the word compare that finds
 /// it also checks that it is a token.
 #[inline]
-fn known_name_before_colon(line: &[u8]) -> Option<(usize, u8, usize)> {
+fn known_name_before_colon(line: &[u8]) -> Option<KnownName> {
     let colon = crate::scan::find_byte::<b':'>(line.get(..32).unwrap_or(line))?;
     let name = line.get(..colon)?;
     let name_len = name
@@ -916,12 +948,12 @@ fn known_name_before_colon(line: &[u8]) -> Option<(usize, u8, usize)> {
 fn fast_header<'a>(
     src: Source<'a>,
     pos: usize,
+    (name_len, known, colon): KnownName,
     core: &mut Core<'a>,
 ) -> Option<(Header<'a>, usize)> {
     use crate::headers::fast;
     use HeaderName as H;
     let rest = src.bytes.get(pos..)?;
-    let (name_len, known, colon) = known_name_before_colon(rest)?;
     let value_start = colon + 1 + run(rest.get(colon + 1..)?, &BLANK);
     let (text, start) = (src.text, pos + value_start);
     // Each arm reads the value, checks that the line ends where it stopped, and only then

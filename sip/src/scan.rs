@@ -134,6 +134,18 @@ pub(crate) fn is_hex_pair(pair: Option<&[u8]>) -> bool {
     matches!(pair, Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit())
 }
 
+/// The value of a run of decimal digits (all of `digits` is digits), failing where it could
+/// overflow a `u64` (more than 19 digits, which the general reading then takes).
+#[inline]
+pub(crate) fn digits_value(digits: &[u8]) -> Option<u64> {
+    if digits.len() > 19 {
+        return None;
+    }
+    Some(digits.iter().fold(0, |v: u64, &d| {
+        v.wrapping_mul(10).wrapping_add(u64::from(d.wrapping_sub(b'0')))
+    }))
+}
+
 /// Parses unsigned decimal digits into a `u64`, failing on overflow; leading zeros allowed.
 pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() {

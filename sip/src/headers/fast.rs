@@ -16,7 +16,7 @@
 //! to what the general parser makes of it.
 
 use super::{AddrContext, CSeq, Contact, DIGITS, MediaType, NameAddr, Via, parse_qvalue};
-use crate::scan::{TOKEN, WORD, find_either, parse_decimal, run, trim_lws_str};
+use crate::scan::{TOKEN, WORD, digits_value, find_either, parse_decimal, run, trim_lws_str};
 use crate::uri::{Params, parse_uri, scan_host_name};
 
 /// Plain `qdtext`: what a display name holds when it has no escapes and no line folds.
@@ -85,9 +85,9 @@ pub(crate) fn via(text: &str, start: usize) -> Option<(Via<'_>, usize)> {
     at += host_len;
     let mut port = None;
     if b.get(at) == Some(&b':') {
-        let digits = run(b.get(at + 1..)?, &DIGITS);
-        port = Some(u16::try_from(parse_decimal(b.get(at + 1..at + 1 + digits)?)?).ok()?);
-        at += 1 + digits;
+        let (digits, end) = run_at(text, at + 1, &DIGITS)?;
+        port = Some(u16::try_from(digits_value(digits.as_bytes())?).ok()?);
+        at = end;
     }
     let mut via = Via {
         transport,
@@ -205,7 +205,7 @@ pub(crate) fn call_id(text: &str, start: usize) -> Option<(&str, usize)> {
 #[inline]
 pub(crate) fn cseq(text: &str, start: usize) -> Option<(CSeq<'_>, usize)> {
     let (digits, at) = run_at(text, start, &DIGITS)?;
-    let seq = u32::try_from(parse_decimal(digits.as_bytes())?).ok()?;
+    let seq = u32::try_from(digits_value(digits.as_bytes())?).ok()?;
     if text.as_bytes().get(at) != Some(&b' ') {
         return None;
     }
@@ -217,7 +217,7 @@ pub(crate) fn cseq(text: &str, start: usize) -> Option<(CSeq<'_>, usize)> {
 #[inline]
 pub(crate) fn number(text: &str, start: usize, max: u64) -> Option<(u64, usize)> {
     let (digits, end) = run_at(text, start, &DIGITS)?;
-    let n = parse_decimal(digits.as_bytes()).filter(|&n| n <= max)?;
+    let n = digits_value(digits.as_bytes()).filter(|&n| n <= max)?;
     Some((n, end))
 }
 
