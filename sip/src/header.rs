@@ -126,46 +126,59 @@ const KNOWN: &[(&str, u8, HeaderName<'static>)] = &[
     ("Warning", 0, HeaderName::Warning),
 ];
 
-/// Known long names eight bytes to a word (little-endian, lower case, zero-padded), the bits
-/// that may differ by case (0x20 in each letter, none in '-'), and the length.
-static KNOWN_WORDS: [([u64; 3], [u64; 3], usize); KNOWN.len()] = known_words();
+/// A known long name eight bytes to a word (little-endian, lower case, zero-padded), the bits
+/// that may differ by case (0x20 in each letter, none in '-'), the bytes that are part of the
+/// name, and its length.
+#[derive(Clone, Copy)]
+struct NameWords {
+    words: [u64; 3],
+    cases: [u64; 3],
+    keeps: [u64; 3],
+    len: usize,
+}
 
-/// Does `text[..len]` equal a known name given as [`KNOWN_WORDS`] in any case? `text` holds
-/// whole words; the bytes past `len` are masked off. Setting the case bits of each letter
-/// compares letters in any case and every other byte exactly.
-#[inline]
-fn words_match(text: &[u8], len: usize, words: &[u64; 3], cases: &[u64; 3]) -> bool {
-    let mut left = len;
-    for ((chunk, &word), &case) in text.chunks_exact(8).zip(words).zip(cases) {
-        let mut bytes = [0; 8];
-        bytes.copy_from_slice(chunk);
-        let keep = if left >= 8 {
-            u64::MAX
-        } else {
-            (1u64 << (left * 8)) - 1
-        };
-        if (u64::from_le_bytes(bytes) | case) & keep != word {
-            return false;
+/// [`NameWords`] of every known name, in the order of `KNOWN`.
+static KNOWN_WORDS: [NameWords; KNOWN.len()] = known_words();
+
+impl NameWords {
+    /// Does `text` start with this name in any case? `text` holds at least three words; the
+    /// bytes past the name are masked off. Setting the case bits of each letter compares
+    /// letters in any case and every other byte exactly. Branch-free: every word is compared
+    /// (a word past the name is masked off whole).
+    #[inline(always)]
+    fn starts(&self, text: &[u8; 24]) -> bool {
+        let mut differ = 0;
+        for (k, chunk) in text.chunks_exact(8).enumerate() {
+            let mut bytes = [0; 8];
+            bytes.copy_from_slice(chunk);
+            let word = u64::from_le_bytes(bytes);
+            differ |= ((word | self.cases[k]) & self.keeps[k]) ^ self.words[k];
         }
-        left = left.saturating_sub(8);
+        differ == 0
     }
-    true
+
+    /// Is `name` (exactly) this name in any case? For a name with fewer than 24 bytes after
+    /// its start, as `from_token` is given.
+    #[cold]
+    fn is(&self, name: &[u8]) -> bool {
+        let mut padded = [0; 24];
+        match padded.get_mut(..name.len()) {
+            Some(slot) if name.len() == self.len => {
+                slot.copy_from_slice(name);
+                self.starts(&padded)
+            }
+            _ => false,
+        }
+    }
 }
 
-/// [`words_match`] for a name that ends its text inside the last word: on a zero-padded
-/// copy. (Only names not followed by anything, as `from_token` is given, come here.)
-#[cold]
-fn padded_match(name: &[u8], words: &[u64; 3], cases: &[u64; 3]) -> bool {
-    let mut padded = [0; 24];
-    let Some(slot) = padded.get_mut(..name.len()) else {
-        return false;
-    };
-    slot.copy_from_slice(name);
-    words_match(&padded, name.len(), words, cases)
-}
-
-const fn known_words() -> [([u64; 3], [u64; 3], usize); KNOWN.len()] {
-    let mut out = [([0; 3], [0; 3], 0); KNOWN.len()];
+const fn known_words() -> [NameWords; KNOWN.len()] {
+    let mut out = [NameWords {
+        words: [0; 3],
+        cases: [0; 3],
+        keeps: [0; 3],
+        len: 0,
+    }; KNOWN.len()];
     let mut i = 0;
     while i < KNOWN.len() {
         let name = KNOWN[i].0.as_bytes();
@@ -173,13 +186,14 @@ const fn known_words() -> [([u64; 3], [u64; 3], usize); KNOWN.len()] {
         let mut j = 0;
         while j < name.len() {
             let shift = (j % 8) * 8;
-            out[i].0[j / 8] |= (name[j].to_ascii_lowercase() as u64) << shift;
+            out[i].words[j / 8] |= (name[j].to_ascii_lowercase() as u64) << shift;
+            out[i].keeps[j / 8] |= 0xff << shift;
             if name[j].is_ascii_alphabetic() {
-                out[i].1[j / 8] |= 0x20 << shift;
+                out[i].cases[j / 8] |= 0x20 << shift;
             }
             j += 1;
         }
-        out[i].2 = name.len();
+        out[i].len = name.len();
         i += 1;
     }
     out
@@ -266,13 +280,13 @@ impl<'a> HeaderName<'a> {
                 .filter(|&i| i != OTHER),
             [first, .., last] => {
                 let slot = BY_HASH[name_hash(*first, *last, len)];
-                let (words, cases, known_len) = KNOWN_WORDS.get(usize::from(slot))?;
-                if *known_len != len {
+                let known = KNOWN_WORDS.get(usize::from(slot))?;
+                if known.len != len {
                     return None;
                 }
-                let same = match text.get(..len.div_ceil(8) * 8) {
-                    Some(padded) => words_match(padded, len, words, cases),
-                    None => padded_match(name, words, cases),
+                let same = match text.first_chunk::<24>() {
+                    Some(words) => known.starts(words),
+                    None => known.is(name),
                 };
                 same.then_some(slot)
             }
