@@ -26,16 +26,50 @@ pub enum Uri<'a> {
 }
 
 /// A `sip:` or `sips:` URI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Kept in 64 bytes: its parts are byte ranges of the text (in 32 bits each) rather than
+/// slices, because URIs are built and moved for every From, To, Contact and Request-URI of
+/// every message, and a smaller value costs less to build and to move.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SipUri<'a> {
     raw: &'a str,
-    secure: bool,
-    user: Option<&'a str>,
-    password: Option<&'a str>,
-    host: Host<'a>,
+    /// Where the user ends (it starts after the scheme); 0 without a user.
+    user_end: u32,
+    /// The password's range; `(0, 0)` without one.
+    password: (u32, u32),
+    /// The host's range (with the brackets of an IPv6 reference).
+    host: (u32, u32),
+    /// Where the parameters start (after the `;`) and end; an empty range without any.
+    params: (u32, u32),
+    /// The `?headers` range (after the `?`); `(0, 0)` without any.
+    headers: (u32, u32),
     port: Option<u16>,
-    params: Params<'a>,
-    headers: Option<&'a str>,
+    kind: HostKind,
+    secure: bool,
+}
+
+/// What kind of host a [`SipUri`] has: a name or IPv6 reference is kept as its range, an IPv4
+/// address as its four bytes (an IPv6 address is read again from its text when asked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostKind {
+    Name,
+    V4([u8; 4]),
+    V6,
+}
+
+impl fmt::Debug for SipUri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SipUri")
+            .field("raw", &self.raw)
+            .field("secure", &self.secure)
+            .field("user", &self.user())
+            .field("password", &self.password())
+            .field("host", &self.host())
+            .field("port", &self.port)
+            .field("params", &self.params())
+            .field("headers", &self.headers())
+            .finish()
+    }
 }
 
 /// The host of a SIP URI or Via.
@@ -201,17 +235,35 @@ impl<'a> SipUri<'a> {
     pub fn is_secure(&self) -> bool {
         self.secure
     }
+    /// The text in a range kept by the parse (always inside `raw`, on ASCII boundaries).
+    #[inline]
+    fn part(&self, (start, end): (u32, u32)) -> &'a str {
+        self.raw
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
     /// The user part as written (still escaped).
     pub fn user(&self) -> Option<&'a str> {
-        self.user
+        let scheme = if self.secure { 5 } else { 4 };
+        (self.user_end != 0).then(|| self.part((scheme, self.user_end)))
     }
     /// The password as written (still escaped).
     pub fn password(&self) -> Option<&'a str> {
-        self.password
+        (self.password.0 != 0).then(|| self.part(self.password))
     }
     /// The host.
     pub fn host(&self) -> Host<'a> {
-        self.host
+        let text = self.part(self.host);
+        match self.kind {
+            HostKind::Name => Host::Name(text),
+            HostKind::V4(octets) => Host::V4(Ipv4Addr::from(octets)),
+            // Checked by the parse; read again only when asked for.
+            HostKind::V6 => Host::V6(
+                text.get(1..text.len().saturating_sub(1))
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(Ipv6Addr::UNSPECIFIED),
+            ),
+        }
     }
     /// The port, if written.
     pub fn port(&self) -> Option<u16> {
@@ -219,11 +271,11 @@ impl<'a> SipUri<'a> {
     }
     /// The URI parameters.
     pub fn params(&self) -> Params<'a> {
-        self.params
+        Params::new(self.part(self.params))
     }
     /// The `?headers` part, without `?`, as written.
     pub fn headers(&self) -> Option<&'a str> {
-        self.headers
+        (self.headers.0 != 0).then(|| self.part(self.headers))
     }
 }
 
@@ -353,24 +405,48 @@ fn parse_sip<'a>(
     rest_base: usize,
     secure: bool,
 ) -> Result<SipUri<'a>, ParseError> {
+    // Offsets in `whole` of the parts, all of which are inside it; a URI longer than 32 bits
+    // of offset is refused (no message is that long).
+    let too_long = || ParseError::new(ErrorKind::TooLarge { max: u32::MAX as usize }, rest_base);
+    let at = |part: &str| u32::try_from(whole.len() - part.len()).map_err(|_| too_long());
     let (user, password, hostpart, host_base) = split_userinfo(rest, rest_base)?;
+    let scheme_len = whole.len() - rest.len();
+    let user_end = match user {
+        Some(u) => u32::try_from(scheme_len + u.len()).map_err(|_| too_long())?,
+        None => 0,
+    };
+    let password = match (user, password) {
+        (Some(u), Some(p)) => {
+            let start = u32::try_from(scheme_len + u.len() + 1).map_err(|_| too_long())?;
+            (start, start + u32::try_from(p.len()).map_err(|_| too_long())?)
+        }
+        _ => (0, 0),
+    };
     // hostport, then ;params, then ?headers
-    let (hostport_len, host, port) = parse_hostport(hostpart, host_base)?;
+    let host_start = at(hostpart)?;
+    let (hostport_len, host_len, host, port) = parse_hostport_len(hostpart, host_base)?;
+    let kind = match host {
+        Host::Name(_) => HostKind::Name,
+        Host::V4(addr) => HostKind::V4(addr.octets()),
+        Host::V6(_) => HostKind::V6,
+    };
+    let host_range = (host_start, host_start + u32::try_from(host_len).map_err(|_| too_long())?);
     let mut tail = sub(hostpart, hostport_len, hostpart.len());
     let mut tail_base = host_base + hostport_len;
-    let mut params = Params::default();
+    let mut params = (at(tail)?, at(tail)?);
     if let Some(p) = tail.strip_prefix(';') {
         let end = find(b'?', p.as_bytes()).unwrap_or(p.len());
         let raw = sub(p, 0, end);
         check_params(raw.as_bytes(), tail_base + 1, &PARAMCHAR)?;
-        params = Params::new(raw);
+        let start = at(p)?;
+        params = (start, start + u32::try_from(end).map_err(|_| too_long())?);
         tail = sub(p, end, p.len());
         tail_base += 1 + end;
     }
-    let mut headers = None;
+    let mut headers = (0, 0);
     if let Some(h) = tail.strip_prefix('?') {
         check_headers(h.as_bytes(), tail_base + 1)?;
-        headers = Some(h);
+        headers = (at(h)?, u32::try_from(whole.len()).map_err(|_| too_long())?);
         tail = "";
     }
     if !tail.is_empty() {
@@ -381,13 +457,14 @@ fn parse_sip<'a>(
     }
     Ok(SipUri {
         raw: whole,
-        secure,
-        user,
+        user_end,
         password,
-        host,
-        port,
+        host: host_range,
         params,
         headers,
+        port,
+        kind,
+        secure,
     })
 }
 
@@ -531,6 +608,15 @@ pub(crate) fn parse_hostport(
     s: &str,
     base: usize,
 ) -> Result<(usize, Host<'_>, Option<u16>), ParseError> {
+    parse_hostport_len(s, base).map(|(len, _, host, port)| (len, host, port))
+}
+
+/// [`parse_hostport`], with the length of the host as written as well.
+#[inline]
+fn parse_hostport_len(
+    s: &str,
+    base: usize,
+) -> Result<(usize, usize, Host<'_>, Option<u16>), ParseError> {
     let b = s.as_bytes();
     let (host, mut len) = if b.first() == Some(&b'[') {
         let close = find(b']', b)
@@ -542,6 +628,7 @@ pub(crate) fn parse_hostport(
     } else {
         scan_host_name(s, base)?
     };
+    let host_len = len;
     let mut port = None;
     if b.get(len) == Some(&b':') {
         let digits_len = b[len + 1..]
@@ -556,7 +643,7 @@ pub(crate) fn parse_hostport(
         })?);
         len += 1 + digits_len;
     }
-    Ok((len, host, port))
+    Ok((len, host_len, host, port))
 }
 
 /// A whole host name or IPv4 address (only letters, digits, '-' and '.'):
