@@ -765,9 +765,7 @@ fn parse_request_line<'a>(
         .str(base, base + method_len)
         .map_err(|_| bad("a method token", base))?;
     let uri_start = method_len + 1;
-    let uri_len = line[uri_start..]
-        .iter()
-        .position(|&b| b == b' ')
+    let uri_len = crate::scan::find_byte::<b' '>(&line[uri_start..])
         .ok_or_else(|| bad("SP before the SIP version", base + line.len()))?;
     let uri_bytes = &line[uri_start..uri_start + uri_len];
     if uri_bytes.is_empty() {
@@ -931,10 +929,14 @@ type KnownName = (usize, u8, usize);
 fn known_name_before_colon(line: &[u8]) -> Option<KnownName> {
     let colon = crate::scan::find_byte::<b':'>(line.get(..32).unwrap_or(line))?;
     let name = line.get(..colon)?;
-    let name_len = name
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .map_or(0, |last| last + 1);
+    // Nearly always no white space before the colon.
+    let name_len = match name.last() {
+        Some(b' ' | b'\t') => name
+            .iter()
+            .rposition(|&b| b != b' ' && b != b'\t')
+            .map_or(0, |last| last + 1),
+        _ => colon,
+    };
     let known = HeaderName::known_index_at(line, name_len)?;
     Some((name_len, known, colon))
 }
@@ -959,12 +961,12 @@ fn fast_header<'a>(
     // Each arm reads the value, checks that the line ends where it stopped, and only then
     // records it.
     let name = HeaderName::from_known_index(known)?;
-    let end = match name {
+    let (end, next) = match name {
         H::Via => {
             let (via, end) = fast::via(text, start)?;
-            line_end(rest, end - pos)?;
+            let next = line_end(rest, end - pos)?;
             core.via.get_or_insert(via);
-            end
+            (end, next)
         }
         H::From | H::To => {
             let slot = if name == H::From {
@@ -976,64 +978,63 @@ fn fast_header<'a>(
                 return None;
             }
             let ((addr, _, _), end) = fast::name_addr(text, start, AddrContext::FromTo)?;
-            line_end(rest, end - pos)?;
+            let next = line_end(rest, end - pos)?;
             *slot = Some(addr);
-            end
+            (end, next)
         }
         H::CallId if core.call_id.is_none() => {
             let (id, end) = fast::call_id(text, start)?;
-            line_end(rest, end - pos)?;
+            let next = line_end(rest, end - pos)?;
             core.call_id = Some(id);
-            end
+            (end, next)
         }
         H::CSeq if core.cseq.is_none() => {
             let (cseq, end) = fast::cseq(text, start)?;
-            line_end(rest, end - pos)?;
+            let next = line_end(rest, end - pos)?;
             core.cseq = Some(cseq);
-            end
+            (end, next)
         }
         H::MaxForwards if core.max_forwards.is_none() => {
             let (n, end) = fast::number(text, start, 255)?;
-            line_end(rest, end - pos)?;
+            let next = line_end(rest, end - pos)?;
             core.max_forwards = Some(u8::try_from(n).ok()?);
-            end
+            (end, next)
         }
         H::ContentLength if core.content_length.is_none() => {
             let (n, end) = fast::number(text, start, u64::from(u32::MAX))?;
-            line_end(rest, end - pos)?;
+            let next = line_end(rest, end - pos)?;
             core.content_length = Some(u32::try_from(n).ok()?);
-            end
+            (end, next)
         }
         H::Expires if core.expires.is_none() => {
             let (n, end) = fast::number(text, start, u64::from(u32::MAX))?;
-            line_end(rest, end - pos)?;
+            let next = line_end(rest, end - pos)?;
             core.expires = Some(u32::try_from(n).ok()?);
-            end
+            (end, next)
         }
         H::ContentType if core.content_type.is_none() => {
             let (media, end) = fast::media_type(text, start)?;
-            line_end(rest, end - pos)?;
+            let next = line_end(rest, end - pos)?;
             core.content_type = Some(media);
-            end
+            (end, next)
         }
         H::Contact if !core.contact_star => {
             let (contact, end) = fast::contact(text, start)?;
-            line_end(rest, end - pos)?;
+            let next = line_end(rest, end - pos)?;
             core.first_contact.get_or_insert(ContactValue::Addr(contact));
             core.contacts += 1;
-            end
+            (end, next)
         }
         H::Require | H::ProxyRequire | H::Supported | H::Unsupported => {
             let end = fast::option_tags(text, start)?;
-            line_end(rest, end - pos)?;
-            end
+            let next = line_end(rest, end - pos)?;
+            (end, next)
         }
         _ => return None,
     };
     let line = rest.get(..end - pos)?;
     let header = Header::new(line, name_len, value_start, start, Some(known))?;
-    let next = pos + line_end(rest, end - pos)?;
-    Some((header, next))
+    Some((header, pos + next))
 }
 
 /// Where the next line starts, if a line ends at `at` (CRLF or LF, not followed by SP or

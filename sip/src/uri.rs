@@ -656,30 +656,12 @@ pub(crate) fn parse_host_name(text: &str, base: usize) -> Result<Host<'_>, Parse
     Ok(host)
 }
 
-/// Host-name byte classes. Dashes, dots and the end of the host share one flag bit
-/// ([`HOST_RARE`]), so that a letter or digit costs one test in [`scan_host_name`].
-const HOST_DIGIT: u8 = 1;
-const HOST_ALPHA: u8 = 2;
-const HOST_DASH: u8 = 4 | HOST_RARE;
-const HOST_DOT: u8 = 8 | HOST_RARE;
-const HOST_END: u8 = HOST_RARE;
-const HOST_RARE: u8 = 16;
-
-/// The class of every byte for [`scan_host_name`].
-static HOST_CLASS: [u8; 256] = {
-    let mut t = [HOST_END; 256];
-    let mut c: u8 = 0;
-    loop {
-        t[c as usize] = match c {
-            b'0'..=b'9' => HOST_DIGIT,
-            b'a'..=b'z' | b'A'..=b'Z' => HOST_ALPHA,
-            b'-' => HOST_DASH,
-            b'.' => HOST_DOT,
-            _ => HOST_END,
-        };
-        if c == u8::MAX {
-            break;
-        }
+/// Letters and digits: what a host-name label is made of, besides inner dashes.
+static ALPHANUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric();
         c += 1;
     }
     t
@@ -687,43 +669,49 @@ static HOST_CLASS: [u8; 256] = {
 
 /// The host name or IPv4 address at the start of `s` (up to the first byte that is not a
 /// letter, digit, '-' or '.'), checked as [`parse_host_name`] does, and its length. One pass
-/// of a table lookup per byte finds the end and checks the labels (no empty label, none
-/// starting or ending with '-'); an all-digit host is then read as a dotted quad. This runs for
-/// every URI and Via.
+/// finds the end and checks the labels (no empty label, none starting or ending with '-'):
+/// a tight loop over each run of letters and digits, with dashes and dots handled between
+/// runs. A host of only digits and dots is then read as a dotted quad. This runs for every
+/// URI and Via.
 pub(crate) fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), ParseError> {
     let b = s.as_bytes();
     let mut len = 0;
+    // Every byte ORed together: only letters have 0x40 set (digits, '-' and '.' do not).
     let mut seen = 0;
-    // The start of the host behaves as the start of a label, as after a dot.
-    let mut prev = HOST_DOT;
+    let mut dash = false;
     let mut label_start = 0;
-    for &c in b {
-        let class = HOST_CLASS[usize::from(c)];
-        if class & HOST_RARE != 0 {
-            if class == HOST_END {
-                break;
+    loop {
+        while let Some(&c) = b.get(len)
+            && ALPHANUM[usize::from(c)]
+        {
+            seen |= c;
+            len += 1;
+        }
+        match b.get(len) {
+            Some(b'-') => {
+                if len == label_start {
+                    return Err(bad_uri("a host name label", base + len));
+                }
+                dash = true;
             }
-            if class == HOST_DOT {
-                if prev & HOST_RARE != 0 {
+            Some(b'.') => {
+                if len == label_start || b[len - 1] == b'-' {
                     return Err(bad_uri("a host name label", base + label_start));
                 }
                 label_start = len + 1;
-            } else if prev == HOST_DOT {
-                return Err(bad_uri("a host name label", base + len));
             }
+            _ => break,
         }
-        seen |= class;
-        prev = class;
         len += 1;
     }
     if len == 0 {
         return Err(bad_uri("a host", base));
     }
-    if prev == HOST_DASH {
+    if b[len - 1] == b'-' {
         return Err(bad_uri("a host name label", base + label_start));
     }
     // Only digits and dots: an IPv4 address.
-    if seen & (HOST_ALPHA | (HOST_DASH & !HOST_RARE)) == 0 {
+    if seen & 0x40 == 0 && !dash {
         return match dotted_quad(b.get(..len).unwrap_or_default()) {
             Some(addr) => Ok((Host::V4(addr), len)),
             None => Err(bad_uri("an IPv4 address", base)),
@@ -735,32 +723,31 @@ pub(crate) fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), 
 /// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT` of digits and dots, with
 /// no octet above 255 and no leading zeros.
 fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
+    let digit = |at: usize| {
+        b.get(at)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| u16::from(c - b'0'))
+    };
     let mut octets = [0u8; 4];
-    let mut filled = 0;
-    let mut value: u16 = 0;
-    let mut digits = 0;
-    for &c in b {
-        if c == b'.' {
-            if digits == 0 {
+    let mut at = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(at) != Some(&b'.') {
                 return None;
             }
-            *octets.get_mut(filled)? = u8::try_from(value).ok()?;
-            filled += 1;
-            value = 0;
-            digits = 0;
-        } else {
-            if digits == 3 || (digits == 1 && value == 0) {
-                return None;
-            }
-            value = value * 10 + u16::from(c.wrapping_sub(b'0'));
-            digits += 1;
+            at += 1;
         }
+        // One to three digits, no leading zero.
+        let (value, len) = match (digit(at), digit(at + 1), digit(at + 2)) {
+            (Some(a), None, _) => (a, 1),
+            (Some(a), Some(b), None) if a != 0 => (a * 10 + b, 2),
+            (Some(a), Some(b), Some(c)) if a != 0 => (a * 100 + b * 10 + c, 3),
+            _ => return None,
+        };
+        *octet = u8::try_from(value).ok()?;
+        at += len;
     }
-    if digits == 0 || filled != 3 {
-        return None;
-    }
-    octets[3] = u8::try_from(value).ok()?;
-    Some(Ipv4Addr::from(octets))
+    (at == b.len()).then(|| Ipv4Addr::from(octets))
 }
 
 /// Checks `name[=value](;name[=value])*` with each part in `class` (escapes allowed).
