@@ -1021,7 +1021,8 @@ fn fast_header<'a>(
         H::Contact if !core.contact_star => {
             let (contact, end) = fast::contact(text, start)?;
             let next = line_end(rest, end - pos)?;
-            core.first_contact.get_or_insert(ContactValue::Addr(contact));
+            core.first_contact
+                .get_or_insert(ContactValue::Addr(contact));
             core.contacts += 1;
             (end, next)
         }
@@ -1203,9 +1204,33 @@ mod tests {
 
     /// Header names, in the forms and cases a message may use, for the agreement test.
     const NAMES: &[&str] = &[
-        "Via", "v", "VIA", "From", "f", "To", "t", "Call-ID", "i", "call-id", "CSeq",
-        "Max-Forwards", "Content-Length", "l", "Expires", "Content-Type", "c", "Contact", "m",
-        "Supported", "k", "Require", "Proxy-Require", "Unsupported", "Route", "Allow", "X-Foo",
+        "Via",
+        "v",
+        "VIA",
+        "From",
+        "f",
+        "To",
+        "t",
+        "Call-ID",
+        "i",
+        "call-id",
+        "CSeq",
+        "Max-Forwards",
+        "Content-Length",
+        "l",
+        "Expires",
+        "Content-Type",
+        "c",
+        "Contact",
+        "m",
+        "Supported",
+        "k",
+        "Require",
+        "Proxy-Require",
+        "Unsupported",
+        "Route",
+        "Allow",
+        "X-Foo",
     ];
 
     /// Values of the usual shapes, and a few others, for any of [`NAMES`].

@@ -98,7 +98,11 @@ fn find_words(hay: &[u8], flags: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -
         }
         base += 8;
     }
-    chunks.remainder().iter().position(|&b| is(b)).map(|i| base + i)
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| is(b))
+        .map(|i| base + i)
 }
 
 /// How many bytes at the start of `s` are in `class`.
@@ -142,7 +146,8 @@ pub(crate) fn digits_value(digits: &[u8]) -> Option<u64> {
         return None;
     }
     Some(digits.iter().fold(0, |v: u64, &d| {
-        v.wrapping_mul(10).wrapping_add(u64::from(d.wrapping_sub(b'0')))
+        v.wrapping_mul(10)
+            .wrapping_add(u64::from(d.wrapping_sub(b'0')))
     }))
 }
 

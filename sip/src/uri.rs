@@ -407,7 +407,14 @@ fn parse_sip<'a>(
 ) -> Result<SipUri<'a>, ParseError> {
     // Offsets in `whole` of the parts, all of which are inside it; a URI longer than 32 bits
     // of offset is refused (no message is that long).
-    let too_long = || ParseError::new(ErrorKind::TooLarge { max: u32::MAX as usize }, rest_base);
+    let too_long = || {
+        ParseError::new(
+            ErrorKind::TooLarge {
+                max: u32::MAX as usize,
+            },
+            rest_base,
+        )
+    };
     let at = |part: &str| u32::try_from(whole.len() - part.len()).map_err(|_| too_long());
     let (user, password, hostpart, host_base) = split_userinfo(rest, rest_base)?;
     let scheme_len = whole.len() - rest.len();
@@ -418,7 +425,10 @@ fn parse_sip<'a>(
     let password = match (user, password) {
         (Some(u), Some(p)) => {
             let start = u32::try_from(scheme_len + u.len() + 1).map_err(|_| too_long())?;
-            (start, start + u32::try_from(p.len()).map_err(|_| too_long())?)
+            (
+                start,
+                start + u32::try_from(p.len()).map_err(|_| too_long())?,
+            )
         }
         _ => (0, 0),
     };
@@ -430,7 +440,10 @@ fn parse_sip<'a>(
         Host::V4(addr) => HostKind::V4(addr.octets()),
         Host::V6(_) => HostKind::V6,
     };
-    let host_range = (host_start, host_start + u32::try_from(host_len).map_err(|_| too_long())?);
+    let host_range = (
+        host_start,
+        host_start + u32::try_from(host_len).map_err(|_| too_long())?,
+    );
     let mut tail = sub(hostpart, hostport_len, hostpart.len());
     let mut tail_base = host_base + hostport_len;
     let mut params = (at(tail)?, at(tail)?);

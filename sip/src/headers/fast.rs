@@ -357,7 +357,10 @@ mod tests {
             "<sip:1500112@bnpt.example>",
             "<sip:+6281234567890@192.0.2.10:5060>",
         ] {
-            assert!(whole(v, |t, at| name_addr(t, at, AddrContext::FromTo)).is_some(), "{v}");
+            assert!(
+                whole(v, |t, at| name_addr(t, at, AddrContext::FromTo)).is_some(),
+                "{v}"
+            );
         }
     }
 }
