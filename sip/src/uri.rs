@@ -359,10 +359,10 @@ pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError>
     // scheme scan. (A letter OR 0x20 is its lower case, and no other byte gives a letter.)
     match bytes {
         [s, i, p, b':', ..] if [s | 0x20, i | 0x20, p | 0x20] == *b"sip" => {
-            return parse_sip(input, sub(input, 4, input.len()), base + 4, false).map(Uri::Sip);
+            return parse_sip(input, 4, base, false).map(Uri::Sip);
         }
         [s, i, p, s2, b':', ..] if [s | 0x20, i | 0x20, p | 0x20, s2 | 0x20] == *b"sips" => {
-            return parse_sip(input, sub(input, 5, input.len()), base + 5, true).map(Uri::Sip);
+            return parse_sip(input, 5, base, true).map(Uri::Sip);
         }
         _ => {}
     }
@@ -381,7 +381,7 @@ pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError>
     let rest = sub(input, colon + 1, input.len());
     let rest_base = base + colon + 1;
     if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {
-        parse_sip(input, rest, rest_base, scheme.len() == 4).map(Uri::Sip)
+        parse_sip(input, colon + 1, base, scheme.len() == 4).map(Uri::Sip)
     } else if scheme.eq_ignore_ascii_case(b"tel") {
         parse_tel(input, rest, rest_base).map(Uri::Tel)
     } else {
@@ -398,81 +398,105 @@ pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError>
     }
 }
 
+/// A `sip:` or `sips:` URI whose scheme and colon take the first `scheme_len` bytes of
+/// `whole`, found at `base` in the message. Read on byte offsets, with no slicing of text
+/// until a part is asked for.
 #[inline]
-fn parse_sip<'a>(
-    whole: &'a str,
-    rest: &'a str,
-    rest_base: usize,
+fn parse_sip(
+    whole: &str,
+    scheme_len: usize,
+    base: usize,
     secure: bool,
-) -> Result<SipUri<'a>, ParseError> {
-    // Offsets in `whole` of the parts, all of which are inside it; a URI longer than 32 bits
-    // of offset is refused (no message is that long).
-    let too_long = || {
-        ParseError::new(
+) -> Result<SipUri<'_>, ParseError> {
+    let b = whole.as_bytes();
+    // Every part is an offset in `whole`, kept in 32 bits: no message is longer.
+    if u32::try_from(b.len()).is_err() {
+        return Err(ParseError::new(
             ErrorKind::TooLarge {
                 max: u32::MAX as usize,
             },
-            rest_base,
-        )
-    };
-    let at = |part: &str| u32::try_from(whole.len() - part.len()).map_err(|_| too_long());
-    let (user, password, hostpart, host_base) = split_userinfo(rest, rest_base)?;
-    let scheme_len = whole.len() - rest.len();
-    let user_end = match user {
-        Some(u) => u32::try_from(scheme_len + u.len()).map_err(|_| too_long())?,
-        None => 0,
-    };
-    let password = match (user, password) {
-        (Some(u), Some(p)) => {
-            let start = u32::try_from(scheme_len + u.len() + 1).map_err(|_| too_long())?;
-            (
-                start,
-                start + u32::try_from(p.len()).map_err(|_| too_long())?,
-            )
+            base,
+        ));
+    }
+    let off = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+    let rest_base = base + scheme_len;
+    let userinfo = scan_userinfo(b.get(scheme_len..).unwrap_or_default());
+    let (user_end, password, host_start) = match userinfo {
+        Userinfo::None => (0, (0, 0), scheme_len),
+        Userinfo::Bad { colon: Some(0), .. } => {
+            return Err(bad_uri("a user before '@'", rest_base));
         }
-        _ => (0, 0),
+        Userinfo::Bad {
+            at, in_password, ..
+        } => {
+            return Err(if in_password {
+                bad_uri("password characters or %HH", rest_base + at)
+            } else {
+                bad_uri("user characters or %HH", rest_base + at)
+            });
+        }
+        Userinfo::Found { colon, at } => {
+            let user_end = colon.unwrap_or(at);
+            if user_end == 0 {
+                return Err(bad_uri("a user before '@'", rest_base));
+            }
+            let password =
+                colon.map_or((0, 0), |c| (off(scheme_len + c + 1), off(scheme_len + at)));
+            (off(scheme_len + user_end), password, scheme_len + at + 1)
+        }
     };
-    // hostport, then ;params, then ?headers
-    let host_start = at(hostpart)?;
-    let (hostport_len, host_len, host, port) = parse_hostport_len(hostpart, host_base)?;
-    let kind = match host {
-        Host::Name(_) => HostKind::Name,
-        Host::V4(addr) => HostKind::V4(addr.octets()),
-        Host::V6(_) => HostKind::V6,
+    // host[:port], then ;params, then ?headers
+    let host_base = base + host_start;
+    let hostpart = b.get(host_start..).unwrap_or_default();
+    let (kind, host_len) = if hostpart.first() == Some(&b'[') {
+        let close = find(b']', hostpart)
+            .ok_or_else(|| bad_uri("']' closing the IPv6 reference", base + b.len()))?;
+        whole
+            .get(host_start + 1..host_start + close)
+            .and_then(|t| t.parse::<Ipv6Addr>().ok())
+            .ok_or_else(|| bad_uri("an IPv6 address", host_base + 1))?;
+        (HostKind::V6, close + 1)
+    } else {
+        scan_host(hostpart, host_base)?
     };
-    let host_range = (
-        host_start,
-        host_start + u32::try_from(host_len).map_err(|_| too_long())?,
-    );
-    let mut tail = sub(hostpart, hostport_len, hostpart.len());
-    let mut tail_base = host_base + hostport_len;
-    let mut params = (at(tail)?, at(tail)?);
-    if let Some(p) = tail.strip_prefix(';') {
-        let end = find(b'?', p.as_bytes()).unwrap_or(p.len());
-        let raw = sub(p, 0, end);
-        check_params(raw.as_bytes(), tail_base + 1, &PARAMCHAR)?;
-        let start = at(p)?;
-        params = (start, start + u32::try_from(end).map_err(|_| too_long())?);
-        tail = sub(p, end, p.len());
-        tail_base += 1 + end;
+    let host = (off(host_start), off(host_start + host_len));
+    let mut at = host_start + host_len;
+    let mut port = None;
+    if b.get(at) == Some(&b':') {
+        let digits = run(b.get(at + 1..).unwrap_or_default(), &DIGIT);
+        let value = parse_decimal(b.get(at + 1..at + 1 + digits).unwrap_or_default())
+            .ok_or_else(|| bad_uri("a port number", base + at + 1))?;
+        port = Some(u16::try_from(value).map_err(|_| {
+            ParseError::new(ErrorKind::NumberTooLarge { max: 65_535 }, base + at + 1)
+        })?);
+        at += 1 + digits;
+    }
+    let mut params = (0, 0);
+    if b.get(at) == Some(&b';') {
+        let start = at + 1;
+        let after = b.get(start..).unwrap_or_default();
+        let end = start + find(b'?', after).unwrap_or(after.len());
+        check_params(b.get(start..end).unwrap_or_default(), base + start, &PARAMCHAR)?;
+        params = (off(start), off(end));
+        at = end;
     }
     let mut headers = (0, 0);
-    if let Some(h) = tail.strip_prefix('?') {
-        check_headers(h.as_bytes(), tail_base + 1)?;
-        headers = (at(h)?, u32::try_from(whole.len()).map_err(|_| too_long())?);
-        tail = "";
+    if b.get(at) == Some(&b'?') {
+        check_headers(b.get(at + 1..).unwrap_or_default(), base + at + 1)?;
+        headers = (off(at + 1), off(b.len()));
+        at = b.len();
     }
-    if !tail.is_empty() {
+    if at != b.len() {
         return Err(bad_uri(
             "';' parameters, '?' headers or the end of the URI",
-            tail_base,
+            base + at,
         ));
     }
     Ok(SipUri {
         raw: whole,
         user_end,
         password,
-        host: host_range,
+        host,
         params,
         headers,
         port,
@@ -481,11 +505,23 @@ fn parse_sip<'a>(
     })
 }
 
+/// Decimal digits.
+static DIGIT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = true;
+        c += 1;
+    }
+    t
+};
+
 /// A SIP URI's text after the scheme split into user, password, and the rest from the host
 /// on (with its offset), the user and password checked.
+#[cfg(test)]
 type UserinfoSplit<'a> = (Option<&'a str>, Option<&'a str>, &'a str, usize);
 
-#[inline]
+#[cfg(test)]
 fn split_userinfo(rest: &str, rest_base: usize) -> Result<UserinfoSplit<'_>, ParseError> {
     Ok(match scan_userinfo(rest.as_bytes()) {
         Userinfo::None => (None, None, rest, rest_base),
@@ -621,15 +657,6 @@ pub(crate) fn parse_hostport(
     s: &str,
     base: usize,
 ) -> Result<(usize, Host<'_>, Option<u16>), ParseError> {
-    parse_hostport_len(s, base).map(|(len, _, host, port)| (len, host, port))
-}
-
-/// [`parse_hostport`], with the length of the host as written as well.
-#[inline]
-fn parse_hostport_len(
-    s: &str,
-    base: usize,
-) -> Result<(usize, usize, Host<'_>, Option<u16>), ParseError> {
     let b = s.as_bytes();
     let (host, mut len) = if b.first() == Some(&b'[') {
         let close = find(b']', b)
@@ -641,14 +668,10 @@ fn parse_hostport_len(
     } else {
         scan_host_name(s, base)?
     };
-    let host_len = len;
     let mut port = None;
     if b.get(len) == Some(&b':') {
-        let digits_len = b[len + 1..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        let digits = &b[len + 1..len + 1 + digits_len];
+        let digits_len = run(b.get(len + 1..).unwrap_or_default(), &DIGIT);
+        let digits = b.get(len + 1..len + 1 + digits_len).unwrap_or_default();
         let value =
             parse_decimal(digits).ok_or_else(|| bad_uri("a port number", base + len + 1))?;
         port = Some(u16::try_from(value).map_err(|_| {
@@ -656,7 +679,7 @@ fn parse_hostport_len(
         })?);
         len += 1 + digits_len;
     }
-    Ok((len, host_len, host, port))
+    Ok((len, host, port))
 }
 
 /// A whole host name or IPv4 address (only letters, digits, '-' and '.'):
@@ -686,8 +709,7 @@ static ALPHANUM: [bool; 256] = {
 /// a tight loop over each run of letters and digits, with dashes and dots handled between
 /// runs. A host of only digits and dots is then read as a dotted quad. This runs for every
 /// URI and Via.
-pub(crate) fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), ParseError> {
-    let b = s.as_bytes();
+fn scan_host(b: &[u8], base: usize) -> Result<(HostKind, usize), ParseError> {
     let mut len = 0;
     // Every byte ORed together: only letters have 0x40 set (digits, '-' and '.' do not).
     let mut seen = 0;
@@ -726,11 +748,22 @@ pub(crate) fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), 
     // Only digits and dots: an IPv4 address.
     if seen & 0x40 == 0 && !dash {
         return match dotted_quad(b.get(..len).unwrap_or_default()) {
-            Some(addr) => Ok((Host::V4(addr), len)),
+            Some(addr) => Ok((HostKind::V4(addr.octets()), len)),
             None => Err(bad_uri("an IPv4 address", base)),
         };
     }
-    Ok((Host::Name(sub(s, 0, len)), len))
+    Ok((HostKind::Name, len))
+}
+
+/// [`scan_host`] of text, with the host as a [`Host`].
+#[inline]
+pub(crate) fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), ParseError> {
+    let (kind, len) = scan_host(s.as_bytes(), base)?;
+    let host = match kind {
+        HostKind::V4(octets) => Host::V4(Ipv4Addr::from(octets)),
+        HostKind::Name | HostKind::V6 => Host::Name(sub(s, 0, len)),
+    };
+    Ok((host, len))
 }
 
 /// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT` of digits and dots, with

@@ -126,6 +126,7 @@ pub(crate) fn via(text: &str, start: usize) -> Option<(Via<'_>, usize)> {
 
 /// `["Display Name"] <uri>*(;token[=token])` at `start`, and for a Contact its expires and
 /// q parameters (the last of each, as the general parser has it).
+#[inline(always)]
 pub(crate) fn name_addr(
     text: &str,
     start: usize,
