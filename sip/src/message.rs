@@ -1063,7 +1063,7 @@ static BLANK: [bool; 256] = {
 
 /// Position of the first LF in `hay`.
 fn find_newline(hay: &[u8]) -> Option<usize> {
-    crate::scan::find_byte::<b'\n'>(hay)
+    memchr::memchr(b'\n', hay)
 }
 
 /// Validates a core header and records single-valued ones.
