@@ -956,7 +956,11 @@ fn fast_header<'a>(
     use crate::headers::fast;
     use HeaderName as H;
     let rest = src.bytes.get(pos..)?;
-    let value_start = colon + 1 + run(rest.get(colon + 1..)?, &BLANK);
+    // Nearly always one space after the colon.
+    let value_start = match rest.get(colon + 1..colon + 3)? {
+        [b' ', next] if !matches!(next, b' ' | b'\t') => colon + 2,
+        _ => colon + 1 + run(rest.get(colon + 1..)?, &BLANK),
+    };
     let (text, start) = (src.text, pos + value_start);
     // Each arm reads the value, checks that the line ends where it stopped, and only then
     // records it.

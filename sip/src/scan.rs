@@ -59,18 +59,6 @@ pub(crate) fn find_byte<const NEEDLE: u8>(hay: &[u8]) -> Option<usize> {
     find_words(hay, |w| zero_bytes(w ^ splat(NEEDLE)), |b| b == NEEDLE)
 }
 
-/// Position of the first `A` or `B` in `hay`, eight bytes at a time (see [`find_byte`]).
-#[inline]
-pub(crate) fn find_either<const A: u8, const B: u8>(hay: &[u8]) -> Option<usize> {
-    // The lowest flag of either set is exact: a false flag only ever lies above a true one
-    // of its own set, and so above the first match of either.
-    find_words(
-        hay,
-        |w| zero_bytes(w ^ splat(A)) | zero_bytes(w ^ splat(B)),
-        |b| b == A || b == B,
-    )
-}
-
 /// `byte` in every byte of a word.
 const fn splat(byte: u8) -> u64 {
     u64::from_ne_bytes([byte; 8])

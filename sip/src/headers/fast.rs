@@ -16,7 +16,7 @@
 //! to what the general parser makes of it.
 
 use super::{AddrContext, CSeq, Contact, DIGITS, MediaType, NameAddr, Via, parse_qvalue};
-use crate::scan::{TOKEN, WORD, digits_value, find_either, parse_decimal, run, trim_lws_str};
+use crate::scan::{TOKEN, WORD, digits_value, parse_decimal, run, trim_lws_str};
 use crate::uri::{Params, parse_uri, scan_host_name};
 
 /// Plain `qdtext`: what a display name holds when it has no escapes and no line folds.
@@ -203,7 +203,7 @@ pub(crate) fn name_addr(
     at += 1;
     // The '>' on this line: a URI holds neither it nor a line end. White space before it
     // makes the URI parse fail, and the general parser then says why.
-    let uri_len = find_either::<b'>', b'\n'>(b.get(at..)?)?;
+    let uri_len = memchr::memchr2(b'>', b'\n', b.get(at..)?)?;
     if b.get(at + uri_len) != Some(&b'>') {
         return None;
     }
