@@ -769,11 +769,6 @@ pub(crate) fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), 
 /// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT` of digits and dots, with
 /// no octet above 255 and no leading zeros.
 fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
-    let digit = |at: usize| {
-        b.get(at)
-            .filter(|c| c.is_ascii_digit())
-            .map(|c| u16::from(c - b'0'))
-    };
     let mut octets = [0u8; 4];
     let mut at = 0;
     for (k, octet) in octets.iter_mut().enumerate() {
@@ -783,11 +778,15 @@ fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
             }
             at += 1;
         }
-        // One to three digits, no leading zero.
-        let (value, len) = match (digit(at), digit(at + 1), digit(at + 2)) {
-            (Some(a), None, _) => (a, 1),
-            (Some(a), Some(b), None) if a != 0 => (a * 10 + b, 2),
-            (Some(a), Some(b), Some(c)) if a != 0 => (a * 100 + b * 10 + c, 3),
+        // One to three digits, no leading zero (the caller passes only digits and dots).
+        let digits = b.get(at..).unwrap_or_default();
+        let len = digits.iter().take(4).take_while(|c| c.is_ascii_digit()).count();
+        let value = match *digits.get(..len)? {
+            [a] => u16::from(a - b'0'),
+            [a, b] if a != b'0' => u16::from(a - b'0') * 10 + u16::from(b - b'0'),
+            [a, b, c] if a != b'0' => {
+                u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+            }
             _ => return None,
         };
         *octet = u8::try_from(value).ok()?;

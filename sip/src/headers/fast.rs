@@ -45,6 +45,13 @@ pub(super) fn whole<'a, T>(
     }
 }
 
+/// Where the bytes at `at` that are in `class` end; `None` if there are none.
+#[inline]
+fn run_end(b: &[u8], at: usize, class: &[bool; 256]) -> Option<usize> {
+    let len = run(b.get(at..)?, class);
+    (len > 0).then_some(at + len)
+}
+
 /// How many bytes at `at` are in `class`, and the text of them; `None` if there are none.
 #[inline]
 fn run_at<'a>(text: &'a str, at: usize, class: &[bool; 256]) -> Option<(&'a str, usize)> {
@@ -140,8 +147,8 @@ pub(crate) fn via(text: &str, start: usize) -> Option<(Via<'_>, usize)> {
     at += host_len;
     let mut port = None;
     if b.get(at) == Some(&b':') {
-        let (digits, end) = run_at(text, at + 1, &DIGITS)?;
-        port = Some(u16::try_from(digits_value(digits.as_bytes())?).ok()?);
+        let end = run_end(b, at + 1, &DIGITS)?;
+        port = Some(u16::try_from(digits_value(b.get(at + 1..end)?)?).ok()?);
         at = end;
     }
     let mut via = Via {
@@ -248,9 +255,10 @@ pub(crate) fn contact(text: &str, start: usize) -> Option<(Contact<'_>, usize)> 
 /// `word ["@" word]` at `start`: a Call-ID.
 #[inline]
 pub(crate) fn call_id(text: &str, start: usize) -> Option<(&str, usize)> {
-    let (_, mut end) = run_at(text, start, &WORD)?;
-    if text.as_bytes().get(end) == Some(&b'@') {
-        (_, end) = run_at(text, end + 1, &WORD)?;
+    let b = text.as_bytes();
+    let mut end = run_end(b, start, &WORD)?;
+    if b.get(end) == Some(&b'@') {
+        end = run_end(b, end + 1, &WORD)?;
     }
     Some((text.get(start..end)?, end))
 }
@@ -258,9 +266,10 @@ pub(crate) fn call_id(text: &str, start: usize) -> Option<(&str, usize)> {
 /// `digits SP method` at `start`: a CSeq whose number fits in 32 bits.
 #[inline]
 pub(crate) fn cseq(text: &str, start: usize) -> Option<(CSeq<'_>, usize)> {
-    let (digits, at) = run_at(text, start, &DIGITS)?;
-    let seq = u32::try_from(digits_value(digits.as_bytes())?).ok()?;
-    if text.as_bytes().get(at) != Some(&b' ') {
+    let b = text.as_bytes();
+    let at = run_end(b, start, &DIGITS)?;
+    let seq = u32::try_from(digits_value(b.get(start..at)?)?).ok()?;
+    if b.get(at) != Some(&b' ') {
         return None;
     }
     let (method, end) = run_at(text, at + 1, &TOKEN)?;
@@ -270,8 +279,9 @@ pub(crate) fn cseq(text: &str, start: usize) -> Option<(CSeq<'_>, usize)> {
 /// Digits at `start`: a number no larger than `max`.
 #[inline]
 pub(crate) fn number(text: &str, start: usize, max: u64) -> Option<(u64, usize)> {
-    let (digits, end) = run_at(text, start, &DIGITS)?;
-    let n = digits_value(digits.as_bytes()).filter(|&n| n <= max)?;
+    let b = text.as_bytes();
+    let end = run_end(b, start, &DIGITS)?;
+    let n = digits_value(b.get(start..end)?).filter(|&n| n <= max)?;
     Some((n, end))
 }
 
@@ -279,14 +289,14 @@ pub(crate) fn number(text: &str, start: usize, max: u64) -> Option<(u64, usize)>
 #[inline]
 pub(crate) fn option_tags(text: &str, start: usize) -> Option<usize> {
     let b = text.as_bytes();
-    let (_, mut end) = run_at(text, start, &TOKEN)?;
+    let mut end = run_end(b, start, &TOKEN)?;
     loop {
         let comma = end + run(b.get(end..)?, &BLANK);
         if b.get(comma) != Some(&b',') {
             return Some(end);
         }
         let next = comma + 1 + run(b.get(comma + 1..)?, &BLANK);
-        (_, end) = run_at(text, next, &TOKEN)?;
+        end = run_end(b, next, &TOKEN)?;
     }
 }
 
