@@ -93,12 +93,26 @@ fn find_words(hay: &[u8], flags: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -
         .map(|i| base + i)
 }
 
-/// How many bytes at the start of `s` are in `class`.
+/// How many bytes at the start of `s` are in `class`. Eight bytes a step, each tested on its
+/// own, so a step costs one bounds check instead of eight: the fast paths read from a
+/// position in the whole message, so there are nearly always eight bytes left.
 #[inline]
 pub(crate) fn run(s: &[u8], class: &[bool; 256]) -> usize {
-    s.iter()
+    let mut i = 0;
+    let mut chunks = s.chunks_exact(8);
+    for four in &mut chunks {
+        for (k, &b) in four.iter().enumerate() {
+            if !class[usize::from(b)] {
+                return i + k;
+            }
+        }
+        i += 8;
+    }
+    let tail = s.get(i..).unwrap_or_default();
+    i + tail
+        .iter()
         .position(|&b| !class[usize::from(b)])
-        .unwrap_or(s.len())
+        .unwrap_or(tail.len())
 }
 
 /// True for SP, HTAB, CR, LF: white space inside a folded header value.
