@@ -373,6 +373,28 @@ impl<'a> Iterator for CommaSplit<'a> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The eight-a-step run ends where a byte-by-byte one does, at any length.
+        #[test]
+        fn a_run_ends_at_the_first_byte_outside_its_class(
+            s in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::prelude::Just(b'a'),
+                    1 => proptest::prelude::any::<u8>(),
+                ],
+                0..40,
+            ),
+        ) {
+            let expected = s.iter().position(|&b| !TOKEN[usize::from(b)]).unwrap_or(s.len());
+            proptest::prop_assert_eq!(run(&s, &TOKEN), expected);
+        }
+    }
+
     #[test]
     fn classes() {
         assert!(TOKEN[usize::from(b'!')]);
