@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{ErrorKind, ParseError, bad_uri};
 use crate::scan::{
-    HNV, PARAMCHAR, PASSWORD, URIC, USER, all_in, find, is_hex_pair, parse_decimal, run,
+    HNV, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER, all_in, find, is_hex_pair, parse_decimal, run,
 };
 
 /// A URI of any scheme.
@@ -476,7 +476,11 @@ fn parse_sip(
         let start = at + 1;
         let after = b.get(start..).unwrap_or_default();
         let end = start + find(b'?', after).unwrap_or(after.len());
-        check_params(b.get(start..end).unwrap_or_default(), base + start, &PARAMCHAR)?;
+        check_params(
+            b.get(start..end).unwrap_or_default(),
+            base + start,
+            &PARAMCHAR,
+        )?;
         params = (off(start), off(end));
         at = end;
     }
@@ -710,6 +714,14 @@ static ALPHANUM: [bool; 256] = {
 /// runs. A host of only digits and dots is then read as a dotted quad. This runs for every
 /// URI and Via.
 fn scan_host(b: &[u8], base: usize) -> Result<(HostKind, usize), ParseError> {
+    // Nearly every host that starts with a digit is a dotted quad: read it as one, and take
+    // it if no host character follows (the scan below would read it the same way).
+    if b.first().is_some_and(u8::is_ascii_digit)
+        && let Some((octets, len)) = quad_prefix(b)
+        && !b.get(len).is_some_and(|&c| HOSTCHAR[usize::from(c)])
+    {
+        return Ok((HostKind::V4(octets), len));
+    }
     let mut len = 0;
     // Every byte ORed together: only letters have 0x40 set (digits, '-' and '.' do not).
     let mut seen = 0;
@@ -769,6 +781,15 @@ pub(crate) fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), 
 /// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT` of digits and dots, with
 /// no octet above 255 and no leading zeros.
 fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
+    match quad_prefix(b)? {
+        (octets, len) if len == b.len() => Some(Ipv4Addr::from(octets)),
+        _ => None,
+    }
+}
+
+/// The four octets of the IPv4 address at the start of `b` (see [`dotted_quad`]) and its
+/// length.
+fn quad_prefix(b: &[u8]) -> Option<([u8; 4], usize)> {
     let mut octets = [0u8; 4];
     let mut at = 0;
     for (k, octet) in octets.iter_mut().enumerate() {
@@ -778,9 +799,13 @@ fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
             }
             at += 1;
         }
-        // One to three digits, no leading zero (the caller passes only digits and dots).
+        // One to three digits, no leading zero.
         let digits = b.get(at..).unwrap_or_default();
-        let len = digits.iter().take(4).take_while(|c| c.is_ascii_digit()).count();
+        let len = digits
+            .iter()
+            .take(4)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         let value = match *digits.get(..len)? {
             [a] => u16::from(a - b'0'),
             [a, b] if a != b'0' => u16::from(a - b'0') * 10 + u16::from(b - b'0'),
@@ -792,7 +817,7 @@ fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
         *octet = u8::try_from(value).ok()?;
         at += len;
     }
-    (at == b.len()).then(|| Ipv4Addr::from(octets))
+    Some((octets, at))
 }
 
 /// Checks `name[=value](;name[=value])*` with each part in `class` (escapes allowed).

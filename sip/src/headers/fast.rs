@@ -99,7 +99,10 @@ fn name_key(b: &[u8], start: usize, len: usize) -> u64 {
         None => {
             let mut padded = [0; 8];
             let name = b.get(start..start + len).unwrap_or_default();
-            padded.get_mut(..name.len()).unwrap_or_default().copy_from_slice(name);
+            padded
+                .get_mut(..name.len())
+                .unwrap_or_default()
+                .copy_from_slice(name);
             u64::from_le_bytes(padded)
         }
     };
@@ -109,7 +112,10 @@ fn name_key(b: &[u8], start: usize, len: usize) -> u64 {
 /// The [`name_key`] of a name of lower-case letters (at most eight).
 const fn key(name: &str) -> u64 {
     let b = name.as_bytes();
-    assert!(!b.is_empty() && b.len() <= 8, "a key is one to eight letters");
+    assert!(
+        !b.is_empty() && b.len() <= 8,
+        "a key is one to eight letters"
+    );
     let mut word = 0;
     let mut i = 0;
     while i < b.len() {
