@@ -227,15 +227,16 @@ pub(crate) fn name_addr(
         uri,
         bracketed: true,
         params: Params::EMPTY,
-        tag: None,
+        tag: (0, 0),
     };
     let (mut expires, mut q) = (None, None);
     // The first tag parameter is the tag, even when it has no value.
     let mut tag_seen = false;
+    let mut tag = None;
     let (params, end) = token_params(text, at, |key, value| {
         if !tag_seen && key == TAG {
             tag_seen = true;
-            addr.tag = value;
+            tag = value;
         }
         if ctx == AddrContext::Contact {
             if key == EXPIRES {
@@ -248,6 +249,7 @@ pub(crate) fn name_addr(
         Some(())
     })?;
     addr.params = params;
+    addr.tag = super::range_in(params.as_str(), tag);
     Some(((addr, expires, q), end))
 }
 
