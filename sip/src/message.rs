@@ -380,20 +380,20 @@ impl<'a> Message<'a> {
         // Each header line in order: a core header of the usual shape is read in place by its
         // fast path, which also finds where the line ends; any other is split, then parsed.
         let body_start = loop {
-            match input.get(pos..) {
+            let rest = match input.get(pos..) {
                 None | Some([]) => break input.len(),
                 Some([b'\r', b'\n', ..]) => break pos + 2,
                 Some([b'\n', ..]) => break pos + 1,
-                Some(_) => {}
-            }
+                Some(rest) => rest,
+            };
             if msg.headers.len() == options.max_headers {
                 let max = options.max_headers;
                 return Err(ParseError::new(ErrorKind::TooManyHeaders { max }, pos));
             }
-            let known = known_name_before_colon(input.get(pos..).unwrap_or_default());
+            let known = known_name_before_colon(rest);
             if fast
                 && let Some(name) = known
-                && let Some((header, next)) = fast_header(src, pos, name, &mut msg.core)
+                && let Some((header, next)) = fast_header(src, rest, pos, name, &mut msg.core)
             {
                 msg.headers.push(header);
                 pos = next;
@@ -945,17 +945,18 @@ fn known_name_before_colon(line: &[u8]) -> Option<KnownName> {
 /// the header and where the next line starts. `None` for anything else (another header, a
 /// value of another shape, a line that goes on, a header that may not repeat seen again),
 /// which the general split and parse then take. Finding the line end this way saves a
-/// second pass over the value.
+/// second pass over the value. `rest` is the input from the line's start at `pos`, whose
+/// name `known_name_before_colon` found.
 #[inline]
 fn fast_header<'a>(
     src: Source<'a>,
+    rest: &'a [u8],
     pos: usize,
     (name_len, known, colon): KnownName,
     core: &mut Core<'a>,
 ) -> Option<(Header<'a>, usize)> {
     use crate::headers::fast;
     use HeaderName as H;
-    let rest = src.bytes.get(pos..)?;
     // Nearly always one space after the colon.
     let value_start = match rest.get(colon + 1..colon + 3)? {
         [b' ', next] if !matches!(next, b' ' | b'\t') => colon + 2,
