@@ -357,15 +357,19 @@ pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError>
     let bytes = input.as_bytes();
     // `sip:` and `sips:` in any case, the URIs nearly every header holds, without the general
     // scheme scan. (A letter OR 0x20 is its lower case, and no other byte gives a letter.)
-    match bytes {
-        [s, i, p, b':', ..] if [s | 0x20, i | 0x20, p | 0x20] == *b"sip" => {
-            return parse_sip(input, 4, base, false).map(Uri::Sip);
-        }
+    let (scheme_len, secure) = match bytes {
+        [s, i, p, b':', ..] if [s | 0x20, i | 0x20, p | 0x20] == *b"sip" => (4, false),
         [s, i, p, s2, b':', ..] if [s | 0x20, i | 0x20, p | 0x20, s2 | 0x20] == *b"sips" => {
-            return parse_sip(input, 5, base, true).map(Uri::Sip);
+            (5, true)
         }
-        _ => {}
-    }
+        _ => return parse_other_uri(input, base),
+    };
+    parse_sip(input, scheme_len, base, secure).map(Uri::Sip)
+}
+
+/// A URI of a scheme other than `sip` and `sips` (which [`parse_uri`] takes in any case).
+fn parse_other_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError> {
+    let bytes = input.as_bytes();
     let colon = find(b':', bytes).ok_or_else(|| bad_uri("scheme and ':'", base))?;
     let scheme = &bytes[..colon];
     let valid_scheme = scheme.first().is_some_and(u8::is_ascii_alphabetic)
@@ -380,9 +384,7 @@ pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError>
     }
     let rest = sub(input, colon + 1, input.len());
     let rest_base = base + colon + 1;
-    if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {
-        parse_sip(input, colon + 1, base, scheme.len() == 4).map(Uri::Sip)
-    } else if scheme.eq_ignore_ascii_case(b"tel") {
+    if scheme.eq_ignore_ascii_case(b"tel") {
         parse_tel(input, rest, rest_base).map(Uri::Tel)
     } else {
         if rest.is_empty() {
@@ -401,7 +403,7 @@ pub(crate) fn parse_uri(input: &str, base: usize) -> Result<Uri<'_>, ParseError>
 /// A `sip:` or `sips:` URI whose scheme and colon take the first `scheme_len` bytes of
 /// `whole`, found at `base` in the message. Read on byte offsets, with no slicing of text
 /// until a part is asked for.
-#[inline]
+#[inline(always)]
 fn parse_sip(
     whole: &str,
     scheme_len: usize,
