@@ -715,6 +715,7 @@ static ALPHANUM: [bool; 256] = {
 /// a tight loop over each run of letters and digits, with dashes and dots handled between
 /// runs. A host of only digits and dots is then read as a dotted quad. This runs for every
 /// URI and Via.
+#[inline(always)]
 fn scan_host(b: &[u8], base: usize) -> Result<(HostKind, usize), ParseError> {
     // Nearly every host that starts with a digit is a dotted quad: read it as one, and take
     // it if no host character follows (the scan below would read it the same way).
