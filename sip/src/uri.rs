@@ -793,6 +793,12 @@ fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
 /// The four octets of the IPv4 address at the start of `b` (see [`dotted_quad`]) and its
 /// length.
 fn quad_prefix(b: &[u8]) -> Option<([u8; 4], usize)> {
+    let digit = |at: usize| {
+        b.get(at)
+            .map(|c| c.wrapping_sub(b'0'))
+            .filter(|&d| d < 10)
+            .map(u16::from)
+    };
     let mut octets = [0u8; 4];
     let mut at = 0;
     for (k, octet) in octets.iter_mut().enumerate() {
@@ -803,22 +809,24 @@ fn quad_prefix(b: &[u8]) -> Option<([u8; 4], usize)> {
             at += 1;
         }
         // One to three digits, no leading zero.
-        let digits = b.get(at..).unwrap_or_default();
-        let len = digits
-            .iter()
-            .take(4)
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        let value = match *digits.get(..len)? {
-            [a] => u16::from(a - b'0'),
-            [a, b] if a != b'0' => u16::from(a - b'0') * 10 + u16::from(b - b'0'),
-            [a, b, c] if a != b'0' => {
-                u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        let first = digit(at)?;
+        let mut value = first;
+        at += 1;
+        if let Some(second) = digit(at) {
+            if first == 0 {
+                return None;
             }
-            _ => return None,
-        };
+            value = value * 10 + second;
+            at += 1;
+            if let Some(third) = digit(at) {
+                value = value * 10 + third;
+                at += 1;
+                if digit(at).is_some() {
+                    return None;
+                }
+            }
+        }
         *octet = u8::try_from(value).ok()?;
-        at += len;
     }
     Some((octets, at))
 }
