@@ -427,16 +427,15 @@ impl<'a> Message<'a> {
             ParseError::new(ErrorKind::MissingHeader, body_start).in_header(name)
         };
         let core = &msg.core;
-        for (absent, name) in [
+        let absent = [
             (core.via.is_none(), "Via"),
             (core.from.is_none(), "From"),
             (core.to.is_none(), "To"),
             (core.call_id.is_none(), "Call-ID"),
             (core.cseq.is_none(), "CSeq"),
-        ] {
-            if absent {
-                return Err(missing(name));
-            }
+        ];
+        if let Some((_, name)) = absent.iter().find(|(absent, _)| *absent) {
+            return Err(missing(name));
         }
         if let (StartLine::Request { method, .. }, Some(cseq)) = (&msg.start, &core.cseq)
             && method.as_str() != cseq.method()
