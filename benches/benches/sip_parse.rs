@@ -75,7 +75,14 @@ fn print_interleaved() {
                     black_box(parse(black_box(sample.bytes)));
                 }
                 let per = start.elapsed().as_secs_f64() / 100.0;
-                (ROUND_SLICE.as_secs_f64() / per.max(1e-9)).clamp(10.0, 1e6) as u32
+                let iterations = (ROUND_SLICE.as_secs_f64() / per.max(1e-9)).clamp(10.0, 1e6);
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "clamped to 10..=1,000,000 first"
+                )]
+                let iterations = iterations as u32;
+                iterations
             })
             .collect();
         let mut ns: Vec<Vec<f64>> = vec![Vec::with_capacity(ROUNDS); parsers.len()];

@@ -480,6 +480,9 @@ fn parse_via_general(value: &str, base: usize) -> Result<Via<'_>, ParseError> {
     })
 }
 
+/// A name-addr with a Contact's expires and q parameters (`None` elsewhere).
+pub(crate) type AddrParts<'a> = (NameAddr<'a>, Option<u32>, Option<u16>);
+
 /// Where a name-addr/addr-spec appears, which changes what is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AddrContext {
@@ -496,7 +499,7 @@ pub(crate) fn parse_name_addr(
     value: &str,
     base: usize,
     ctx: AddrContext,
-) -> Result<(NameAddr<'_>, Option<u32>, Option<u16>), ParseError> {
+) -> Result<AddrParts<'_>, ParseError> {
     match fast::whole(value, |t, at| fast::name_addr(t, at, ctx)) {
         Some(found) => Ok(found),
         None => parse_name_addr_general(value, base, ctx),
@@ -516,7 +519,7 @@ fn parse_name_addr_general(
     value: &str,
     base: usize,
     ctx: AddrContext,
-) -> Result<(NameAddr<'_>, Option<u32>, Option<u16>), ParseError> {
+) -> Result<AddrParts<'_>, ParseError> {
     let mut c = Cursor::new(value, base);
     c.skip_lws();
     let mut display_name = None;

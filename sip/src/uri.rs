@@ -701,9 +701,9 @@ pub(crate) fn parse_host_name(text: &str, base: usize) -> Result<Host<'_>, Parse
 /// Letters and digits: what a host-name label is made of, besides inner dashes.
 static ALPHANUM: [bool; 256] = {
     let mut t = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        t[c] = (c as u8).is_ascii_alphanumeric();
+    let mut c: u8 = 0;
+    while c < 128 {
+        t[c as usize] = c.is_ascii_alphanumeric();
         c += 1;
     }
     t

@@ -15,7 +15,9 @@
 //! the value to find its end. The property tests below hold every value a fast path accepts
 //! to what the general parser makes of it.
 
-use super::{AddrContext, CSeq, Contact, DIGITS, MediaType, NameAddr, Via, parse_qvalue};
+use super::{
+    AddrContext, AddrParts, CSeq, Contact, DIGITS, MediaType, NameAddr, Via, parse_qvalue,
+};
 use crate::scan::{TOKEN, WORD, digits_value, parse_decimal, run, trim_lws_str};
 use crate::uri::{Params, parse_uri, scan_host_name};
 
@@ -86,8 +88,8 @@ const CASE: u64 = u64::from_ne_bytes([0x20; 8]);
 
 /// A name of `len` bytes at `start` in `b` as one word, to compare with a [`key`]: its bytes
 /// little-endian with the case bit set, zero past the name; 0 for a name longer than eight
-/// bytes. For a key of letters the compare is exact in any case: a byte ORed with 0x20 is a
-/// lower-case letter only if it was a letter.
+/// bytes. For a key of letters the compare is exact in any case: setting a byte's 0x20 bit
+/// gives a lower-case letter only if the byte was a letter.
 #[inline(always)]
 fn name_key(b: &[u8], start: usize, len: usize) -> u64 {
     if len == 0 || len > 8 {
@@ -197,7 +199,7 @@ pub(crate) fn name_addr(
     text: &str,
     start: usize,
     ctx: AddrContext,
-) -> Option<((NameAddr<'_>, Option<u32>, Option<u16>), usize)> {
+) -> Option<(AddrParts<'_>, usize)> {
     let b = text.as_bytes();
     let mut at = start;
     let mut display_name = None;
