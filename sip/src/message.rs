@@ -1,7 +1,10 @@
 //! SIP messages: zero-copy parsing of a complete datagram in one call (RFC 3261 §7, §18.3).
 //!
-//! The header lines are split first (each line end and known name found a word at a time),
-//! then the start line and the core headers are validated and typed in place in the message.
+//! One pass: the start line, then each header line in order. A known name is found from the
+//! colon after it. A core header of the usual shape is read in place by its fast path
+//! (`headers::fast`), which also finds where the line ends; any other line is split,
+//! then validated and typed by the general parser, which reports every error. The input is
+//! checked for UTF-8 once, and the message is built in the result that is returned.
 
 use std::fmt;
 
