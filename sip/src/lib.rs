@@ -65,3 +65,15 @@ pub use message::{Message, Method, ParseOptions, StartLine};
 pub use owned::OwnedMessage;
 pub use serialize::{BuildError, MessageBuilder};
 pub use uri::{Host, Params, Uri};
+
+#[cfg(test)]
+mod test_support {
+    /// The settings of this crate's property tests: `cases` cases, and no regression files.
+    pub(crate) fn proptest_config(cases: u32) -> proptest::prelude::ProptestConfig {
+        proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            cases,
+            ..proptest::prelude::ProptestConfig::default()
+        }
+    }
+}

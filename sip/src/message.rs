@@ -1270,11 +1270,7 @@ mod tests {
     ];
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            failure_persistence: None,
-            cases: 2000,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(2000))]
 
         /// Reading the core headers in place gives what splitting every line and then parsing
         /// it gives: the same message, or the same error.
@@ -1351,10 +1347,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         /// The word-at-a-time search finds the first LF wherever it is, among any bytes.
         #[test]

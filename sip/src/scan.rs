@@ -374,10 +374,7 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         /// The eight-a-step run ends where a byte-by-byte one does, at any length.
         #[test]

@@ -423,25 +423,9 @@ fn parse_sip(
     let off = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
     let rest_base = base + scheme_len;
     let userinfo = scan_userinfo(b.get(scheme_len..).unwrap_or_default());
-    let (user_end, password, host_start) = match userinfo {
-        Userinfo::None => (0, (0, 0), scheme_len),
-        Userinfo::Bad { colon: Some(0), .. } => {
-            return Err(bad_uri("a user before '@'", rest_base));
-        }
-        Userinfo::Bad {
-            at, in_password, ..
-        } => {
-            return Err(if in_password {
-                bad_uri("password characters or %HH", rest_base + at)
-            } else {
-                bad_uri("user characters or %HH", rest_base + at)
-            });
-        }
-        Userinfo::Found { colon, at } => {
-            let user_end = colon.unwrap_or(at);
-            if user_end == 0 {
-                return Err(bad_uri("a user before '@'", rest_base));
-            }
+    let (user_end, password, host_start) = match checked_userinfo(userinfo, rest_base)? {
+        None => (0, (0, 0), scheme_len),
+        Some((user_end, colon, at)) => {
             let password =
                 colon.map_or((0, 0), |c| (off(scheme_len + c + 1), off(scheme_len + at)));
             (off(scheme_len + user_end), password, scheme_len + at + 1)
@@ -529,33 +513,45 @@ type UserinfoSplit<'a> = (Option<&'a str>, Option<&'a str>, &'a str, usize);
 
 #[cfg(test)]
 fn split_userinfo(rest: &str, rest_base: usize) -> Result<UserinfoSplit<'_>, ParseError> {
-    Ok(match scan_userinfo(rest.as_bytes()) {
-        Userinfo::None => (None, None, rest, rest_base),
-        Userinfo::Bad { colon: Some(0), .. } => {
-            return Err(bad_uri("a user before '@'", rest_base));
-        }
+    Ok(
+        match checked_userinfo(scan_userinfo(rest.as_bytes()), rest_base)? {
+            None => (None, None, rest, rest_base),
+            Some((user_end, colon, at)) => (
+                Some(sub(rest, 0, user_end)),
+                colon.map(|c| sub(rest, c + 1, at)),
+                sub(rest, at + 1, rest.len()),
+                rest_base + at + 1,
+            ),
+        },
+    )
+}
+
+/// What [`scan_userinfo`] found, checked: `None` without a userinfo, else where the user
+/// ends, the first `:` and the `@`; or the error (a missing user, or a byte a user or
+/// password cannot hold), with `rest_base` the offset of the text after the scheme.
+#[inline(always)]
+fn checked_userinfo(
+    found: Userinfo,
+    rest_base: usize,
+) -> Result<Option<(usize, Option<usize>, usize)>, ParseError> {
+    match found {
+        Userinfo::None => Ok(None),
+        Userinfo::Bad { colon: Some(0), .. } => Err(bad_uri("a user before '@'", rest_base)),
         Userinfo::Bad {
             at, in_password, ..
-        } => {
-            return Err(if in_password {
-                bad_uri("password characters or %HH", rest_base + at)
-            } else {
-                bad_uri("user characters or %HH", rest_base + at)
-            });
-        }
+        } => Err(if in_password {
+            bad_uri("password characters or %HH", rest_base + at)
+        } else {
+            bad_uri("user characters or %HH", rest_base + at)
+        }),
         Userinfo::Found { colon, at } => {
             let user_end = colon.unwrap_or(at);
             if user_end == 0 {
                 return Err(bad_uri("a user before '@'", rest_base));
             }
-            (
-                Some(sub(rest, 0, user_end)),
-                colon.map(|c| sub(rest, c + 1, at)),
-                sub(rest, at + 1, rest.len()),
-                rest_base + at + 1,
-            )
+            Ok(Some((user_end, colon, at)))
         }
-    })
+    }
 }
 
 /// What [`scan_userinfo`] found before the host.
@@ -1034,10 +1030,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         /// Every all-digit host the scan takes as an IPv4 address is one by the grammar, with
         /// the same octets, and every one it refuses is not.
@@ -1107,10 +1100,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         /// The one-pass userinfo scan splits and refuses exactly as the pass-by-pass reading.
         #[test]

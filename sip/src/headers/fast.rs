@@ -363,11 +363,7 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            failure_persistence: None,
-            cases: 2000,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(2000))]
 
         /// Every Via the fast path reads, the general parser reads the same.
         #[test]
@@ -394,11 +390,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            failure_persistence: None,
-            cases: 3000,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(3000))]
 
         /// Looser shapes, with any of the bytes that matter to the grammar in any place: what
         /// a fast path accepts, the general parser reads the same.
