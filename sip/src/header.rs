@@ -140,6 +140,70 @@ struct NameWords {
 /// [`NameWords`] of every known name, in the order of `KNOWN`.
 static KNOWN_WORDS: [NameWords; KNOWN.len()] = known_words();
 
+/// The index in `KNOWN` of a long name, at compile time.
+const fn index_of(long: &str) -> u8 {
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let (name, _, _) = KNOWN[i];
+        if name.len() == long.len() {
+            let (a, b) = (name.as_bytes(), long.as_bytes());
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                #[expect(clippy::cast_possible_truncation, reason = "fewer than OTHER names")]
+                return i as u8;
+            }
+        }
+        i += 1;
+    }
+    OTHER
+}
+
+/// Indices of the core headers that the message parser reads in place, by their long names.
+pub(crate) mod index {
+    use super::index_of;
+    pub(crate) const VIA: u8 = index_of("Via");
+    pub(crate) const FROM: u8 = index_of("From");
+    pub(crate) const TO: u8 = index_of("To");
+    pub(crate) const CALL_ID: u8 = index_of("Call-ID");
+    pub(crate) const CSEQ: u8 = index_of("CSeq");
+    pub(crate) const MAX_FORWARDS: u8 = index_of("Max-Forwards");
+    pub(crate) const CONTENT_LENGTH: u8 = index_of("Content-Length");
+    pub(crate) const EXPIRES: u8 = index_of("Expires");
+    pub(crate) const CONTENT_TYPE: u8 = index_of("Content-Type");
+    pub(crate) const CONTACT: u8 = index_of("Contact");
+    pub(crate) const REQUIRE: u8 = index_of("Require");
+    pub(crate) const PROXY_REQUIRE: u8 = index_of("Proxy-Require");
+    pub(crate) const SUPPORTED: u8 = index_of("Supported");
+    pub(crate) const UNSUPPORTED: u8 = index_of("Unsupported");
+
+    const _: () = {
+        let all = [
+            VIA,
+            FROM,
+            TO,
+            CALL_ID,
+            CSEQ,
+            MAX_FORWARDS,
+            CONTENT_LENGTH,
+            EXPIRES,
+            CONTENT_TYPE,
+            CONTACT,
+            REQUIRE,
+            PROXY_REQUIRE,
+            SUPPORTED,
+            UNSUPPORTED,
+        ];
+        let mut i = 0;
+        while i < all.len() {
+            assert!(all[i] != super::OTHER, "each is a known header name");
+            i += 1;
+        }
+    };
+}
+
 impl NameWords {
     /// Does `text` start with this name in any case? `text` holds at least three words; the
     /// bytes past the name are masked off. Setting the case bits of each letter compares
@@ -249,12 +313,6 @@ impl<'a> HeaderName<'a> {
         Self::known_index(name)
             .and_then(|i| KNOWN.get(usize::from(i)))
             .map(|k| k.2)
-    }
-
-    /// The known header at an index that [`known_index`](Self::known_index) returned.
-    #[inline]
-    pub(crate) fn from_known_index(index: u8) -> Option<HeaderName<'static>> {
-        KNOWN.get(usize::from(index)).map(|k| k.2)
     }
 
     /// The index in `KNOWN` of the header a name in long or compact form, in any case,
@@ -469,6 +527,30 @@ impl PartialEq for Header<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_in_place_indices_name_their_headers() {
+        use super::index;
+        for (at, name) in [
+            (index::VIA, HeaderName::Via),
+            (index::FROM, HeaderName::From),
+            (index::TO, HeaderName::To),
+            (index::CALL_ID, HeaderName::CallId),
+            (index::CSEQ, HeaderName::CSeq),
+            (index::MAX_FORWARDS, HeaderName::MaxForwards),
+            (index::CONTENT_LENGTH, HeaderName::ContentLength),
+            (index::EXPIRES, HeaderName::Expires),
+            (index::CONTENT_TYPE, HeaderName::ContentType),
+            (index::CONTACT, HeaderName::Contact),
+            (index::REQUIRE, HeaderName::Require),
+            (index::PROXY_REQUIRE, HeaderName::ProxyRequire),
+            (index::SUPPORTED, HeaderName::Supported),
+            (index::UNSUPPORTED, HeaderName::Unsupported),
+        ] {
+            assert_eq!(KNOWN[usize::from(at)].2, name);
+            assert_eq!(HeaderName::known_index(name.as_str().as_bytes()), Some(at));
+        }
+    }
 
     #[test]
     fn every_known_name_is_found_in_any_case_and_near_misses_are_not() {

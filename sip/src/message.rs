@@ -957,8 +957,8 @@ fn fast_header<'a>(
     (name_len, known, colon): KnownName,
     core: &mut Core<'a>,
 ) -> Option<(Header<'a>, usize)> {
+    use crate::header::index;
     use crate::headers::fast;
-    use HeaderName as H;
     // Nearly always one space after the colon.
     let value_start = match rest.get(colon + 1..colon + 3)? {
         [b' ', next] if !matches!(next, b' ' | b'\t') => colon + 2,
@@ -967,16 +967,15 @@ fn fast_header<'a>(
     let (text, start) = (src.text, pos + value_start);
     // Each arm reads the value, checks that the line ends where it stopped, and only then
     // records it.
-    let name = HeaderName::from_known_index(known)?;
-    let (end, next) = match name {
-        H::Via => {
+    let (end, next) = match known {
+        index::VIA => {
             let (via, end) = fast::via(text, start)?;
             let next = line_end(rest, end - pos)?;
             core.via.get_or_insert(via);
             (end, next)
         }
-        H::From | H::To => {
-            let slot = if name == H::From {
+        index::FROM | index::TO => {
+            let slot = if known == index::FROM {
                 &mut core.from
             } else {
                 &mut core.to
@@ -989,43 +988,43 @@ fn fast_header<'a>(
             *slot = Some(addr);
             (end, next)
         }
-        H::CallId if core.call_id.is_none() => {
+        index::CALL_ID if core.call_id.is_none() => {
             let (id, end) = fast::call_id(text, start)?;
             let next = line_end(rest, end - pos)?;
             core.call_id = Some(id);
             (end, next)
         }
-        H::CSeq if core.cseq.is_none() => {
+        index::CSEQ if core.cseq.is_none() => {
             let (cseq, end) = fast::cseq(text, start)?;
             let next = line_end(rest, end - pos)?;
             core.cseq = Some(cseq);
             (end, next)
         }
-        H::MaxForwards if core.max_forwards.is_none() => {
+        index::MAX_FORWARDS if core.max_forwards.is_none() => {
             let (n, end) = fast::number(text, start, 255)?;
             let next = line_end(rest, end - pos)?;
             core.max_forwards = Some(u8::try_from(n).ok()?);
             (end, next)
         }
-        H::ContentLength if core.content_length.is_none() => {
+        index::CONTENT_LENGTH if core.content_length.is_none() => {
             let (n, end) = fast::number(text, start, u64::from(u32::MAX))?;
             let next = line_end(rest, end - pos)?;
             core.content_length = Some(u32::try_from(n).ok()?);
             (end, next)
         }
-        H::Expires if core.expires.is_none() => {
+        index::EXPIRES if core.expires.is_none() => {
             let (n, end) = fast::number(text, start, u64::from(u32::MAX))?;
             let next = line_end(rest, end - pos)?;
             core.expires = Some(u32::try_from(n).ok()?);
             (end, next)
         }
-        H::ContentType if core.content_type.is_none() => {
+        index::CONTENT_TYPE if core.content_type.is_none() => {
             let (media, end) = fast::media_type(text, start)?;
             let next = line_end(rest, end - pos)?;
             core.content_type = Some(media);
             (end, next)
         }
-        H::Contact if !core.contact_star => {
+        index::CONTACT if !core.contact_star => {
             let (contact, end) = fast::contact(text, start)?;
             let next = line_end(rest, end - pos)?;
             core.first_contact
@@ -1033,7 +1032,7 @@ fn fast_header<'a>(
             core.contacts += 1;
             (end, next)
         }
-        H::Require | H::ProxyRequire | H::Supported | H::Unsupported => {
+        index::REQUIRE | index::PROXY_REQUIRE | index::SUPPORTED | index::UNSUPPORTED => {
             let end = fast::option_tags(text, start)?;
             let next = line_end(rest, end - pos)?;
             (end, next)
