@@ -356,11 +356,11 @@ impl<'a> Message<'a> {
         Self::parse_impl(input, ParseOptions::default(), false)
     }
 
+    /// Parses the start line `line` and what follows it at `pos` into `self`, which is empty.
     #[expect(
         clippy::too_many_arguments,
         reason = "the state parse_with found, passed on whole"
     )]
-    /// Parses the start line `line` and what follows it at `pos` into `self`, which is empty.
     #[inline(always)]
     fn fill(
         &mut self,
@@ -959,6 +959,11 @@ fn fast_header<'a>(
 ) -> Option<(Header<'a>, usize)> {
     use crate::header::index;
     use crate::headers::fast;
+    // Every offset of a shorter input fits the header's 32 bits, so once a value is recorded
+    // below, nothing can fail (and send the line to the general reading a second time).
+    if src.bytes.len() > MAX_MESSAGE_LEN {
+        return None;
+    }
     // Nearly always one space after the colon. (After more than one, a value seems to start
     // with white space, which no fast path takes: the general split then trims it.)
     let value_start = colon + 1 + usize::from(matches!(rest.get(colon + 1), Some(b' ' | b'\t')));
