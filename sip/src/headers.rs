@@ -9,7 +9,9 @@ use std::fmt;
 pub(crate) mod fast;
 
 use crate::error::{ErrorKind, ParseError, bad_value};
-use crate::scan::{Cursor, HOSTCHAR, TOKEN, WORD, find, is_lws, parse_decimal, run, trim_lws_str};
+use crate::scan::{
+    Cursor, DIGITS, HOSTCHAR, TOKEN, WORD, find, is_lws, parse_decimal, trim_lws_str,
+};
 use crate::uri::{Host, Params, Uri, parse_host_name, parse_hostport, parse_uri};
 
 /// One Via value.
@@ -687,22 +689,10 @@ pub(crate) fn parse_cseq(value: &str, base: usize) -> Result<CSeq<'_>, ParseErro
     Ok(CSeq { seq: n, method })
 }
 
-static DIGITS: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = b'0';
-    while c <= b'9' {
-        t[c as usize] = true;
-        c += 1;
-    }
-    t
-};
-
 /// A number header (Max-Forwards, Content-Length, Expires, Min-Expires) bounded by `max`.
 pub(crate) fn parse_number(value: &str, base: usize, max: u64) -> Result<u64, ParseError> {
     // Nearly always just digits: read them without the cursor.
-    if let Some(n) = parse_decimal(value.as_bytes())
-        && n <= max
-    {
+    if let Some(n) = fast::whole(value, |t, at| fast::number(t, at, max)) {
         return Ok(n);
     }
     let mut c = Cursor::new(value, base);
@@ -720,28 +710,15 @@ pub(crate) fn parse_number(value: &str, base: usize, max: u64) -> Result<u64, Pa
 
 /// Call-ID = word [ "@" word ].
 pub(crate) fn parse_call_id(value: &str, base: usize) -> Result<&str, ParseError> {
-    let v = trim_lws_str(value);
-    let b = v.as_bytes();
-    let word_len = |w: &[u8]| run(w, &WORD);
-    // One pass over the first word; the second, if there is an '@', is the rest.
-    let first = word_len(b);
-    let ok = match b.get(first) {
-        None => first > 0,
-        Some(b'@') => {
-            let second = b.get(first + 1..).unwrap_or_default();
-            first > 0 && !second.is_empty() && word_len(second) == second.len()
-        }
-        Some(_) => false,
-    };
-    if !ok {
-        let lead = value.bytes().position(|b| !is_lws(b)).unwrap_or(0);
-        let bad = b
-            .iter()
-            .position(|&b| !(WORD[usize::from(b)] || b == b'@'))
-            .unwrap_or(0);
-        return Err(bad_value("word [@ word]", base + lead + bad));
+    if let Some(id) = fast::whole(value, fast::call_id) {
+        return Ok(id);
     }
-    Ok(v)
+    let lead = value.bytes().position(|b| !is_lws(b)).unwrap_or(0);
+    let bad = trim_lws_str(value)
+        .bytes()
+        .position(|b| !(WORD[usize::from(b)] || b == b'@'))
+        .unwrap_or(0);
+    Err(bad_value("word [@ word]", base + lead + bad))
 }
 
 /// Content-Type = m-type SLASH m-subtype *(SEMI m-parameter).

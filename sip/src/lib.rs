@@ -3,8 +3,8 @@
 //! The SIP stack of Sambung. Today it holds the message layer:
 //!
 //! - [`Message::parse`]: a zero-copy parser of a complete SIP datagram (RFC 3261 §7, §18.3, the
-//!   §25 grammar) that does the whole job in one call — splits every header line, then
-//!   validates and types the start line and the core headers — and borrows from its input;
+//!   §25 grammar) that does the whole job in one pass — the start line, then each header line
+//!   in order, the core headers validated and typed as they come — and borrows from its input;
 //! - [`Uri`]: `sip:`, `sips:`, `tel:` and opaque absolute URIs, with RFC 5118 IPv6 references;
 //! - [`ParseError`]: what was wrong, where, and the response a server should send.
 //!

@@ -1009,16 +1009,18 @@ fn fast_header<'a>(
             core.max_forwards = Some(u8::try_from(n).ok()?);
             (end, next)
         }
-        index::CONTENT_LENGTH if core.content_length.is_none() => {
+        index::CONTENT_LENGTH | index::EXPIRES => {
+            let slot = if known == index::EXPIRES {
+                &mut core.expires
+            } else {
+                &mut core.content_length
+            };
+            if slot.is_some() {
+                return None;
+            }
             let (n, end) = fast::number(text, start, u64::from(u32::MAX))?;
             let next = line_end(rest, end - pos)?;
-            core.content_length = Some(u32::try_from(n).ok()?);
-            (end, next)
-        }
-        index::EXPIRES if core.expires.is_none() => {
-            let (n, end) = fast::number(text, start, u64::from(u32::MAX))?;
-            let next = line_end(rest, end - pos)?;
-            core.expires = Some(u32::try_from(n).ok()?);
+            *slot = Some(u32::try_from(n).ok()?);
             (end, next)
         }
         index::CONTENT_TYPE if core.content_type.is_none() => {

@@ -41,6 +41,8 @@ pub(crate) static PARAMCHAR: [bool; 256] = table(&ALNUM, b"-_.!~*'()[]/:&+$");
 pub(crate) static HNV: [bool; 256] = table(&ALNUM, b"-_.!~*'()[]/?:+$");
 /// `uric` other than escapes: reserved / unreserved.
 pub(crate) static URIC: [bool; 256] = table(&ALNUM, b"-_.!~*'();/?:@&=+$,[]");
+/// Decimal digits.
+pub(crate) static DIGITS: [bool; 256] = table(&[(b'0', b'9')], b"");
 /// Host name and IPv4 characters.
 pub(crate) static HOSTCHAR: [bool; 256] = table(&ALNUM, b"-.");
 
@@ -56,40 +58,27 @@ pub(crate) fn find(needle: u8, hay: &[u8]) -> Option<usize> {
 /// cost.
 #[inline]
 pub(crate) fn find_byte<const NEEDLE: u8>(hay: &[u8]) -> Option<usize> {
-    find_words(hay, |w| zero_bytes(w ^ splat(NEEDLE)), |b| b == NEEDLE)
-}
-
-/// `byte` in every byte of a word.
-const fn splat(byte: u8) -> u64 {
-    u64::from_ne_bytes([byte; 8])
-}
-
-/// The high bit of each zero byte of `x`, exact for the lowest one (a borrow only ever flags
-/// bytes above a true zero).
-#[inline(always)]
-fn zero_bytes(x: u64) -> u64 {
-    x.wrapping_sub(splat(0x01)) & !x & splat(0x80)
-}
-
-/// The first byte of `hay` that `flags` marks in its word (little-endian), or that `is`
-/// takes in the tail shorter than a word.
-#[inline(always)]
-fn find_words(hay: &[u8], flags: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let spread = u64::from_ne_bytes([NEEDLE; 8]);
     let mut chunks = hay.chunks_exact(8);
     let mut base = 0;
     for chunk in &mut chunks {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        let found = flags(u64::from_le_bytes(word));
-        if found != 0 {
-            return Some(base + (found.trailing_zeros() / 8) as usize);
+        // Bytes equal to the needle become zero; the lowest zero byte sets the lowest flag
+        // exactly (a borrow only ever flags bytes above a true zero).
+        let x = u64::from_le_bytes(word) ^ spread;
+        let zero = x.wrapping_sub(ONES) & !x & HIGH;
+        if zero != 0 {
+            return Some(base + (zero.trailing_zeros() / 8) as usize);
         }
         base += 8;
     }
     chunks
         .remainder()
         .iter()
-        .position(|&b| is(b))
+        .position(|&b| b == NEEDLE)
         .map(|i| base + i)
 }
 
@@ -98,18 +87,18 @@ fn find_words(hay: &[u8], flags: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -
 /// position in the whole message, so there are nearly always eight bytes left.
 #[inline]
 pub(crate) fn run(s: &[u8], class: &[bool; 256]) -> usize {
-    let mut i = 0;
     let mut chunks = s.chunks_exact(8);
-    for four in &mut chunks {
-        for (k, &b) in four.iter().enumerate() {
+    let mut base = 0;
+    for eight in &mut chunks {
+        for (k, &b) in eight.iter().enumerate() {
             if !class[usize::from(b)] {
-                return i + k;
+                return base + k;
             }
         }
-        i += 8;
+        base += 8;
     }
-    let tail = s.get(i..).unwrap_or_default();
-    i + tail
+    let tail = chunks.remainder();
+    base + tail
         .iter()
         .position(|&b| !class[usize::from(b)])
         .unwrap_or(tail.len())

@@ -11,7 +11,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{ErrorKind, ParseError, bad_uri};
 use crate::scan::{
-    HNV, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER, all_in, find, is_hex_pair, parse_decimal, run,
+    DIGITS, HNV, HOSTCHAR, PARAMCHAR, PASSWORD, URIC, USER, all_in, find, is_hex_pair,
+    parse_decimal, run,
 };
 
 /// A URI of any scheme.
@@ -55,6 +56,23 @@ enum HostKind {
     Name,
     V4([u8; 4]),
     V6,
+}
+
+impl HostKind {
+    /// The host, given its text (with the brackets of an IPv6 reference).
+    #[inline]
+    fn host(self, text: &str) -> Host<'_> {
+        match self {
+            Self::Name => Host::Name(text),
+            Self::V4(octets) => Host::V4(Ipv4Addr::from(octets)),
+            // Checked by the parse; read again only when asked for.
+            Self::V6 => Host::V6(
+                text.get(1..text.len().saturating_sub(1))
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(Ipv6Addr::UNSPECIFIED),
+            ),
+        }
+    }
 }
 
 impl fmt::Debug for SipUri<'_> {
@@ -253,17 +271,7 @@ impl<'a> SipUri<'a> {
     }
     /// The host.
     pub fn host(&self) -> Host<'a> {
-        let text = self.part(self.host);
-        match self.kind {
-            HostKind::Name => Host::Name(text),
-            HostKind::V4(octets) => Host::V4(Ipv4Addr::from(octets)),
-            // Checked by the parse; read again only when asked for.
-            HostKind::V6 => Host::V6(
-                text.get(1..text.len().saturating_sub(1))
-                    .and_then(|t| t.parse().ok())
-                    .unwrap_or(Ipv6Addr::UNSPECIFIED),
-            ),
-        }
+        self.kind.host(self.part(self.host))
     }
     /// The port, if written.
     pub fn port(&self) -> Option<u16> {
@@ -432,31 +440,10 @@ fn parse_sip(
         }
     };
     // host[:port], then ;params, then ?headers
-    let host_base = base + host_start;
     let hostpart = b.get(host_start..).unwrap_or_default();
-    let (kind, host_len) = if hostpart.first() == Some(&b'[') {
-        let close = find(b']', hostpart)
-            .ok_or_else(|| bad_uri("']' closing the IPv6 reference", base + b.len()))?;
-        whole
-            .get(host_start + 1..host_start + close)
-            .and_then(|t| t.parse::<Ipv6Addr>().ok())
-            .ok_or_else(|| bad_uri("an IPv6 address", host_base + 1))?;
-        (HostKind::V6, close + 1)
-    } else {
-        scan_host(hostpart, host_base)?
-    };
+    let (kind, host_len, port, hostport_len) = scan_hostport(hostpart, base + host_start)?;
     let host = (off(host_start), off(host_start + host_len));
-    let mut at = host_start + host_len;
-    let mut port = None;
-    if b.get(at) == Some(&b':') {
-        let digits = run(b.get(at + 1..).unwrap_or_default(), &DIGIT);
-        let value = parse_decimal(b.get(at + 1..at + 1 + digits).unwrap_or_default())
-            .ok_or_else(|| bad_uri("a port number", base + at + 1))?;
-        port = Some(u16::try_from(value).map_err(|_| {
-            ParseError::new(ErrorKind::NumberTooLarge { max: 65_535 }, base + at + 1)
-        })?);
-        at += 1 + digits;
-    }
+    let mut at = host_start + hostport_len;
     let mut params = (0, 0);
     if b.get(at) == Some(&b';') {
         let start = at + 1;
@@ -494,17 +481,6 @@ fn parse_sip(
         secure,
     })
 }
-
-/// Decimal digits.
-static DIGIT: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = b'0';
-    while c <= b'9' {
-        t[c as usize] = true;
-        c += 1;
-    }
-    t
-};
 
 /// A SIP URI's text after the scheme split into user, password, and the rest from the host
 /// on (with its offset), the user and password checked.
@@ -659,20 +635,32 @@ pub(crate) fn parse_hostport(
     s: &str,
     base: usize,
 ) -> Result<(usize, Host<'_>, Option<u16>), ParseError> {
-    let b = s.as_bytes();
-    let (host, mut len) = if b.first() == Some(&b'[') {
+    let (kind, host_len, port, len) = scan_hostport(s.as_bytes(), base)?;
+    Ok((len, kind.host(sub(s, 0, host_len)), port))
+}
+
+/// `host[:port]` at the start of `b`, whose first byte is at `base` in the message: the
+/// host's kind and length, the port, and how many bytes both took.
+#[inline(always)]
+fn scan_hostport(
+    b: &[u8],
+    base: usize,
+) -> Result<(HostKind, usize, Option<u16>, usize), ParseError> {
+    let (kind, host_len) = if b.first() == Some(&b'[') {
         let close = find(b']', b)
             .ok_or_else(|| bad_uri("']' closing the IPv6 reference", base + b.len()))?;
-        let addr = sub(s, 1, close)
-            .parse::<Ipv6Addr>()
-            .map_err(|_| bad_uri("an IPv6 address", base + 1))?;
-        (Host::V6(addr), close + 1)
+        b.get(1..close)
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .and_then(|t| t.parse::<Ipv6Addr>().ok())
+            .ok_or_else(|| bad_uri("an IPv6 address", base + 1))?;
+        (HostKind::V6, close + 1)
     } else {
-        scan_host_name(s, base)?
+        scan_host(b, base)?
     };
+    let mut len = host_len;
     let mut port = None;
     if b.get(len) == Some(&b':') {
-        let digits_len = run(b.get(len + 1..).unwrap_or_default(), &DIGIT);
+        let digits_len = run(b.get(len + 1..).unwrap_or_default(), &DIGITS);
         let digits = b.get(len + 1..len + 1 + digits_len).unwrap_or_default();
         let value =
             parse_decimal(digits).ok_or_else(|| bad_uri("a port number", base + len + 1))?;
@@ -681,7 +669,7 @@ pub(crate) fn parse_hostport(
         })?);
         len += 1 + digits_len;
     }
-    Ok((len, host, port))
+    Ok((kind, host_len, port, len))
 }
 
 /// A whole host name or IPv4 address (only letters, digits, '-' and '.'):
@@ -770,11 +758,7 @@ fn scan_host(b: &[u8], base: usize) -> Result<(HostKind, usize), ParseError> {
 #[inline]
 pub(crate) fn scan_host_name(s: &str, base: usize) -> Result<(Host<'_>, usize), ParseError> {
     let (kind, len) = scan_host(s.as_bytes(), base)?;
-    let host = match kind {
-        HostKind::V4(octets) => Host::V4(Ipv4Addr::from(octets)),
-        HostKind::Name | HostKind::V6 => Host::Name(sub(s, 0, len)),
-    };
-    Ok((host, len))
+    Ok((kind.host(sub(s, 0, len)), len))
 }
 
 /// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT` of digits and dots, with

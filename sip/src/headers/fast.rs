@@ -15,10 +15,8 @@
 //! the value to find its end. The property tests below hold every value a fast path accepts
 //! to what the general parser makes of it.
 
-use super::{
-    AddrContext, AddrParts, CSeq, Contact, DIGITS, MediaType, NameAddr, Via, parse_qvalue,
-};
-use crate::scan::{TOKEN, WORD, digits_value, parse_decimal, run, trim_lws_str};
+use super::{AddrContext, AddrParts, CSeq, Contact, MediaType, NameAddr, Via, parse_qvalue};
+use crate::scan::{DIGITS, TOKEN, WORD, digits_value, parse_decimal, run, trim_lws_str};
 use crate::uri::{Params, parse_uri, scan_host_name};
 
 /// Plain `qdtext`: what a display name holds when it has no escapes and no line folds.
@@ -233,12 +231,10 @@ pub(crate) fn name_addr(
     };
     let (mut expires, mut q) = (None, None);
     // The first tag parameter is the tag, even when it has no value.
-    let mut tag_seen = false;
     let mut tag = None;
     let (params, end) = token_params(text, at, |key, value| {
-        if !tag_seen && key == TAG {
-            tag_seen = true;
-            tag = value;
+        if tag.is_none() && key == TAG {
+            tag = Some(value);
         }
         if ctx == AddrContext::Contact {
             if key == EXPIRES {
@@ -251,7 +247,7 @@ pub(crate) fn name_addr(
         Some(())
     })?;
     addr.params = params;
-    addr.tag = super::range_in(params.as_str(), tag);
+    addr.tag = super::range_in(params.as_str(), tag.flatten());
     Some(((addr, expires, q), end))
 }
 
@@ -335,9 +331,9 @@ static BLANK: [bool; 256] = {
     t
 };
 
-/// The `*(;token[=token])` parameters at `at`, each handed to `each` as its [`name_key`] (which returns `None`
-/// to give up on the fast path), as written, and where they end: the first byte after them
-/// that is not a `;`.
+/// The `*(;token[=token])` parameters at `at`, as written, and where they end (the first
+/// byte after them that is not a `;`). Each is handed to `each` as its name's [`name_key`]
+/// and its value; `each` returns `None` to give up on the fast path.
 #[inline]
 fn token_params<'a>(
     text: &'a str,
